@@ -1,0 +1,66 @@
+"""Entry point of a runner subprocess: ``python -m runners.child SPEC CONFIG_JSON``.
+
+The launcher passes the event pipe's fd in ``KVP_DASH_EVENT_FD`` and has set
+thread caps and backend environment variables before this process started.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import os
+import signal
+import sys
+import traceback
+
+from runners.channel import EventWriter
+from runners.config import RunConfig
+from runners.protocol import Error, Phase
+from runners.specs import SPECS
+
+PARENT_PID_ENV = "KVP_DASH_PARENT_PID"
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL us when the dashboard dies, even by SIGKILL (no orphans)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: a closed event pipe still stops us at the next report
+    parent = os.environ.get(PARENT_PID_ENV)
+    if parent and os.getppid() != int(parent):
+        os._exit(3)  # the parent died before prctl took effect
+
+
+def main(argv: list[str] | None = None) -> int:
+    spec_name, config_json = (argv if argv is not None else sys.argv[1:])[:2]
+    spec = SPECS[spec_name]
+    config = RunConfig.from_json(config_json)
+    writer = EventWriter.from_environment(spec.name)
+    _die_with_parent()
+    if config.cpus:
+        os.sched_setaffinity(0, config.cpus)  # before the framework starts its thread pools
+    try:
+        writer.emit(Phase(spec.name, "importing"))
+        if spec.framework == "keras":
+            os.environ["KERAS_BACKEND"] = spec.backend  # must precede `import keras`
+            runner = importlib.import_module("runners.keras_runner")
+        else:
+            runner = importlib.import_module("runners.torch_runner")
+        runner.run(spec, config, writer)
+    except BaseException as exc:  # noqa: BLE001 - every failure must reach the panel
+        if isinstance(exc, SystemExit) and not exc.code:
+            raise
+        tail = "".join(traceback.format_exception(exc)[-12:])
+        writer.emit(Error(spec.name, error_type=type(exc).__name__, message=str(exc), traceback=tail))
+        writer.emit(Phase(spec.name, "failed"))
+        traceback.print_exc()  # also into the runner's captured output
+        return 1
+    writer.emit(Phase(spec.name, "done"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Keras 3 on one backend, trained the way Keras users train: compile() + fit().
+
+``KERAS_BACKEND`` is set by the runner subprocess before this module is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import keras
+
+from runners import devices
+from runners.config import RunConfig
+from runners.protocol import Done, Hello, Phase
+from runners.windows import WindowReporter
+from workloads import get_workload
+
+
+class StepReporter(keras.callbacks.Callback):
+    """Turns fit()'s batch callbacks into in-order, per-step batch losses.
+
+    Two facts of Keras 3 shape this class:
+    - ``logs["loss"]`` is the running mean of the epoch so far, so the batch loss
+      is recovered as ``mean_i*(i+1) - mean_{i-1}*i`` (one epoch, so no reset);
+    - with ``async_safe`` the callbacks run on a worker thread (jax and torch
+      backends) and may arrive out of order, so they are buffered by step.
+    """
+
+    # Keras then runs batch hooks off the training thread: reporting forces no per-step sync.
+    async_safe = True
+
+    def __init__(self, reporter: WindowReporter, crash_at_step: int | None):
+        super().__init__()
+        self._reporter = reporter
+        self._crash_at_step = crash_at_step
+        self._lock = threading.Lock()
+        self._arrived: dict[int, tuple[float, float]] = {}
+        self._next_step = 0
+        self._previous_mean = 0.0
+        self._window_losses: list[float] = []
+
+    def on_train_begin(self, logs=None):
+        self._reporter.begin()
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Keras converted the logs to floats before calling us, so the step is finished now.
+        now = time.perf_counter()
+        if batch == self._crash_at_step:
+            raise RuntimeError(f"crash injected at step {batch} (--crash-at-step)")
+        with self._lock:
+            self._arrived[batch] = (float(logs["loss"]), now)
+            while self._next_step in self._arrived:
+                self._take(self._next_step, *self._arrived.pop(self._next_step))
+                self._next_step += 1
+
+    def _take(self, step: int, running_mean: float, ended_at: float) -> None:
+        batch_loss = running_mean * (step + 1) - self._previous_mean * step
+        self._previous_mean = running_mean
+        self._window_losses.append(batch_loss)
+        if self._reporter.due(step, ended_at):
+            self._reporter.close(step, self._window_losses, ended_at)
+            self._window_losses = []
+
+
+def _describe_params(model) -> int:
+    # Trainable only: Keras also counts batch-norm moving statistics in count_params().
+    return int(sum(keras.ops.size(w) for w in model.trainable_weights))
+
+
+def run(spec, config: RunConfig, writer) -> None:
+    emit, name = writer.emit, spec.name
+    devices.cap_threads(spec.backend, config.threads)
+    workload = get_workload(config.workload)
+    settings = config.settings
+
+    emit(Phase(name, "building"))
+    keras.utils.set_random_seed(settings.seed)
+    model = workload.build_keras(settings)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate, epsilon=config.adam_epsilon),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    data = workload.dataset(settings)
+    emit(
+        Hello(
+            name,
+            pid=os.getpid(),
+            framework="keras",
+            backend=spec.backend,
+            versions=devices.versions(spec.backend, with_keras=True),
+            device=devices.describe_device(spec.backend),
+            params=_describe_params(model),
+            threads=config.threads,
+            cpus=sorted(os.sched_getaffinity(0)),
+        )
+    )
+
+    reporter = WindowReporter(
+        emit, name, settings.batch_size, settings.steps, config.warmup_steps,
+        config.report_interval_s, devices.memory_probe(spec.backend),
+    )
+    # One epoch holds every step: the data set is laid out in step order already.
+    model.fit(
+        data.x, data.y, batch_size=settings.batch_size, epochs=1, shuffle=False, verbose=0,
+        callbacks=[StepReporter(reporter, config.crash_at_step)],
+    )
+    emit(Done(name, steps=settings.steps, train_s=time.perf_counter() - reporter.started_at))

@@ -1,0 +1,190 @@
+"""The live event source: one subprocess per runner spec, their channels pumped into one queue.
+
+It owns the children's lifetime: each runs in its own session (so a terminal's
+Ctrl-C reaches only the dashboard, which then stops them in order) and dies
+with the dashboard through the parent-death signal set in ``runners.child``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import AsyncIterator
+
+from runners.channel import EVENT_FD_ENV
+from runners.child import PARENT_PID_ENV
+from runners.config import RunConfig
+from runners.cpu_share import plan_cpu_shares, thread_environment
+from runners.protocol import Error, Event, Phase, ProtocolError, decode
+from runners.recording import RunFolder
+from runners.specs import RunnerSpec
+
+# Room for a generous event; a longer line is counted as bad and skipped.
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_ENDED = object()
+
+
+@dataclasses.dataclass
+class _Child:
+    spec: RunnerSpec
+    config: RunConfig
+    process: asyncio.subprocess.Process | None = None
+    ended: bool = False  # sent "done" or "failed"
+
+
+class Launcher:
+    def __init__(self, specs: list[RunnerSpec], config: RunConfig, folder: RunFolder, cpus: list[int]):
+        shares = plan_cpu_shares(len(specs), cpus)
+        self._children = {
+            spec.name: _Child(spec, dataclasses.replace(config, threads=len(share), cpus=share))
+            for spec, share in zip(specs, shares)
+        }
+        self.folder = folder
+        self.runner_names = [spec.name for spec in specs]
+        self.total_steps = config.settings.steps
+        self.bad_lines = 0
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._pumps: list[asyncio.Task] = []
+        self._stopping = False
+
+    def config_for(self, runner: str) -> RunConfig:
+        return self._children[runner].config
+
+    def output_path(self, runner: str) -> Path:
+        return self.folder.output_path(self._children[runner].spec)
+
+    def pids(self) -> list[int]:
+        return [c.process.pid for c in self._children.values() if c.process]
+
+    async def start(self) -> None:
+        for child in self._children.values():
+            read_fd, write_fd = os.pipe()
+            with open(self.folder.output_path(child.spec), "wb") as output:
+                child.process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "runners.child", child.spec.name, child.config.to_json(),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=asyncio.subprocess.STDOUT,
+                    env=self._environment(child, write_fd),
+                    pass_fds=(write_fd,),
+                    start_new_session=True,
+                )
+            os.close(write_fd)  # only the child writes; EOF then means the child is gone
+            self._pumps.append(asyncio.create_task(self._pump(child, read_fd)))
+
+    def _environment(self, child: _Child, event_fd: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(thread_environment(child.config.threads))
+        env.update(
+            {
+                EVENT_FD_ENV: str(event_fd),
+                PARENT_PID_ENV: str(os.getpid()),
+                "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")])),
+                "PYTHONUNBUFFERED": "1",
+                # Runners may share a GPU: no framework may grab all of its memory up front.
+                "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+                "TF_FORCE_GPU_ALLOW_GROWTH": "true",
+            }
+        )
+        if child.spec.framework == "keras":
+            env["KERAS_BACKEND"] = child.spec.backend
+        return env
+
+    async def _pump(self, child: _Child, read_fd: int) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=MAX_EVENT_BYTES)
+        pipe = os.fdopen(read_fd, "rb", buffering=0)
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        try:
+            with open(self.folder.events_path(child.spec), "ab") as record:
+                while True:
+                    try:
+                        line = await reader.readline()
+                    except ValueError:  # longer than MAX_EVENT_BYTES
+                        self.bad_lines += 1
+                        continue
+                    if not line:
+                        break
+                    record.write(line if line.endswith(b"\n") else line + b"\n")
+                    record.flush()
+                    try:
+                        event = decode(line)
+                    except ProtocolError:
+                        self.bad_lines += 1
+                        continue
+                    if isinstance(event, Phase) and event.phase in ("done", "failed"):
+                        child.ended = True
+                    await self._queue.put(event)
+                returncode = await child.process.wait()
+                if not child.ended:
+                    for event in self._exit_events(child, returncode):
+                        record.write((event.to_json() + "\n").encode())
+                        await self._queue.put(event)
+        finally:
+            transport.close()
+            await self._queue.put(_ENDED)
+
+    def _exit_events(self, child: _Child, returncode: int) -> list[Event]:
+        """The runner ended without saying so: say it for it, from what the OS tells us."""
+        name = child.spec.name
+        if self._stopping:
+            return [Phase(name, "stopped")]
+        how = (
+            f"killed by {signal.Signals(-returncode).name}"
+            if returncode < 0
+            else f"exited with code {returncode}"
+        )
+        return [
+            Error(name, error_type="RunnerExited", message=f"runner process {how}",
+                  traceback=self._output_tail(child)),
+            Phase(name, "failed"),
+        ]
+
+    def _output_tail(self, child: _Child, lines: int = 15) -> str:
+        try:
+            text = self.folder.output_path(child.spec).read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    async def events(self) -> AsyncIterator[Event]:
+        remaining = len(self._pumps)
+        while remaining:
+            item = await self._queue.get()
+            if item is _ENDED:
+                remaining -= 1
+            else:
+                yield item
+
+    async def stop(self, grace_s: float = 3.0) -> None:
+        """SIGTERM every runner's process group, then SIGKILL what is left after ``grace_s``."""
+        self._stopping = True
+        running = [c.process for c in self._children.values() if c.process and c.process.returncode is None]
+        for process in running:
+            _signal_group(process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.gather(*(p.wait() for p in running)), grace_s)
+        except asyncio.TimeoutError:
+            for process in running:
+                _signal_group(process.pid, signal.SIGKILL)
+            await asyncio.gather(*(p.wait() for p in running))
+        if self._pumps:
+            await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    def kill_now(self) -> None:
+        """Synchronous last resort (interpreter exit): SIGKILL every runner still alive."""
+        for child in self._children.values():
+            if child.process and child.process.returncode is None:
+                _signal_group(child.process.pid, signal.SIGKILL)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

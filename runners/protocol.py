@@ -1,0 +1,124 @@
+"""The event protocol: the one module both the runners and the dashboard import.
+
+Events travel as JSON lines (one object per line) over a dedicated pipe. Every
+event carries the protocol version ``v``, its ``type``, the ``runner`` spec that
+sent it and a wall-clock timestamp ``t``. Metrics carry their step range, so a
+consumer orders by step, never by arrival.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+PROTOCOL_VERSION = 1
+
+# Phases a runner passes through, in order; it ends in "done", "failed" or
+# "stopped" (ended by the user or the dashboard quitting).
+PHASES = ("importing", "building", "warmup", "training", "done", "failed", "stopped")
+FINAL_PHASES = ("done", "failed", "stopped")
+
+
+class ProtocolError(ValueError):
+    """A line that is not a valid event."""
+
+
+@dataclass(frozen=True)
+class Event:
+    type: ClassVar[str] = ""
+    runner: str
+    t: float = field(default_factory=time.time, kw_only=True)
+
+    def to_json(self) -> str:
+        return json.dumps({"v": PROTOCOL_VERSION, "type": self.type, **asdict(self)})
+
+
+@dataclass(frozen=True)
+class Hello(Event):
+    """Who the runner is and what it runs on; sent once the model is built."""
+
+    type: ClassVar[str] = "hello"
+    pid: int
+    framework: str  # "keras" or "torch"
+    backend: str  # the tensor library underneath: "jax", "tensorflow" or "torch"
+    versions: dict[str, str]
+    device: str
+    params: int  # trainable parameters
+    threads: int  # CPU threads the runner was capped to
+    cpus: list[int]  # CPUs the runner is pinned to
+
+
+@dataclass(frozen=True)
+class Phase(Event):
+    type: ClassVar[str] = "phase"
+    phase: str
+
+
+@dataclass(frozen=True)
+class Metrics(Event):
+    """One window of consecutive steps, timed between two device synchronisations."""
+
+    type: ClassVar[str] = "metrics"
+    first_step: int
+    step: int  # last step of the window (0-based)
+    losses: list[float]  # batch loss of every step in the window, in step order
+    window_s: float
+    batch_size: int
+    warmup: bool
+    rss_bytes: int | None = None
+    device_bytes: int | None = None  # framework-reported device memory in use, when on a GPU
+
+    @property
+    def steps(self) -> int:
+        return self.step - self.first_step + 1
+
+    @property
+    def step_time_s(self) -> float:
+        return self.window_s / self.steps
+
+    @property
+    def samples_per_s(self) -> float:
+        return self.batch_size * self.steps / self.window_s if self.window_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Error(Event):
+    type: ClassVar[str] = "error"
+    error_type: str
+    message: str
+    traceback: str = ""
+
+
+@dataclass(frozen=True)
+class Done(Event):
+    type: ClassVar[str] = "done"
+    steps: int
+    train_s: float  # from the first step's start to the last step's end
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls for cls in (Hello, Phase, Metrics, Error, Done)
+}
+
+
+def decode(line: str | bytes) -> Event:
+    """Parse one JSON line into an event; raise ProtocolError for anything else."""
+    try:
+        data = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("event is not a JSON object")
+    if data.get("v") != PROTOCOL_VERSION:
+        raise ProtocolError(f"unsupported protocol version {data.get('v')!r}")
+    cls = EVENT_TYPES.get(data.get("type"))
+    if cls is None:
+        raise ProtocolError(f"unknown event type {data.get('type')!r}")
+    known = {f.name for f in fields(cls)}
+    kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in known}
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ProtocolError(f"bad {cls.type} event: {exc}") from None

@@ -1,0 +1,43 @@
+"""The run folder: each runner's events (JSONL, flushed as they arrive) and its captured output."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from runners.specs import RunnerSpec
+
+
+class RunFolder:
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def create(cls, base: Path, workload: str) -> "RunFolder":
+        """A new ``<base>/<timestamp>-<workload>/`` folder; never reuses an existing one."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        base.mkdir(parents=True, exist_ok=True)
+        for attempt in range(100):
+            path = base / (f"{stamp}-{workload}" + (f"-{attempt}" if attempt else ""))
+            try:
+                path.mkdir()
+                return cls(path)
+            except FileExistsError:
+                continue
+        raise FileExistsError(f"could not create a new run folder under {base}")
+
+    def events_path(self, spec: RunnerSpec) -> Path:
+        return self.path / f"{spec.slug}.events.jsonl"
+
+    def output_path(self, spec: RunnerSpec) -> Path:
+        return self.path / f"{spec.slug}.output.log"
+
+    def write_json(self, name: str, data: dict) -> Path:
+        """Write then rename, so a reader never sees a half-written file."""
+        final = self.path / name
+        temporary = final.with_name(final.name + ".tmp")
+        temporary.write_text(json.dumps(data, indent=2) + "\n")
+        os.replace(temporary, final)
+        return final

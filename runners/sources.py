@@ -1,0 +1,31 @@
+"""Event sources: where the dashboard's events come from.
+
+The app only knows this interface. The live launcher is the first source;
+a recorded run folder (replay, attach) is another.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import AsyncIterator, Protocol
+
+from runners.protocol import Event
+
+
+class EventSource(Protocol):
+    runner_names: list[str]
+    total_steps: int
+
+    async def start(self) -> None: ...
+
+    def events(self) -> AsyncIterator[Event]:
+        """Every event, until every runner has ended."""
+        ...
+
+    async def stop(self) -> None:
+        """End whatever the source owns (for the live launcher: every runner process)."""
+        ...
+
+    def output_path(self, runner: str) -> Path | None:
+        """Where the runner's captured stdout/stderr are, if anywhere."""
+        ...

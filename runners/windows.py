@@ -1,0 +1,72 @@
+"""Step windows: the unit in which runners time training and report metrics.
+
+A window is a run of consecutive steps between two points where the runner
+knows the device has finished (the loss values are on the host). Timing whole
+windows lets asynchronous dispatch neither hide work nor force a per-step
+sync; it also keeps the event rate low however fast the steps are.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from runners.protocol import Metrics, Phase
+
+
+class WindowReporter:
+    def __init__(
+        self,
+        emit: Callable,
+        runner: str,
+        batch_size: int,
+        steps: int,
+        warmup_steps: int,
+        interval_s: float,
+        memory: Callable[[], tuple[int | None, int | None]],
+    ):
+        self._emit = emit
+        self._runner = runner
+        self._batch_size = batch_size
+        self._last_step = steps - 1
+        # Never let warm-up swallow the whole run: keep at least one steady step.
+        self._warmup_steps = max(0, min(warmup_steps, steps - 1))
+        self._interval_s = interval_s
+        self._memory = memory
+        self._edge_step = 0
+        self._edge_t = 0.0
+        self.started_at = 0.0
+
+    def begin(self) -> None:
+        """Call right before step 0 is dispatched."""
+        self._emit(Phase(self._runner, "warmup" if self._warmup_steps else "training"))
+        self.started_at = self._edge_t = time.perf_counter()
+
+    def due(self, step: int, now: float) -> bool:
+        """Should the window close after ``step``? Warm-up steps get windows of their own."""
+        return (
+            step == self._last_step
+            or step < self._warmup_steps
+            or now - self._edge_t >= self._interval_s
+        )
+
+    def close(self, step: int, losses: list[float], now: float) -> None:
+        """``losses`` holds every step since the last edge; ``now`` is after they are on the host."""
+        rss, device = self._memory()
+        warmup = step < self._warmup_steps
+        self._emit(
+            Metrics(
+                self._runner,
+                first_step=self._edge_step,
+                step=step,
+                losses=[float(v) for v in losses],
+                window_s=now - self._edge_t,
+                batch_size=self._batch_size,
+                warmup=warmup,
+                rss_bytes=rss,
+                device_bytes=device,
+            )
+        )
+        if warmup and step + 1 == self._warmup_steps:
+            self._emit(Phase(self._runner, "training"))
+        self._edge_step, self._edge_t = step + 1, now

@@ -1,0 +1,51 @@
+"""Synthetic, learnable data generated in numpy from the seed.
+
+Every runner receives the same arrays in the same order, so batch ``k`` is
+the same samples everywhere. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workloads.base import Dataset, WorkloadSettings
+
+# Distinct samples generated; longer runs cycle through them in a fixed order.
+POOL_SIZE = 4096
+
+
+def _in_step_order(x: np.ndarray, y: np.ndarray, settings: WorkloadSettings) -> Dataset:
+    """Lay the pool out as exactly ``steps * batch_size`` rows, cycling in order."""
+    total = settings.steps * settings.batch_size
+    order = np.arange(total) % len(x)
+    return Dataset(x=np.ascontiguousarray(x[order]), y=np.ascontiguousarray(y[order]))
+
+
+def prototype_vectors(settings: WorkloadSettings, num_classes: int, dim: int) -> Dataset:
+    """Noisy copies of one random prototype vector per class (MNIST-shaped)."""
+    rng = np.random.default_rng(settings.seed)
+    pool = min(POOL_SIZE, settings.steps * settings.batch_size)
+    prototypes = rng.normal(0.0, 1.0, size=(num_classes, dim)).astype(np.float32)
+    y = rng.integers(0, num_classes, size=pool).astype(np.int64)
+    noise = rng.normal(0.0, 1.0, size=(pool, dim)).astype(np.float32)
+    x = 0.15 * prototypes[y] + noise
+    return _in_step_order(x.astype(np.float32), y, settings)
+
+
+def pattern_images(settings: WorkloadSettings, num_classes: int, channels: int = 3) -> Dataset:
+    """Images: one smooth random pattern per class plus pixel noise (NHWC, float32)."""
+    size = settings.image_size
+    rng = np.random.default_rng(settings.seed)
+    pool = min(POOL_SIZE, settings.steps * settings.batch_size)
+    coarse = 4
+    patterns = rng.normal(0.0, 1.0, size=(num_classes, coarse, coarse, channels))
+    # Nearest-neighbour upsampling keeps the patterns low-frequency.
+    reps = -(-size // coarse)
+    patterns = patterns.repeat(reps, axis=1).repeat(reps, axis=2)[:, :size, :size, :]
+    y = rng.integers(0, num_classes, size=pool).astype(np.int64)
+    x = np.empty((pool, size, size, channels), dtype=np.float32)
+    for lo in range(0, pool, 256):  # chunked so the float64 temporaries stay small
+        hi = min(pool, lo + 256)
+        noise = rng.normal(0.0, 1.0, size=(hi - lo, size, size, channels))
+        x[lo:hi] = 0.5 * patterns[y[lo:hi]] + noise
+    return _in_step_order(x, y, settings)
