@@ -38,10 +38,22 @@ class _Child:
 
 
 class Launcher:
-    def __init__(self, specs: list[RunnerSpec], config: RunConfig, folder: RunFolder, cpus: list[int]):
+    def __init__(
+        self,
+        specs: list[RunnerSpec],
+        config: RunConfig,
+        folder: RunFolder,
+        cpus: list[int],
+        overrides: dict[str, dict] | None = None,
+    ):
+        """``overrides`` changes one runner's config (tests inject a crash into one runner this way)."""
         shares = plan_cpu_shares(len(specs), cpus)
+        overrides = overrides or {}
         self._children = {
-            spec.name: _Child(spec, dataclasses.replace(config, threads=len(share), cpus=share))
+            spec.name: _Child(
+                spec,
+                dataclasses.replace(config, threads=len(share), cpus=share, **overrides.get(spec.name, {})),
+            )
             for spec, share in zip(specs, shares)
         }
         self.folder = folder

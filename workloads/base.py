@@ -52,6 +52,8 @@ class Workload:
     min_image_size: int | None = None
     # Layout change the PyTorch model needs, applied once to the whole data set.
     torch_input_axes: tuple[int, ...] | None = None
+    # Shape of one sample (Keras layout) for a given image size, to size the data up front.
+    sample_shape: Callable[[WorkloadSettings], tuple[int, ...]] = lambda settings: ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def settings(self, *, steps=None, batch_size=None, seed=0, image_size=None) -> WorkloadSettings:
@@ -78,6 +80,10 @@ class Workload:
             )
         if size > 1024:
             raise ValueError(f"--image-size {size} is larger than kvp-dash supports (1024)")
+
+    def data_bytes(self, settings: WorkloadSettings) -> int:
+        """float32 inputs for every step, as each runner holds them in memory."""
+        return settings.steps * settings.batch_size * 4 * int(np.prod(self.sample_shape(settings)))
 
     def dataset(self, settings: WorkloadSettings) -> Dataset:
         """The exact arrays every runner trains on, one row per sample in step order."""

@@ -15,6 +15,7 @@ WORKLOAD = Workload(
     keras_builder="workloads.mlp.keras_model:build",
     torch_builder="workloads.mlp.torch_model:build",
     make_dataset=partial(prototype_vectors, dim=INPUT_DIM),
-    default_steps=300,
+    default_steps=600,
     default_batch_size=64,
+    sample_shape=lambda settings: (INPUT_DIM,),
 )

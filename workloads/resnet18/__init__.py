@@ -33,4 +33,5 @@ WORKLOAD = Workload(
     default_image_size=32,
     min_image_size=32,
     torch_input_axes=(0, 3, 1, 2),  # NHWC -> NCHW
+    sample_shape=lambda settings: (settings.image_size, settings.image_size, 3),
 )

@@ -1,0 +1,1 @@
+"""The dashboard: shows events from any event source. Never imports a framework."""

@@ -1,0 +1,103 @@
+"""The dashboard app: one panel per runner, fed by any event source."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.widgets import Footer, Header
+
+from runners.sources import EventSource
+from tui.screens.output_screen import OutputScreen
+from tui.state import RunnerState
+from tui.widgets.runner_panel import RunnerPanel
+
+# Terminal width at which the panels go side by side (4 across), and below which they stack.
+WIDE_FROM = 160
+STACK_BELOW = 80
+
+
+class DashboardApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "kvp-dash"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("enter,o", "show_output", "Runner output"),
+    ]
+
+    def __init__(self, source: EventSource, description: str, refresh_hz: float = 4.0):
+        super().__init__()
+        self.source = source
+        self.sub_title = description
+        self.refresh_hz = refresh_hz
+        self.states = {name: RunnerState(name, source.total_steps) for name in source.runner_names}
+        self._changed: set[str] = set(self.states)
+        self._stopping = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Grid(id="panels"):
+            for name in self.source.runner_names:
+                yield RunnerPanel(name, self.source.total_steps, id=_panel_id(name))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        # A dropped SSH session sends SIGHUP; `kill` sends SIGTERM: both end the runners first.
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
+        self._layout_for(self.size.width)
+        self.set_interval(1 / self.refresh_hz, self._redraw)
+        self._consume_events()
+
+    @work(exclusive=True, group="events")
+    async def _consume_events(self) -> None:
+        await self.source.start()
+        async for event in self.source.events():
+            state = self.states.get(event.runner)
+            if state is not None:
+                state.apply(event)
+                self._changed.add(event.runner)
+        self._redraw()
+        failed = [s.name for s in self.states.values() if s.phase == "failed"]
+        summary = "all runners finished" + (f"; failed: {', '.join(failed)}" if failed else "")
+        self.notify(summary, severity="error" if failed else "information", timeout=30)
+
+    def _redraw(self) -> None:
+        """Coalesce: however many events arrived, each changed panel redraws once per tick."""
+        for name in self._changed:
+            self.query_one(f"#{_panel_id(name)}", RunnerPanel).show(self.states[name])
+        self._changed.clear()
+
+    def on_resize(self, event) -> None:
+        self._layout_for(event.size.width)
+
+    def _layout_for(self, width: int) -> None:
+        grid = self.query_one("#panels", Grid)
+        count = max(1, len(self.states))
+        columns = count if width >= WIDE_FROM else (min(2, count) if width >= STACK_BELOW else 1)
+        grid.styles.grid_size_columns = columns
+        grid.set_class(columns == 1, "-stacked")
+
+    def action_show_output(self) -> None:
+        panel = self.focused if isinstance(self.focused, RunnerPanel) else None
+        if panel is None:
+            panel = self.query(RunnerPanel).first()
+        self.push_screen(OutputScreen(panel.runner, self.source.output_path(panel.runner)))
+
+    async def action_quit(self) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        self.notify("stopping runners…", timeout=5)
+        await self.source.stop()
+        self.exit()
+
+
+def _panel_id(runner: str) -> str:
+    return "panel-" + runner.replace("/", "-")

@@ -1,0 +1,39 @@
+"""Number formatting shared by the widgets: one place decides how a figure reads."""
+
+from __future__ import annotations
+
+
+def fmt_bytes(value: int | None) -> str:
+    if value is None:
+        return "n/a"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit in ("B", "KiB", "MiB") else f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} TiB"
+
+
+def fmt_duration_ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    ms = seconds * 1000
+    return f"{ms:.1f} ms" if ms < 100 else f"{ms:.0f} ms"
+
+
+def fmt_rate(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def fmt_count(value: int) -> str:
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.2f} M"
+    if value >= 1_000:
+        return f"{value / 1_000:.1f} k"
+    return str(value)
+
+
+def fmt_loss(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"

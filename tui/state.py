@@ -1,0 +1,81 @@
+"""What the dashboard knows about each runner, folded from its events.
+
+Widgets read this; only events write it. Metrics are placed by step, never by
+arrival order.
+"""
+
+from __future__ import annotations
+
+import bisect
+import statistics
+from dataclasses import dataclass, field
+
+from runners.protocol import FINAL_PHASES, Done, Error, Event, Hello, Metrics, Phase
+
+
+@dataclass
+class RunnerState:
+    name: str
+    total_steps: int
+    phase: str = "starting"
+    hello: Hello | None = None
+    error: Error | None = None
+    done: Done | None = None
+    loss_steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    latest: Metrics | None = None  # the window with the highest step
+    warmup_s: float = 0.0  # time of the warm-up windows (compilation / tracing)
+    steady_step_times_s: list[float] = field(default_factory=list)  # one per steady window
+    steady_steps: int = 0
+    steady_s: float = 0.0
+    phase_since: dict[str, float] = field(default_factory=dict)
+
+    def apply(self, event: Event) -> None:
+        if isinstance(event, Metrics):
+            self._apply_metrics(event)
+        elif isinstance(event, Phase):
+            self.phase = event.phase
+            self.phase_since.setdefault(event.phase, event.t)
+        elif isinstance(event, Hello):
+            self.hello = event
+        elif isinstance(event, Error):
+            self.error = event
+        elif isinstance(event, Done):
+            self.done = event
+
+    def _apply_metrics(self, event: Metrics) -> None:
+        at = bisect.bisect_left(self.loss_steps, event.first_step)
+        self.loss_steps[at:at] = range(event.first_step, event.step + 1)
+        self.losses[at:at] = event.losses
+        if self.latest is None or event.step > self.latest.step:
+            self.latest = event
+        if event.warmup:
+            self.warmup_s += event.window_s
+        else:
+            self.steady_step_times_s.append(event.step_time_s)
+            self.steady_steps += event.steps
+            self.steady_s += event.window_s
+
+    @property
+    def ended(self) -> bool:
+        return self.phase in FINAL_PHASES
+
+    @property
+    def steps_done(self) -> int:
+        return self.latest.step + 1 if self.latest else 0
+
+    @property
+    def loss(self) -> float | None:
+        return self.losses[-1] if self.losses else None
+
+    @property
+    def median_step_time_s(self) -> float | None:
+        """Median over steady-state windows; warm-up never counts."""
+        return statistics.median(self.steady_step_times_s) if self.steady_step_times_s else None
+
+    @property
+    def samples_per_s(self) -> float | None:
+        """Steady-state throughput: samples over the time of all steady windows."""
+        if not self.steady_s or self.latest is None:
+            return None
+        return self.steady_steps * self.latest.batch_size / self.steady_s
