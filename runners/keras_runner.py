@@ -48,7 +48,7 @@ class StepReporter(keras.callbacks.Callback):
         # Keras converted the logs to floats before calling us, so the step is finished now.
         now = time.perf_counter()
         if batch == self._crash_at_step:
-            raise RuntimeError(f"crash injected at step {batch} (--crash-at-step)")
+            raise RuntimeError(f"crash injected at step {batch} (--inject-crash)")
         with self._lock:
             self._arrived[batch] = (float(logs["loss"]), now)
             while self._next_step in self._arrived:

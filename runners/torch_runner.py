@@ -61,7 +61,7 @@ def run(spec, config: RunConfig, writer) -> None:
     reporter.begin()
     for step in range(settings.steps):
         if step == config.crash_at_step:
-            raise RuntimeError(f"crash injected at step {step} (--crash-at-step)")
+            raise RuntimeError(f"crash injected at step {step} (--inject-crash)")
         xb = inputs[step * batch : (step + 1) * batch].to(device, non_blocking=True)
         yb = targets[step * batch : (step + 1) * batch].to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)

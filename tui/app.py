@@ -19,6 +19,7 @@ from tui.widgets.runner_panel import RunnerPanel
 # Terminal width at which the panels go side by side (4 across), and below which they stack.
 WIDE_FROM = 160
 STACK_BELOW = 80
+QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class DashboardApp(App):
@@ -49,7 +50,7 @@ class DashboardApp(App):
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
         # A dropped SSH session sends SIGHUP; `kill` sends SIGTERM: both end the runners first.
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in QUIT_SIGNALS:
             loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
         self._layout_for(self.size.width)
         self.set_interval(1 / self.refresh_hz, self._redraw)
@@ -67,6 +68,14 @@ class DashboardApp(App):
         failed = [s.name for s in self.states.values() if s.phase == "failed"]
         summary = "all runners finished" + (f"; failed: {', '.join(failed)}" if failed else "")
         self.notify(summary, severity="error" if failed else "information", timeout=30)
+
+    async def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in QUIT_SIGNALS:
+            loop.remove_signal_handler(sig)
+        if not self._stopping:  # the app is going away by another road than `q`
+            self._stopping = True
+            await self.source.stop()
 
     def _redraw(self) -> None:
         """Coalesce: however many events arrived, each changed panel redraws once per tick."""

@@ -28,7 +28,7 @@ def prototype_vectors(settings: WorkloadSettings, num_classes: int, dim: int) ->
     prototypes = rng.normal(0.0, 1.0, size=(num_classes, dim)).astype(np.float32)
     y = rng.integers(0, num_classes, size=pool).astype(np.int64)
     noise = rng.normal(0.0, 1.0, size=(pool, dim)).astype(np.float32)
-    x = 0.08 * prototypes[y] + noise
+    x = 0.12 * prototypes[y] + noise
     return _in_step_order(x.astype(np.float32), y, settings)
 
 

@@ -1,0 +1,108 @@
+"""The Textual app with the real launcher and real runners on mlp."""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+import pytest
+from textual.content import Content
+
+from runners.protocol import Metrics
+from tests.conftest import ALL_SPECS, tiny_launcher
+from tui.app import DashboardApp
+from tui.screens.output_screen import OutputScreen
+from tui.widgets.runner_panel import RunnerPanel
+
+
+async def wait_until(pilot, condition, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the dashboard"
+        await pilot.pause(0.2)
+
+
+def panel_text(panel: RunnerPanel, selector: str) -> str:
+    """The text a line of the panel shows, markup removed."""
+    return Content.from_markup(str(panel.query_one(selector).content)).plain
+
+
+async def test_four_panels_train_to_done(tmp_path):
+    launcher = tiny_launcher(tmp_path, ALL_SPECS)
+    app = DashboardApp(launcher, "mlp test")
+    async with app.run_test(size=(160, 48)) as pilot:
+        panels = list(app.query(RunnerPanel))
+        assert [p.runner for p in panels] == ALL_SPECS
+        await wait_until(pilot, lambda: all(s.ended for s in app.states.values()), 240)
+        await pilot.pause(0.6)  # one redraw tick after the last event
+        for panel in panels:
+            state = app.states[panel.runner]
+            assert state.phase == "done", (panel.runner, state.error)
+            assert state.steps_done == launcher.total_steps
+            assert panel.has_class("-done")
+            assert panel.border_subtitle == "done"
+            assert f"step {launcher.total_steps}/{launcher.total_steps}" in panel_text(panel, ".phase")
+            assert "ms/step" in panel_text(panel, ".speed") and "samples/s" in panel_text(panel, ".speed")
+            assert "RSS" in panel_text(panel, ".memory")
+            assert f"{state.loss:.4f}" in panel_text(panel, ".loss")
+            assert "cpu" in panel_text(panel, ".meta")
+        await pilot.press("q")
+        await pilot.pause(0.5)
+    assert not app.is_running
+
+
+async def test_q_mid_run_stops_every_runner(tmp_path):
+    launcher = tiny_launcher(tmp_path, ["torch", "keras/jax"], steps=5000)
+    app = DashboardApp(launcher, "quit test")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: all(s.latest is not None for s in app.states.values()), 120)
+        children = [psutil.Process(pid) for pid in launcher.pids()]
+        assert len(children) == 2 and all(c.is_running() for c in children)
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not app.is_running, 20)
+    for child in children:
+        assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+    # Stopped by the user, not failed.
+    assert {s.phase for s in app.states.values()} <= {"stopped", "done"}
+
+
+async def test_crashed_runner_shows_its_error_in_its_own_panel(tmp_path):
+    launcher = tiny_launcher(tmp_path, ["keras/tensorflow", "torch"], overrides={"torch": {"crash_at_step": 4}})
+    app = DashboardApp(launcher, "crash test")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: all(s.ended for s in app.states.values()), 180)
+        await pilot.pause(0.6)
+        torch_panel = app.query_one("#panel-torch", RunnerPanel)
+        keras_panel = app.query_one("#panel-keras-tensorflow", RunnerPanel)
+        assert torch_panel.has_class("-failed") and torch_panel.border_subtitle == "FAILED"
+        error = torch_panel.query_one(".error")
+        assert error.display and "RuntimeError: crash injected at step 4" in panel_text(torch_panel, ".error")
+        assert keras_panel.has_class("-done") and not keras_panel.query_one(".error").display
+
+        # Enter on the failed panel shows its captured output, with the traceback.
+        torch_panel.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, OutputScreen) and app.screen.runner == "torch"
+        log_text = "\n".join(str(line) for line in app.screen.query_one("Log").lines)
+        assert "RuntimeError" in log_text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, OutputScreen)
+
+
+async def test_state_orders_windows_by_step_not_arrival():
+    from tui.state import RunnerState
+
+    state = RunnerState("keras/jax", total_steps=6)
+    late = Metrics("keras/jax", first_step=3, step=5, losses=[0.4, 0.3, 0.2], window_s=0.3,
+                   batch_size=8, warmup=False)
+    early = Metrics("keras/jax", first_step=0, step=2, losses=[2.0, 1.0, 0.5], window_s=1.0,
+                    batch_size=8, warmup=True)
+    state.apply(late)
+    state.apply(early)
+    assert state.loss_steps == [0, 1, 2, 3, 4, 5]
+    assert state.losses == [2.0, 1.0, 0.5, 0.4, 0.3, 0.2]
+    assert state.steps_done == 6 and state.loss == 0.2
+    # Warm-up windows never count in steady state.
+    assert state.median_step_time_s == pytest.approx(0.1) and state.warmup_s == 1.0
+    assert state.samples_per_s == pytest.approx(3 * 8 / 0.3)

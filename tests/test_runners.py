@@ -1,0 +1,87 @@
+"""Each runner spec trains mlp in a real subprocess and speaks the protocol correctly."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+
+import pytest
+
+from runners.protocol import PHASES, Done, Error, Hello, Metrics, Phase, decode
+from tests.conftest import ALL_SPECS, TINY_MLP, collect, tiny_launcher
+
+
+@pytest.fixture(scope="module")
+def four_runs(tmp_path_factory):
+    """All four runner specs train mlp once, concurrently, as the dashboard would start them."""
+    launcher = tiny_launcher(tmp_path_factory.mktemp("four"), ALL_SPECS)
+    events = asyncio.run(collect(launcher))
+    return launcher, events
+
+
+@pytest.mark.parametrize("runner", ALL_SPECS)
+def test_runner_emits_a_valid_stream(four_runs, runner):
+    launcher, all_events = four_runs
+    events = all_events[runner]
+    kinds = [e.type for e in events]
+    assert not [e for e in events if isinstance(e, Error)], [e.message for e in events if isinstance(e, Error)]
+    assert "hello" in kinds and kinds.index("hello") < kinds.index("metrics")
+
+    phases = [e.phase for e in events if isinstance(e, Phase)]
+    assert phases == ["importing", "building", "warmup", "training", "done"]
+    assert all(p in PHASES for p in phases)
+
+    hello = next(e for e in events if isinstance(e, Hello))
+    assert hello.framework == runner.split("/")[0]
+    assert hello.backend == runner.split("/")[-1]
+    assert hello.device == "cpu"
+    assert hello.params > 0 and hello.threads >= 1 and hello.cpus
+
+    metrics = sorted((e for e in events if isinstance(e, Metrics)), key=lambda m: m.first_step)
+    covered = [s for m in metrics for s in range(m.first_step, m.step + 1)]
+    assert covered == list(range(TINY_MLP["steps"])), "every step reported exactly once"
+    losses = [v for m in metrics for v in m.losses]
+    assert len(losses) == TINY_MLP["steps"] and all(math.isfinite(v) for v in losses)
+    assert all(m.window_s > 0 and m.rss_bytes > 0 for m in metrics)
+    assert [m.warmup for m in metrics][:2] == [True, True] and not metrics[-1].warmup
+    # Learnable data: the loss must clearly fall.
+    first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+    assert last < 0.7 * first, (first, last)
+    assert initial_loss_is_chance_level(losses[0])
+
+    done = next(e for e in events if isinstance(e, Done))
+    assert done.steps == TINY_MLP["steps"] and done.train_s > 0
+
+
+def initial_loss_is_chance_level(loss: float) -> bool:
+    # 10 classes: an untrained model sits near ln(10) = 2.30.
+    return 1.5 < loss < 4.0
+
+
+def test_every_runner_trains_the_same_size_model(four_runs):
+    _, events = four_runs
+    params = {r: next(e.params for e in evs if isinstance(e, Hello)) for r, evs in events.items()}
+    assert len(set(params.values())) == 1, params
+    assert set(params.values()) == {784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10}
+
+
+def test_run_folder_records_every_event_and_the_output(four_runs):
+    launcher, events = four_runs
+    for runner in ALL_SPECS:
+        spec_slug = runner.replace("/", "-")
+        lines = (launcher.folder.path / f"{spec_slug}.events.jsonl").read_text().splitlines()
+        recorded = [decode(line) for line in lines]
+        assert [e.type for e in recorded] == [e.type for e in events[runner]]
+        assert json.loads(lines[0])["v"] == 1
+        assert launcher.output_path(runner).exists()
+
+
+def test_runners_get_fair_cpu_shares(four_runs):
+    launcher, events = four_runs
+    hellos = [next(e for e in evs if isinstance(e, Hello)) for evs in events.values()]
+    # On any machine, no runner gets more CPUs than an even split would give it.
+    cpus = {c for h in hellos for c in h.cpus}
+    for hello in hellos:
+        assert len(hello.cpus) <= max(1, len(cpus) // len(hellos)) or len(cpus) < len(hellos)
+        assert hello.threads == len(hello.cpus)
