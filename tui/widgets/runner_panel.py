@@ -60,7 +60,8 @@ class RunnerPanel(Vertical, can_focus=True):
             f"loss [b]{fmt_loss(state.loss)}[/b]"
             + (f"  (step 0: {fmt_loss(state.losses[0])})" if state.losses else "")
         )
-        self.query_one(Sparkline).data = state.losses
+        # A new list, not the state's own: the reactive only redraws when the value changes identity.
+        self.query_one(Sparkline).data = list(state.losses)
         self.query_one(".speed", Static).update(_speed_line(state))
         self.query_one(".memory", Static).update(_memory_line(state))
         error = self.query_one(".error", Static)

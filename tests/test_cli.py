@@ -1,0 +1,110 @@
+"""Bad input: one line on stderr, exit code 2, no traceback, nothing started."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+
+from tui import cli
+
+FRAMEWORKS = ("torch", "tensorflow", "jax", "keras")
+
+
+def run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args, "--output", str(tmp_path / "runs")],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--workload", "nope"], "unknown workload 'nope' (known: mlp, resnet18)"),
+        (["--runners", "keras/theano"], "unknown runner spec 'keras/theano'"),
+        (["--runners", "torch,torch"], "lists a runner spec twice"),
+        (["--runners", ","], "needs at least one runner spec"),
+        (["--steps", "0"], "argument --steps: must be at least 1, got 0"),
+        (["--steps", "many"], "argument --steps: expected a whole number, got 'many'"),
+        (["--batch-size", "-3"], "argument --batch-size: must be at least 1, got -3"),
+        (["--workload", "resnet18", "--image-size", "16"], "--image-size for resnet18 must be at least 32"),
+        (["--workload", "mlp", "--image-size", "64"], "--image-size does not apply to mlp"),
+        (["--seed", "-1"], "argument --seed: must be between 0 and 2**32-1"),
+        (["--refresh", "0"], "argument --refresh: must be between 0.2 and 60"),
+        (["--steps", "100000000", "--batch-size", "4096"], "of data per runner"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
+    result = run_cli(*args, tmp_path=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kvp-dash: error: "), result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists(), "nothing may start on bad input"
+
+
+def _hide_modules(monkeypatch, *hidden: str):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in hidden else real_find_spec(name, *a)
+    )
+
+
+def test_requested_runner_without_its_framework_names_the_extra(monkeypatch, capsys, tmp_path):
+    _hide_modules(monkeypatch, "jax")
+    code = cli.main(["--runners", "keras/jax,torch", "--output", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [
+        "kvp-dash: error: runner keras/jax needs jax, which is not installed: pip install 'kvp-dash[jax]'"
+    ]
+    assert not list(tmp_path.iterdir())
+
+
+def test_no_framework_at_all(monkeypatch, capsys, tmp_path):
+    _hide_modules(monkeypatch, *FRAMEWORKS)
+    assert cli.main(["--output", str(tmp_path)]) == 2
+    assert "no framework is installed: pip install 'kvp-dash[all]'" in capsys.readouterr().err
+
+
+def test_default_runners_skip_missing_frameworks_with_a_notice(monkeypatch):
+    _hide_modules(monkeypatch, "tensorflow")
+    specs, skipped = cli._choose_runners(None)
+    assert [s.name for s in specs] == ["keras/jax", "keras/torch", "torch"]
+    assert skipped == [
+        "runner keras/tensorflow needs tensorflow, which is not installed: pip install 'kvp-dash[tensorflow]'"
+    ]
+
+
+def test_list_shows_workloads_and_runner_status(monkeypatch, capsys):
+    _hide_modules(monkeypatch, "tensorflow")
+    assert cli.main(["--list"]) == 0
+    out = capsys.readouterr().out
+    assert "mlp" in out and "resnet18" in out
+    assert "keras/jax          installed" in out
+    assert "keras/tensorflow   missing tensorflow: pip install 'kvp-dash[tensorflow]'" in out
+
+
+def test_dashboard_process_never_imports_a_framework():
+    """--help, --list and the whole app module load without torch, tensorflow, jax or keras."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from tui import cli, app\n"
+        "import runners.launcher, tui.state\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    cli.main(['--list'])\n"
+        "    try:\n"
+        "        cli.main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"loaded = [m for m in {FRAMEWORKS!r} if m in sys.modules]\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -1,0 +1,126 @@
+"""The dashboard run as a user runs it, in a real terminal (a pty): no runner outlives it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+
+import psutil
+import pytest
+
+RUNNERS = "torch,keras/jax"
+
+
+class TerminalSession:
+    """kvp-dash on a pseudo-terminal of a given size, its screen output drained in the background."""
+
+    def __init__(self, tmp_path, *args: str, columns: int = 100, rows: int = 30):
+        self.runs = tmp_path / "runs"
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        env = {**os.environ, "TERM": "xterm-256color"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tui.cli", "--output", str(tmp_path / "runs"), *args],
+            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+        )
+        os.close(slave)
+        self.master = master
+        self.screen = bytearray()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.screen += data
+
+    def runners(self, count: int, timeout_s: float = 60) -> list[psutil.Process]:
+        """Wait until ``count`` runner subprocesses are training (their events file has metrics)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            children = [
+                c for c in psutil.Process(self.process.pid).children(recursive=True)
+                if "runners.child" in c.cmdline()
+            ]
+            training = [
+                f for f in self.runs.glob("*/*.events.jsonl") if '"type": "metrics"' in f.read_text()
+            ]
+            if len(children) == count and len(training) == count:
+                return children
+            time.sleep(0.2)
+        raise AssertionError(f"expected {count} runners, output so far: {bytes(self.screen[-2000:])!r}")
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def wait_exit(self, timeout_s: float = 20) -> int:
+        return self.process.wait(timeout=timeout_s)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        os.close(self.master)
+
+
+def _all_gone(processes: list[psutil.Process], timeout_s: float) -> bool:
+    _, alive = psutil.wait_procs(processes, timeout=timeout_s)
+    return all(p.status() == psutil.STATUS_ZOMBIE for p in alive if p.is_running())
+
+
+@pytest.fixture
+def session(tmp_path):
+    sessions = []
+
+    def start(*args, **kwargs):
+        s = TerminalSession(tmp_path, "--workload", "mlp", "--steps", "20000", "--runners", RUNNERS, *args, **kwargs)
+        sessions.append(s)
+        return s
+
+    yield start
+    for s in sessions:
+        s.close()
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        pytest.param(lambda s: s.type(b"q"), id="q"),
+        pytest.param(lambda s: s.type(b"\x03"), id="ctrl-c"),
+        pytest.param(lambda s: s.process.send_signal(signal.SIGTERM), id="sigterm"),
+        pytest.param(lambda s: s.process.send_signal(signal.SIGHUP), id="sighup-dropped-ssh"),
+    ],
+)
+def test_leaving_the_dashboard_stops_every_runner(session, how, tmp_path):
+    s = session()
+    runners = s.runners(2)
+    time.sleep(1.0)  # let the app settle into its event loop
+    how(s)
+    s.wait_exit(timeout_s=20)
+    assert _all_gone(runners, timeout_s=5)
+    # The record is readable: every events line is complete JSON.
+    import json
+
+    for events_file in (tmp_path / "runs").glob("*/*.events.jsonl"):
+        for line in events_file.read_text().splitlines():
+            json.loads(line)
+
+
+def test_dashboard_killed_with_sigkill_takes_its_runners_along(session):
+    s = session()
+    runners = s.runners(2)
+    s.process.send_signal(signal.SIGKILL)
+    s.wait_exit(timeout_s=5)
+    # Nobody can clean up after SIGKILL: the parent-death signal must end the runners.
+    assert _all_gone(runners, timeout_s=5)
