@@ -18,7 +18,7 @@ from workloads import get_workload
 
 ALL_SPECS = list(SPECS)
 # Small enough for 2 cores, long enough for the loss to fall visibly on the synthetic data.
-TINY_MLP = dict(steps=40, batch_size=32, seed=0)
+TINY_MLP = dict(steps=60, batch_size=32, seed=0)
 
 
 def tiny_launcher(tmp_path: Path, runners: list[str], overrides=None, **settings) -> Launcher:

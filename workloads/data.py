@@ -12,6 +12,8 @@ from workloads.base import Dataset, WorkloadSettings
 
 # Distinct samples generated; longer runs cycle through them in a fixed order.
 POOL_SIZE = 4096
+# Share of labels replaced at random, so the loss levels off above zero like real data.
+LABEL_NOISE = 0.1
 
 
 def _in_step_order(x: np.ndarray, y: np.ndarray, settings: WorkloadSettings) -> Dataset:
@@ -19,6 +21,11 @@ def _in_step_order(x: np.ndarray, y: np.ndarray, settings: WorkloadSettings) -> 
     total = settings.steps * settings.batch_size
     order = np.arange(total) % len(x)
     return Dataset(x=np.ascontiguousarray(x[order]), y=np.ascontiguousarray(y[order]))
+
+
+def _noisy_labels(rng: np.random.Generator, y: np.ndarray, num_classes: int) -> np.ndarray:
+    flip = rng.random(len(y)) < LABEL_NOISE
+    return np.where(flip, rng.integers(0, num_classes, size=len(y)), y).astype(np.int64)
 
 
 def prototype_vectors(settings: WorkloadSettings, num_classes: int, dim: int) -> Dataset:
@@ -29,7 +36,7 @@ def prototype_vectors(settings: WorkloadSettings, num_classes: int, dim: int) ->
     y = rng.integers(0, num_classes, size=pool).astype(np.int64)
     noise = rng.normal(0.0, 1.0, size=(pool, dim)).astype(np.float32)
     x = 0.12 * prototypes[y] + noise
-    return _in_step_order(x.astype(np.float32), y, settings)
+    return _in_step_order(x.astype(np.float32), _noisy_labels(rng, y, num_classes), settings)
 
 
 def pattern_images(settings: WorkloadSettings, num_classes: int, channels: int = 3) -> Dataset:
@@ -48,4 +55,4 @@ def pattern_images(settings: WorkloadSettings, num_classes: int, channels: int =
         hi = min(pool, lo + 256)
         noise = rng.normal(0.0, 1.0, size=(hi - lo, size, size, channels))
         x[lo:hi] = 0.5 * patterns[y[lo:hi]] + noise
-    return _in_step_order(x, y, settings)
+    return _in_step_order(x, _noisy_labels(rng, y, num_classes), settings)
