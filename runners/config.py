@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 
 from workloads import WorkloadSettings
 
-# Optimizer settings shared by every runner. Adam's epsilon is set explicitly
-# because the defaults differ (Keras 1e-7, PyTorch 1e-8).
 LEARNING_RATE = 1e-3
-ADAM_EPSILON = 1e-7
+ADAM_BETA_2 = 0.999  # both frameworks' default, like beta_1 = 0.9
+# Adam's epsilon means different things: PyTorch adds it to the bias-corrected
+# sqrt(v_t / (1 - beta_2^t)), Keras to the raw sqrt(v_t) (the paper's "epsilon hat").
+# PyTorch's default 1e-8, and the Keras value that makes the first update identical;
+# later updates differ only by an epsilon far below any real gradient's size.
+TORCH_ADAM_EPSILON = 1e-8
+KERAS_ADAM_EPSILON = TORCH_ADAM_EPSILON * math.sqrt(1 - ADAM_BETA_2)
 
 
 @dataclass(frozen=True)
@@ -18,7 +23,6 @@ class RunConfig:
     workload: str
     settings: WorkloadSettings
     learning_rate: float = LEARNING_RATE
-    adam_epsilon: float = ADAM_EPSILON
     # The first steps hold tracing/compilation; they are reported apart from steady state.
     warmup_steps: int = 2
     # A metrics window closes at the first step end this long after the previous edge.

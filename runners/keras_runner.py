@@ -12,10 +12,13 @@ import time
 import keras
 
 from runners import devices
-from runners.config import RunConfig
-from runners.protocol import Done, Hello, Phase
+from runners.config import ADAM_BETA_2, KERAS_ADAM_EPSILON, RunConfig
+from runners.keras_weights import load_initial_weights
+from runners.parity import PROBE_SAMPLES, probe_values
+from runners.protocol import Done, Hello, Phase, Probe
 from runners.windows import WindowReporter
 from workloads import get_workload
+from workloads.base import resolve
 
 
 class StepReporter(keras.callbacks.Callback):
@@ -64,6 +67,28 @@ class StepReporter(keras.callbacks.Callback):
             self._window_losses = []
 
 
+def _adam(backend: str, **settings):
+    """Keras's Adam; on TensorFlow, with embedding gradients made dense first.
+
+    TensorFlow hands an embedding's gradient over as IndexedSlices with one
+    slice per token occurrence. Keras 3's Adam squares those slices before
+    they are summed, so a token seen twice adds g1^2 + g2^2 to the second
+    moment instead of (g1 + g2)^2: a different optimizer than on jax, torch
+    or PyTorch. Summing them first (a dense gradient, as PyTorch's embedding
+    gives) keeps the comparison to one algorithm.
+    """
+    if backend != "tensorflow":
+        return keras.optimizers.Adam(**settings)
+    import tensorflow as tf
+
+    class DenseGradientAdam(keras.optimizers.Adam):
+        def apply(self, grads, trainable_variables=None):
+            grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+            return super().apply(grads, trainable_variables)
+
+    return DenseGradientAdam(**settings)
+
+
 def _describe_params(model) -> int:
     # Trainable only: Keras also counts batch-norm moving statistics in count_params().
     return int(sum(keras.ops.size(w) for w in model.trainable_weights))
@@ -78,8 +103,16 @@ def run(spec, config: RunConfig, writer) -> None:
     emit(Phase(name, "building"))
     keras.utils.set_random_seed(settings.seed)
     model = workload.build_keras(settings)
+    weights = workload.initial_weights(settings)
+    if workload.load_keras_weights:
+        resolve(workload.load_keras_weights)(model, weights)
+    else:
+        load_initial_weights(model, weights)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate, epsilon=config.adam_epsilon),
+        optimizer=_adam(
+            spec.backend,
+            learning_rate=config.learning_rate, beta_1=0.9, beta_2=ADAM_BETA_2, epsilon=KERAS_ADAM_EPSILON,
+        ),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     data = workload.dataset(settings)
@@ -96,6 +129,10 @@ def run(spec, config: RunConfig, writer) -> None:
             cpus=sorted(os.sched_getaffinity(0)),
         )
     )
+    # Inference mode: batch-norm uses its (initial) running statistics, as PyTorch's eval() does.
+    logits = keras.ops.convert_to_numpy(model(data.x[:PROBE_SAMPLES], training=False))
+    values, shape = probe_values(logits)
+    emit(Probe(name, values=values, shape=shape))
 
     reporter = WindowReporter(
         emit, name, settings.batch_size, settings.steps, config.warmup_steps,

@@ -200,3 +200,13 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+async def run_headless(launcher: Launcher, on_event) -> None:
+    """Start the runners, hand every event to ``on_event``, and stop them whatever happens."""
+    try:
+        await launcher.start()
+        async for event in launcher.events():
+            on_event(event)
+    finally:
+        await launcher.stop()

@@ -57,6 +57,19 @@ class Phase(Event):
 
 
 @dataclass(frozen=True)
+class Probe(Event):
+    """The initial model's logits (inference mode, first samples of batch 0), before any update.
+
+    Every runner starts from the same weights, so these must agree across
+    frameworks; ``values`` holds at most the first few thousand, flattened.
+    """
+
+    type: ClassVar[str] = "probe"
+    values: list[float]
+    shape: list[int]  # of the full logits tensor the values were taken from
+
+
+@dataclass(frozen=True)
 class Metrics(Event):
     """One window of consecutive steps, timed between two device synchronisations."""
 
@@ -99,7 +112,7 @@ class Done(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (Hello, Phase, Metrics, Error, Done)
+    cls.type: cls for cls in (Hello, Phase, Probe, Metrics, Error, Done)
 }
 
 

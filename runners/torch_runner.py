@@ -10,15 +10,36 @@ import torch
 from torch import nn
 
 from runners import devices
-from runners.config import RunConfig
-from runners.protocol import Done, Hello, Phase
+from runners.config import ADAM_BETA_2, TORCH_ADAM_EPSILON, RunConfig
+from runners.parity import PROBE_SAMPLES, probe_values
+from runners.protocol import Done, Hello, Phase, Probe
+from runners.torch_weights import load_initial_weights
 from runners.windows import WindowReporter
 from workloads import get_workload
+from workloads.base import resolve
 
 
 def _synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def _build(workload, settings, device):
+    model = workload.build_torch(settings)
+    weights = workload.initial_weights(settings)
+    if workload.load_torch_weights:
+        resolve(workload.load_torch_weights)(model, weights)
+    else:
+        load_initial_weights(model, weights, workload.specs(settings))
+    return model.to(device)
+
+
+def _tensors(workload, data):
+    x = data.x if workload.torch_input_axes is None else data.x.transpose(workload.torch_input_axes)
+    inputs = torch.from_numpy(np.ascontiguousarray(x))
+    if workload.input_dtype == "int32":
+        inputs = inputs.long()  # token ids: nn.Embedding's index type
+    return inputs, torch.from_numpy(data.y).long()
 
 
 def run(spec, config: RunConfig, writer) -> None:
@@ -30,11 +51,8 @@ def run(spec, config: RunConfig, writer) -> None:
     emit(Phase(name, "building"))
     torch.manual_seed(settings.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model = workload.build_torch(settings).to(device)
-    data = workload.dataset(settings)
-    x = data.x if workload.torch_input_axes is None else data.x.transpose(workload.torch_input_axes)
-    inputs = torch.from_numpy(np.ascontiguousarray(x))
-    targets = torch.from_numpy(data.y)
+    model = _build(workload, settings, device)
+    inputs, targets = _tensors(workload, workload.dataset(settings))
     emit(
         Hello(
             name,
@@ -48,8 +66,16 @@ def run(spec, config: RunConfig, writer) -> None:
             cpus=sorted(os.sched_getaffinity(0)),
         )
     )
+    model.eval()  # inference mode: batch-norm uses its (initial) running statistics, as in Keras
+    with torch.no_grad():
+        logits = model(inputs[:PROBE_SAMPLES].to(device)).cpu().numpy()
+    values, shape = probe_values(logits)
+    emit(Probe(name, values=values, shape=shape))
 
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate, eps=config.adam_epsilon)
+    optimizer = torch.optim.Adam(
+        [p for p in model.parameters() if p.requires_grad],
+        lr=config.learning_rate, betas=(0.9, ADAM_BETA_2), eps=TORCH_ADAM_EPSILON,
+    )
     loss_fn = nn.CrossEntropyLoss()
     reporter = WindowReporter(
         emit, name, settings.batch_size, settings.steps, config.warmup_steps,
@@ -65,7 +91,9 @@ def run(spec, config: RunConfig, writer) -> None:
         xb = inputs[step * batch : (step + 1) * batch].to(device, non_blocking=True)
         yb = targets[step * batch : (step + 1) * batch].to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(xb), yb)
+        logits = model(xb)
+        # Language models predict every position: fold (batch, time) into one axis.
+        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
         loss.backward()
         optimizer.step()
         # Keep the loss on the device; it is read once per window, not once per step.

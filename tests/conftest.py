@@ -11,7 +11,7 @@ import pytest
 
 from runners.config import RunConfig
 from runners.cpu_share import available_cpus
-from runners.launcher import Launcher
+from runners.launcher import Launcher, run_headless
 from runners.recording import RunFolder
 from runners.specs import SPECS
 from workloads import get_workload
@@ -36,17 +36,12 @@ async def collect(launcher: Launcher, on_event=None, timeout_s: float = 240) -> 
     """Run the launcher to the end; every event, per runner, in arrival order."""
     events = defaultdict(list)
 
-    async def drain():
-        await launcher.start()
-        async for event in launcher.events():
-            events[event.runner].append(event)
-            if on_event is not None:
-                on_event(event)
+    def keep(event):
+        events[event.runner].append(event)
+        if on_event is not None:
+            on_event(event)
 
-    try:
-        await asyncio.wait_for(drain(), timeout_s)
-    finally:
-        await launcher.stop()
+    await asyncio.wait_for(run_headless(launcher, keep), timeout_s)
     return events
 
 

@@ -11,9 +11,11 @@ from textual.binding import Binding
 from textual.containers import Grid
 from textual.widgets import Footer, Header
 
+from runners.parity import STEP_LOSS_RTOL, ParityTracker, compare
 from runners.sources import EventSource
 from tui.screens.output_screen import OutputScreen
 from tui.state import RunnerState
+from tui.widgets.parity_bar import ParityBar
 from tui.widgets.runner_panel import RunnerPanel
 
 # Terminal width at which the panels go side by side (4 across), and below which they stack.
@@ -31,17 +33,29 @@ class DashboardApp(App):
         Binding("enter,o", "show_output", "Runner output"),
     ]
 
-    def __init__(self, source: EventSource, description: str, refresh_hz: float = 4.0):
+    def __init__(
+        self,
+        source: EventSource,
+        description: str,
+        refresh_hz: float = 4.0,
+        expected_params: int | None = None,
+        parity_step_rtol: float = STEP_LOSS_RTOL,
+    ):
         super().__init__()
         self.source = source
         self.sub_title = description
         self.refresh_hz = refresh_hz
         self.states = {name: RunnerState(name, source.total_steps) for name in source.runner_names}
+        self.parity = ParityTracker(source.runner_names)
+        self._expected_params = expected_params
+        self._parity_step_rtol = parity_step_rtol
         self._changed: set[str] = set(self.states)
+        self._parity_changed = True
         self._stopping = False
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ParityBar(id="parity")
         with Grid(id="panels"):
             for name in self.source.runner_names:
                 yield RunnerPanel(name, self.source.total_steps, id=_panel_id(name))
@@ -64,6 +78,7 @@ class DashboardApp(App):
             if state is not None:
                 state.apply(event)
                 self._changed.add(event.runner)
+                self._parity_changed |= self.parity.observe(event) or state.phase == "failed"
         self._redraw()
         failed = [s.name for s in self.states.values() if s.phase == "failed"]
         summary = "all runners finished" + (f"; failed: {', '.join(failed)}" if failed else "")
@@ -82,6 +97,18 @@ class DashboardApp(App):
         for name in self._changed:
             self.query_one(f"#{_panel_id(name)}", RunnerPanel).show(self.states[name])
         self._changed.clear()
+        if self._parity_changed:
+            self._parity_changed = False
+            self.query_one(ParityBar).show(self.parity_report(), self._failed_runners())
+
+    def _failed_runners(self) -> list[str]:
+        return [name for name, state in self.states.items() if state.phase == "failed"]
+
+    def parity_report(self):
+        """Parity among the runners still standing: a crashed runner proves nothing either way."""
+        failed = set(self._failed_runners())
+        facts = {name: f for name, f in self.parity.facts.items() if name not in failed}
+        return compare(facts, expected_params=self._expected_params, step_rtol=self._parity_step_rtol)
 
     def on_resize(self, event) -> None:
         self._layout_for(event.size.width)

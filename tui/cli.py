@@ -1,4 +1,4 @@
-"""The command line: ``kvp-dash [--workload NAME] [--runners ...] ...``.
+"""The command line: ``kvp-dash [options]`` (the live dashboard) and ``kvp-dash check [options]``.
 
 Bad input gets one line on stderr and exit code 2, before any runner starts.
 Textual and the launcher are imported only once the input is valid, so
@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import atexit
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from runners.specs import SPECS, RunnerSpec, install_hint, parse_runner_list
-from workloads import get_workload, workload_names
+from workloads import Workload, WorkloadSettings, get_workload, workload_names
+from workloads.base import SIZE_NAMES
 
 DEFAULT_WORKLOAD = "mlp"
 # In-memory data per runner above which we refuse rather than swap.
@@ -59,29 +61,61 @@ def _refresh(text: str) -> float:
     return value
 
 
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workload", default=DEFAULT_WORKLOAD, metavar="NAME",
+                        help=f"{', '.join(workload_names())}, a registered workload, or a path to your own "
+                        f".py file (default: {DEFAULT_WORKLOAD})")
+    parser.add_argument("--size", choices=SIZE_NAMES, metavar="SIZE",
+                        help="model size preset: tiny, small, base or large (default: small; "
+                        "tiny and small suit a CPU)")
+    parser.add_argument("--runners", metavar="SPECS",
+                        help=f"comma-separated runner specs (default: every installed one of {','.join(SPECS)})")
+    parser.add_argument("--batch-size", type=_positive_int, metavar="B", help="samples per step")
+    parser.add_argument("--image-size", type=_positive_int, metavar="PX",
+                        help="image height and width, for image workloads")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed for data and initial weights (default: 0)")
+    parser.add_argument("--data", type=Path, metavar="FILE.npz",
+                        help="train on your own arrays: x_train, y_train (and optionally x_val, y_val)")
+    parser.add_argument("--output", type=Path, default=Path("runs"), metavar="DIR",
+                        help="where run folders go (default: ./runs)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kvp-dash",
         description="Train the same workload in Keras 3 (jax, tensorflow, torch backends) and "
-        "native PyTorch, side by side, live in the terminal.",
+        "native PyTorch, side by side, live in the terminal. "
+        "`kvp-dash check --help` verifies that the runners train the same model.",
     )
-    parser.add_argument("--workload", default=DEFAULT_WORKLOAD, metavar="NAME",
-                        help=f"what to train: {', '.join(workload_names())} (default: {DEFAULT_WORKLOAD})")
-    parser.add_argument("--runners", metavar="SPECS",
-                        help=f"comma-separated runner specs (default: every installed one of {','.join(SPECS)})")
+    _add_common_options(parser)
     parser.add_argument("--steps", type=_positive_int, metavar="N", help="optimizer steps per runner")
-    parser.add_argument("--batch-size", type=_positive_int, metavar="B", help="samples per step")
-    parser.add_argument("--image-size", type=_positive_int, metavar="PX",
-                        help="image height and width, for image workloads")
-    parser.add_argument("--seed", type=_seed, default=0, help="seed for data and models (default: 0)")
-    parser.add_argument("--output", type=Path, default=Path("runs"), metavar="DIR",
-                        help="where run folders go (default: ./runs)")
     parser.add_argument("--refresh", type=_refresh, default=4.0, metavar="HZ",
                         help="screen redraws per second (default: 4)")
     parser.add_argument("--list", action="store_true", help="list workloads and runner specs, then exit")
     # For tests of crash handling: RUNNER:STEP makes that runner raise at that step.
     parser.add_argument("--inject-crash", metavar="RUNNER:STEP", help=argparse.SUPPRESS)
     return parser
+
+
+def build_check_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kvp-dash check",
+        description="Run every installed runner from the same initial weights on the same batches and "
+        "print a parity table: trainable parameters, initial logits, initial loss and the first "
+        "optimizer steps' losses. Exits 1 when the runners disagree beyond tolerance.",
+    )
+    _add_common_options(parser)
+    return parser
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Validated input: what to train, with which runners."""
+
+    workload: Workload
+    workload_ref: str  # what a runner subprocess resolves the workload from
+    settings: WorkloadSettings
+    specs: list[RunnerSpec]
 
 
 def _choose_runners(text: str | None) -> tuple[list[RunnerSpec], list[str]]:
@@ -99,13 +133,44 @@ def _choose_runners(text: str | None) -> tuple[list[RunnerSpec], list[str]]:
     return installed, skipped
 
 
+def _plan(args: argparse.Namespace, steps: int | None) -> Plan:
+    workload_ref = args.workload
+    if workload_ref.endswith(".py"):
+        workload_ref = str(Path(workload_ref).resolve())  # runners resolve it from the same file
+    workload = get_workload(workload_ref)
+    if args.image_size and not workload.takes_images:
+        raise UsageError(f"--image-size does not apply to {workload.name}, which is not an image workload")
+    settings = workload.settings(
+        size=args.size, steps=steps, batch_size=args.batch_size, seed=args.seed,
+        image_size=args.image_size, data_path=args.data.resolve() if args.data else None,
+    )
+    workload.validate(settings)
+    if settings.data_path:
+        from workloads.user_data import check_data_file
+
+        check_data_file(workload, settings)
+    else:
+        data_bytes = workload.data_bytes(settings)
+        if data_bytes > MAX_DATA_BYTES:
+            raise UsageError(
+                f"{settings.steps} steps x batch {settings.batch_size} needs {data_bytes / 1024**3:.1f} GiB "
+                f"of data per runner (limit {MAX_DATA_BYTES // 1024**3} GiB); lower --steps or --batch-size"
+            )
+    specs, skipped = _choose_runners(args.runners)
+    for notice in skipped:
+        print(f"kvp-dash: skipping {notice}", file=sys.stderr)
+    return Plan(workload, workload_ref, settings, specs)
+
+
 def _print_list() -> None:
-    print("workloads:")
+    print("workloads (CPU defaults at the small size):")
     for name in workload_names():
         w = get_workload(name)
-        size = f", image {w.default_image_size}px" if w.default_image_size else ""
+        preset = w.sizes[w.default_size]
+        image = f", {preset.image_size} px" if preset.image_size else ""
         print(f"  {name:10s} {w.description}")
-        print(f"  {'':10s} CPU defaults: {w.default_steps} steps, batch {w.default_batch_size}{size}")
+        print(f"  {'':10s} {preset.steps} steps, batch {preset.batch_size}{image}; sizes {', '.join(w.sizes)}")
+    print("  or --workload path/to/your_workload.py (see workloads/examples/tabular_workload.py)")
     print("runner specs:")
     for spec in SPECS.values():
         missing = spec.missing_modules()
@@ -114,55 +179,44 @@ def _print_list() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.list:
-        _print_list()
-        return 0
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _run(args)
+        if argv[:1] == ["check"]:
+            args = build_check_parser().parse_args(argv[1:])
+            from runners.parity import PARITY_STEPS
+            from tui.check import run_check
+
+            return run_check(_plan(args, steps=PARITY_STEPS + 1), args.output)
+        args = build_parser().parse_args(argv)
+        if args.list:
+            _print_list()
+            return 0
+        return _run_dashboard(args, _plan(args, steps=args.steps))
     except (UsageError, ValueError) as exc:
         print(f"kvp-dash: error: {exc}", file=sys.stderr)
         return 2
 
 
-def _run(args: argparse.Namespace) -> int:
-    workload = get_workload(args.workload)
-    if args.image_size and workload.default_image_size is None:
-        raise UsageError(f"--image-size does not apply to {workload.name}, which is not an image workload")
-    settings = workload.settings(
-        steps=args.steps, batch_size=args.batch_size, seed=args.seed, image_size=args.image_size
-    )
-    workload.validate(settings)
-    data_bytes = workload.data_bytes(settings)
-    if data_bytes > MAX_DATA_BYTES:
-        raise UsageError(
-            f"{settings.steps} steps x batch {settings.batch_size} needs {data_bytes / 1024**3:.1f} GiB "
-            f"of data per runner (limit {MAX_DATA_BYTES // 1024**3} GiB); lower --steps or --batch-size"
-        )
-    specs, skipped = _choose_runners(args.runners)
-    for notice in skipped:
-        print(f"kvp-dash: skipping {notice}", file=sys.stderr)
-
+def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
     from runners.config import RunConfig
     from runners.cpu_share import available_cpus
     from runners.launcher import Launcher
-    from runners.recording import RunFolder
 
-    try:
-        folder = RunFolder.create(args.output, workload.name)
-    except OSError as exc:
-        raise UsageError(f"cannot create a run folder in {args.output}: {exc.strerror or exc}") from None
-    config = RunConfig(workload=workload.name, settings=settings)
-    launcher = Launcher(specs, config, folder, available_cpus(), overrides=_crash_overrides(args.inject_crash))
-    folder.write_json("run.json", {"argv": sys.argv, "config": config_summary(config, specs)})
+    settings = plan.settings
+    overrides = _crash_overrides(args.inject_crash)
+    folder = _create_folder(args.output, plan.workload.name)
+    config = RunConfig(workload=plan.workload_ref, settings=settings)
+    launcher = Launcher(plan.specs, config, folder, available_cpus(), overrides=overrides)
+    folder.write_json("run.json", run_record(config, plan))
     atexit.register(launcher.kill_now)  # whatever happens to the app, no runner outlives us
 
     from tui.app import DashboardApp
 
-    description = f"{workload.name} · batch {settings.batch_size} · {settings.steps} steps · seed {settings.seed}"
-    if settings.image_size:
-        description += f" · {settings.image_size}px"
-    app = DashboardApp(launcher, description, refresh_hz=args.refresh)
+    app = DashboardApp(
+        launcher, describe(plan), refresh_hz=args.refresh,
+        expected_params=plan.workload.trainable_params(settings),
+        parity_step_rtol=plan.workload.parity_step_rtol,
+    )
     app.run()
     launcher.kill_now()
     print(f"kvp-dash: run folder {folder.path}")
@@ -170,6 +224,25 @@ def _run(args: argparse.Namespace) -> int:
     if failed:
         print(f"kvp-dash: failed runners: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def describe(plan: Plan) -> str:
+    s = plan.settings
+    text = f"{plan.workload.name} ({s.size}) · batch {s.batch_size} · {s.steps} steps · seed {s.seed}"
+    if s.image_size:
+        text += f" · {s.image_size}px"
+    if s.data_path:
+        text += f" · data {Path(s.data_path).name}"
+    return text
+
+
+def _create_folder(base: Path, name: str):
+    from runners.recording import RunFolder
+
+    try:
+        return RunFolder.create(base, name)
+    except OSError as exc:
+        raise UsageError(f"cannot create a run folder in {base}: {exc.strerror or exc}") from None
 
 
 def _crash_overrides(text: str | None) -> dict[str, dict]:
@@ -181,13 +254,14 @@ def _crash_overrides(text: str | None) -> dict[str, dict]:
     return {runner: {"crash_at_step": int(step)}}
 
 
-def config_summary(config, specs: list[RunnerSpec]) -> dict:
+def run_record(config, plan: Plan) -> dict:
     from dataclasses import asdict
 
     summary = asdict(config)
     summary.pop("cpus")
-    summary["runners"] = [s.name for s in specs]
-    return summary
+    summary["runners"] = [s.name for s in plan.specs]
+    summary["workload_source"] = plan.workload.source
+    return {"argv": sys.argv, "config": summary}
 
 
 if __name__ == "__main__":

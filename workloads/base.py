@@ -1,12 +1,17 @@
-"""The workload interface every built-in (and later, user) workload implements."""
+"""The workload interface every built-in and user workload implements."""
 
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
+
+from workloads.weights import ParamSpec, init_weights, trainable_count
+
+SIZE_NAMES = ("tiny", "small", "base", "large")
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,18 @@ class WorkloadSettings:
     batch_size: int
     steps: int
     seed: int
+    size: str = "small"
+    image_size: int | None = None
+    data_path: str | None = None  # a user's .npz instead of the synthetic data
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    """Model hyperparameters plus the run length that suits them."""
+
+    steps: int
+    batch_size: int
+    model: dict[str, Any]
     image_size: int | None = None
 
 
@@ -35,35 +52,64 @@ class Dataset:
 class Workload:
     """A model plus its data, with one builder per framework.
 
-    ``keras_builder`` and ``torch_builder`` are ``"module:function"`` strings so
-    that the dashboard process can list and validate workloads without ever
-    importing a framework.
+    The builders are ``"module:function"`` strings so the dashboard process can
+    list and validate workloads without importing a framework. Each builder is
+    called as ``build(settings, hyper)`` with ``hyper = workload.hyper(settings)``.
+    ``param_specs`` lists the model's tensors in PyTorch's names and layout; both
+    models are loaded from the same generated arrays, and both must consume
+    every one of them, which is what makes the two architectures the same.
     """
 
     name: str
     description: str
-    num_classes: int
-    keras_builder: str
-    torch_builder: str
-    make_dataset: Callable[[WorkloadSettings, int], Dataset]
-    default_steps: int
-    default_batch_size: int
-    default_image_size: int | None = None
+    keras_builder: str | Callable
+    torch_builder: str | Callable
+    param_specs: Callable[[WorkloadSettings, dict], list[ParamSpec]]
+    make_dataset: Callable[[WorkloadSettings, dict], Dataset]
+    # One sample's input shape (Keras layout) and dtype, to check a user's data file.
+    sample_shape: Callable[[WorkloadSettings, dict], tuple[int, ...]]
+    sizes: dict[str, SizePreset]
+    input_dtype: str = "float32"  # "float32" features or "int32" token ids
+    # Shape of one sample's target: () for a class label, (T,) for next-token targets.
+    target_shape: Callable[[WorkloadSettings, dict], tuple[int, ...]] = lambda settings, hyper: ()
+    # The number of classes (or vocabulary size) the logits range over.
+    num_classes: Callable[[dict], int] = lambda hyper: hyper["classes"]
+    default_size: str = "small"
     min_image_size: int | None = None
     # Layout change the PyTorch model needs, applied once to the whole data set.
     torch_input_axes: tuple[int, ...] | None = None
-    # Shape of one sample (Keras layout) for a given image size, to size the data up front.
-    sample_shape: Callable[[WorkloadSettings], tuple[int, ...]] = lambda settings: ()
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Optional hooks, (model, weights) -> None, for models the generic by-name loaders cannot map.
+    load_keras_weights: str | Callable | None = None
+    load_torch_weights: str | Callable | None = None
+    # How far the first optimizer steps' losses may drift apart across frameworks (relative).
+    # 1e-3 unless float32 rounding alone moves this model further (say why where you raise it).
+    parity_step_rtol: float = 1e-3
+    source: str = "built-in"
 
-    def settings(self, *, steps=None, batch_size=None, seed=0, image_size=None) -> WorkloadSettings:
-        """Fill unset values with this workload's CPU-friendly defaults."""
+    # --- settings -----------------------------------------------------------------
+
+    @property
+    def takes_images(self) -> bool:
+        return self.min_image_size is not None
+
+    def settings(self, *, size=None, steps=None, batch_size=None, seed=0, image_size=None,
+                 data_path=None) -> WorkloadSettings:
+        """Fill unset values from the size preset (CPU-friendly for tiny and small)."""
+        size = size or self.default_size
+        if size not in self.sizes:
+            raise ValueError(f"unknown size {size!r} for {self.name} (known: {', '.join(self.sizes)})")
+        preset = self.sizes[size]
         return WorkloadSettings(
-            batch_size=batch_size or self.default_batch_size,
-            steps=steps or self.default_steps,
+            batch_size=batch_size or preset.batch_size,
+            steps=steps or preset.steps,
             seed=seed,
-            image_size=(image_size or self.default_image_size) if self.default_image_size else None,
+            size=size,
+            image_size=(image_size or preset.image_size) if self.takes_images else None,
+            data_path=str(data_path) if data_path else None,
         )
+
+    def hyper(self, settings: WorkloadSettings) -> dict[str, Any]:
+        return self.sizes[settings.size].model
 
     def validate(self, settings: WorkloadSettings) -> None:
         """Raise ValueError with a one-line reason for settings that make no sense."""
@@ -71,31 +117,49 @@ class Workload:
             raise ValueError(f"--batch-size must be at least 1 (got {settings.batch_size})")
         if settings.steps < 1:
             raise ValueError(f"--steps must be at least 1 (got {settings.steps})")
-        if self.default_image_size is None:
+        if not self.takes_images:
             return
         size = settings.image_size
-        if size is None or size < (self.min_image_size or 1):
-            raise ValueError(
-                f"--image-size for {self.name} must be at least {self.min_image_size} (got {size})"
-            )
+        if size is None or size < self.min_image_size:
+            raise ValueError(f"--image-size for {self.name} must be at least {self.min_image_size} (got {size})")
         if size > 1024:
             raise ValueError(f"--image-size {size} is larger than kvp-dash supports (1024)")
 
+    # --- what the runners call --------------------------------------------------------
+
+    def input_shape(self, settings: WorkloadSettings) -> tuple[int, ...]:
+        return self.sample_shape(settings, self.hyper(settings))
+
     def data_bytes(self, settings: WorkloadSettings) -> int:
-        """float32 inputs for every step, as each runner holds them in memory."""
-        return settings.steps * settings.batch_size * 4 * int(np.prod(self.sample_shape(settings)))
+        """Inputs for every step, as each runner holds them in memory."""
+        return settings.steps * settings.batch_size * 4 * math.prod(self.input_shape(settings))
 
     def dataset(self, settings: WorkloadSettings) -> Dataset:
         """The exact arrays every runner trains on, one row per sample in step order."""
-        return self.make_dataset(settings, self.num_classes)
+        if settings.data_path:
+            from workloads.user_data import load_dataset
+
+            return load_dataset(self, settings)
+        return self.make_dataset(settings, self.hyper(settings))
+
+    def specs(self, settings: WorkloadSettings) -> list[ParamSpec]:
+        return self.param_specs(settings, self.hyper(settings))
+
+    def initial_weights(self, settings: WorkloadSettings) -> dict[str, np.ndarray]:
+        return init_weights(self.specs(settings), settings.seed)
+
+    def trainable_params(self, settings: WorkloadSettings) -> int:
+        return trainable_count(self.specs(settings))
 
     def build_keras(self, settings: WorkloadSettings):
-        return _resolve(self.keras_builder)(settings, self.num_classes)
+        return resolve(self.keras_builder)(settings, self.hyper(settings))
 
     def build_torch(self, settings: WorkloadSettings):
-        return _resolve(self.torch_builder)(settings, self.num_classes)
+        return resolve(self.torch_builder)(settings, self.hyper(settings))
 
 
-def _resolve(ref: str) -> Callable:
+def resolve(ref: str | Callable) -> Callable:
+    if callable(ref):
+        return ref
     module_name, _, attr = ref.partition(":")
     return getattr(importlib.import_module(module_name), attr)

@@ -16,7 +16,7 @@ POOL_SIZE = 4096
 LABEL_NOISE = 0.1
 
 
-def _in_step_order(x: np.ndarray, y: np.ndarray, settings: WorkloadSettings) -> Dataset:
+def in_step_order(x: np.ndarray, y: np.ndarray, settings: WorkloadSettings) -> Dataset:
     """Lay the pool out as exactly ``steps * batch_size`` rows, cycling in order."""
     total = settings.steps * settings.batch_size
     order = np.arange(total) % len(x)
@@ -36,12 +36,14 @@ def prototype_vectors(settings: WorkloadSettings, num_classes: int, dim: int) ->
     y = rng.integers(0, num_classes, size=pool).astype(np.int64)
     noise = rng.normal(0.0, 1.0, size=(pool, dim)).astype(np.float32)
     x = 0.12 * prototypes[y] + noise
-    return _in_step_order(x.astype(np.float32), _noisy_labels(rng, y, num_classes), settings)
+    return in_step_order(x.astype(np.float32), _noisy_labels(rng, y, num_classes), settings)
 
 
-def pattern_images(settings: WorkloadSettings, num_classes: int, channels: int = 3) -> Dataset:
+def pattern_images(
+    settings: WorkloadSettings, num_classes: int, channels: int = 3, size: int | None = None
+) -> Dataset:
     """Images: one smooth random pattern per class plus pixel noise (NHWC, float32)."""
-    size = settings.image_size
+    size = size or settings.image_size
     rng = np.random.default_rng(settings.seed)
     pool = min(POOL_SIZE, settings.steps * settings.batch_size)
     coarse = 4
@@ -55,4 +57,40 @@ def pattern_images(settings: WorkloadSettings, num_classes: int, channels: int =
         hi = min(pool, lo + 256)
         noise = rng.normal(0.0, 1.0, size=(hi - lo, size, size, channels))
         x[lo:hi] = 0.5 * patterns[y[lo:hi]] + noise
-    return _in_step_order(x, _noisy_labels(rng, y, num_classes), settings)
+    return in_step_order(x, _noisy_labels(rng, y, num_classes), settings)
+
+
+def sentiment_tokens(settings: WorkloadSettings, vocab: int, length: int, lexicon: int = 16) -> Dataset:
+    """Token sequences labelled by which of two small 'sentiment' lexicons dominates them.
+
+    Ids 1..lexicon are positive words, lexicon+1..2*lexicon negative ones, the
+    rest neutral filler; 0 is never used (padding in real data).
+    """
+    rng = np.random.default_rng(settings.seed)
+    pool = min(POOL_SIZE, settings.steps * settings.batch_size)
+    x = rng.integers(2 * lexicon + 1, vocab, size=(pool, length))
+    y = rng.integers(0, 2, size=pool).astype(np.int64)
+    marked = rng.random((pool, length)) < 0.15
+    # Mostly words of the label's lexicon, a quarter from the other one.
+    own = rng.random((pool, length)) < 0.75
+    word = rng.integers(1, lexicon + 1, size=(pool, length))
+    negative = (y[:, None] == 1) == own
+    x = np.where(marked, word + negative * lexicon, x).astype(np.int32)
+    return in_step_order(x, _noisy_labels(rng, y, 2), settings)
+
+
+def markov_text(settings: WorkloadSettings, vocab: int, length: int) -> Dataset:
+    """Next-token data from a sparse random Markov chain: each token has four likely successors.
+
+    Inputs are ``length`` tokens; targets the same sequence shifted by one.
+    """
+    rng = np.random.default_rng(settings.seed)
+    pool = min(POOL_SIZE, settings.steps * settings.batch_size)
+    successors = rng.integers(0, vocab, size=(vocab, 4))
+    choice_p = np.array([0.55, 0.25, 0.1, 0.1])
+    tokens = np.empty((pool, length + 1), dtype=np.int64)
+    tokens[:, 0] = rng.integers(0, vocab, size=pool)
+    for t in range(length):
+        picks = rng.choice(4, size=pool, p=choice_p)
+        tokens[:, t + 1] = successors[tokens[:, t], picks]
+    return in_step_order(tokens[:, :-1].astype(np.int32), tokens[:, 1:], settings)

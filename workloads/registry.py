@@ -1,12 +1,15 @@
-"""The built-in workloads by name."""
+"""Workloads by name: the built-ins, those other packages register, and a user's own file."""
 
 from __future__ import annotations
 
 from workloads.base import Workload
+from workloads.cnn import WORKLOAD as CNN
+from workloads.gpt import WORKLOAD as GPT
+from workloads.lstm import WORKLOAD as LSTM
 from workloads.mlp import WORKLOAD as MLP
 from workloads.resnet18 import WORKLOAD as RESNET18
 
-WORKLOADS: dict[str, Workload] = {w.name: w for w in (MLP, RESNET18)}
+WORKLOADS: dict[str, Workload] = {w.name: w for w in (MLP, CNN, RESNET18, LSTM, GPT)}
 
 
 def workload_names() -> list[str]:
@@ -14,8 +17,16 @@ def workload_names() -> list[str]:
 
 
 def get_workload(name: str) -> Workload:
-    try:
+    if name in WORKLOADS:
         return WORKLOADS[name]
-    except KeyError:
-        known = ", ".join(WORKLOADS)
-        raise ValueError(f"unknown workload {name!r} (known: {known})") from None
+    if name.endswith(".py"):
+        from workloads.user import load_workload_file
+
+        return load_workload_file(name)
+    from workloads.user import entry_point_workloads
+
+    registered = entry_point_workloads()
+    if name in registered:
+        return registered[name]()
+    known = ", ".join([*WORKLOADS, *registered])
+    raise ValueError(f"unknown workload {name!r} (known: {known}, or a path to a .py file)")

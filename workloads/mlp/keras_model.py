@@ -1,12 +1,12 @@
 import keras
 
-from workloads.mlp import HIDDEN, INPUT_DIM
+from workloads.mlp import CLASSES, INPUT_DIM
 
 
-def build(settings, num_classes):
+def build(settings, hyper):
     inputs = keras.Input(shape=(INPUT_DIM,))
     x = inputs
-    for width in HIDDEN:
-        x = keras.layers.Dense(width, activation="relu")(x)
-    outputs = keras.layers.Dense(num_classes)(x)  # logits
+    for index, width in enumerate(hyper["hidden"]):
+        x = keras.layers.Dense(width, activation="relu", name=f"hidden{index}")(x)
+    outputs = keras.layers.Dense(CLASSES, name="logits")(x)
     return keras.Model(inputs, outputs, name="mlp")

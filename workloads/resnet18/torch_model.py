@@ -1,14 +1,8 @@
-"""ResNet-18 in PyTorch, laid out as torchvision's (same modules, same parameter count)."""
+"""ResNet-18 in PyTorch, laid out as torchvision's (same module names, same parameter count)."""
 
 from torch import nn
 
-from workloads.resnet18 import (
-    BLOCKS_PER_STAGE,
-    BN_EPSILON,
-    STAGES,
-    TORCH_BN_MOMENTUM,
-    uses_imagenet_stem,
-)
+from workloads.resnet18 import BN_EPSILON, STAGES, TORCH_BN_MOMENTUM, blocks, needs_downsample, uses_imagenet_stem
 
 
 def _bn(channels):
@@ -24,7 +18,7 @@ class BasicBlock(nn.Module):
         self.bn2 = _bn(out_channels)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = None
-        if stride != 1 or in_channels != out_channels:
+        if needs_downsample(in_channels, out_channels, stride):
             self.downsample = nn.Sequential(
                 nn.Conv2d(in_channels, out_channels, 1, stride, bias=False), _bn(out_channels)
             )
@@ -47,14 +41,11 @@ class ResNet18(nn.Module):
             self.maxpool = nn.Identity()
         self.bn1 = _bn(64)
         self.relu = nn.ReLU(inplace=True)
-        in_channels, stages = 64, []
-        for filters, stride in STAGES:
-            blocks = []
-            for block in range(BLOCKS_PER_STAGE):
-                blocks.append(BasicBlock(in_channels, filters, stride if block == 0 else 1))
-                in_channels = filters
-            stages.append(nn.Sequential(*blocks))
-        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        stages = [[] for _ in STAGES]
+        for name, in_channels, channels, stride in blocks():
+            stage = int(name[len("layer")]) - 1
+            stages[stage].append(BasicBlock(in_channels, channels, stride))
+        self.layer1, self.layer2, self.layer3, self.layer4 = (nn.Sequential(*s) for s in stages)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(512, num_classes)
 
@@ -64,5 +55,5 @@ class ResNet18(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-def build(settings, num_classes):
-    return ResNet18(num_classes, uses_imagenet_stem(settings.image_size))
+def build(settings, hyper):
+    return ResNet18(hyper["classes"], uses_imagenet_stem(settings.image_size))

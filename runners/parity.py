@@ -1,0 +1,151 @@
+"""Cross-framework parity: do the runners train the same model from the same start?
+
+Framework-free: runners import the probe constants, the dashboard and
+``kvp-dash check`` import ``compare``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Logits of this many samples of batch 0, at most this many values, go in the probe event.
+PROBE_SAMPLES = 2
+PROBE_VALUES = 4096
+# Step 0's loss is the initial loss; these many updates follow it in a parity check.
+PARITY_STEPS = 5
+
+INITIAL_LOSS_RTOL = 1e-4
+STEP_LOSS_RTOL = 1e-3
+# Absolute, on logits of order one; float32 kernels of different libraries differ by ~1e-6.
+LOGITS_ATOL = 1e-4
+
+
+def probe_values(logits: np.ndarray) -> tuple[list[float], list[int]]:
+    flat = np.asarray(logits, dtype=np.float64).reshape(-1)[:PROBE_VALUES]
+    return flat.tolist(), list(np.shape(logits))
+
+
+@dataclass
+class RunnerFacts:
+    """What one runner reported that parity is judged on."""
+
+    params: int | None = None
+    logits: list[float] | None = None
+    losses: list[float] = field(default_factory=list)  # from step 0, in order
+
+
+@dataclass
+class RunnerParity:
+    runner: str
+    params: int | None
+    logits_diff: float | None  # max |logit - reference logit|
+    initial_loss: float | None
+    initial_loss_rdiff: float | None
+    steps_rdiff: float | None  # max relative difference over steps 1..PARITY_STEPS
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParityReport:
+    status: str  # "verified", "pending", "failed" or "single" (nothing to compare)
+    reference: str | None
+    rows: list[RunnerParity]
+    step_rtol: float = STEP_LOSS_RTOL
+
+    @property
+    def problems(self) -> list[str]:
+        return [p for row in self.rows for p in row.problems]
+
+
+def _rdiff(a: float, b: float) -> float:
+    return abs(a - b) / max(abs(b), 1e-12)
+
+
+def compare(
+    facts: dict[str, RunnerFacts],
+    steps: int = PARITY_STEPS,
+    expected_params: int | None = None,
+    step_rtol: float = STEP_LOSS_RTOL,
+) -> ParityReport:
+    """Judge every runner against the reference (native PyTorch when present)."""
+    if not facts:
+        return ParityReport("single", None, [], step_rtol)
+    reference = "torch" if "torch" in facts else next(iter(facts))
+    ref = facts[reference]
+    needed = steps + 1
+    rows, complete = [], True
+    for name, own in facts.items():
+        row = RunnerParity(name, own.params, None, own.losses[0] if own.losses else None, None, None)
+        if expected_params is not None and own.params is not None and own.params != expected_params:
+            row.problems.append(f"{name}: {own.params:,} trainable parameters, the workload defines {expected_params:,}")
+        if own.params is not None and ref.params is not None and own.params != ref.params:
+            row.problems.append(f"{name}: {own.params:,} trainable parameters vs {ref.params:,} in {reference}")
+        if own.logits is not None and ref.logits is not None:
+            if len(own.logits) != len(ref.logits):
+                row.problems.append(f"{name}: logits of another shape than {reference}'s")
+            else:
+                row.logits_diff = float(np.max(np.abs(np.subtract(own.logits, ref.logits)), initial=0.0))
+                if not row.logits_diff <= LOGITS_ATOL:
+                    row.problems.append(f"{name}: initial logits differ by {row.logits_diff:.2e} (tolerance {LOGITS_ATOL:g})")
+        if own.losses and ref.losses:
+            row.initial_loss_rdiff = _rdiff(own.losses[0], ref.losses[0])
+            if not row.initial_loss_rdiff <= INITIAL_LOSS_RTOL:
+                row.problems.append(
+                    f"{name}: initial loss {own.losses[0]:.6f} vs {ref.losses[0]:.6f} in {reference} "
+                    f"({row.initial_loss_rdiff:.1e} relative, tolerance {INITIAL_LOSS_RTOL:g})"
+                )
+            later = list(zip(own.losses[1:needed], ref.losses[1:needed]))
+            if later:
+                row.steps_rdiff = max(_rdiff(a, b) for a, b in later)
+                if not row.steps_rdiff <= step_rtol:
+                    row.problems.append(
+                        f"{name}: step losses differ by up to {row.steps_rdiff:.1e} relative from {reference} "
+                        f"(tolerance {step_rtol:g})"
+                    )
+        if any(not math.isfinite(v) for v in own.losses[:needed]):
+            row.problems.append(f"{name}: non-finite loss in the first {needed} steps")
+        if own.params is None or own.logits is None or len(own.losses) < needed:
+            complete = False
+        rows.append(row)
+    if any(row.problems for row in rows):
+        status = "failed"
+    elif len(facts) < 2:
+        status = "single"
+    else:
+        status = "verified" if complete else "pending"
+    return ParityReport(status, reference, rows, step_rtol)
+
+
+class ParityTracker:
+    """Collects, from a stream of events, what ``compare`` needs from each runner."""
+
+    def __init__(self, runners: list[str]):
+        self.facts = {name: RunnerFacts() for name in runners}
+        self._windows: dict[str, dict[int, list[float]]] = {name: {} for name in runners}
+
+    def observe(self, event) -> bool:
+        """Take in one event; True when it changed what parity is judged on."""
+        from runners.protocol import Hello, Metrics, Probe
+
+        facts = self.facts.get(event.runner)
+        if facts is None:
+            return False
+        if isinstance(event, Hello):
+            facts.params = event.params
+        elif isinstance(event, Probe):
+            facts.logits = event.values
+        elif isinstance(event, Metrics) and event.first_step <= PARITY_STEPS:
+            windows = self._windows[event.runner]
+            windows[event.first_step] = event.losses
+            # Only an unbroken run of steps from 0 counts.
+            losses, step = [], 0
+            while step in windows:
+                losses += windows[step]
+                step += len(windows[step])
+            facts.losses = losses[: PARITY_STEPS + 1]
+        else:
+            return False
+        return True

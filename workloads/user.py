@@ -1,0 +1,101 @@
+"""A user's own workload: a Python file (``kvp-dash --workload path/to/file.py``) or a
+workload another package registers under the ``kvp_dash.workloads`` entry-point group.
+
+A file defines, at module level, the same pieces as a built-in workload (see
+``workloads/examples/tabular_workload.py``), or a ``WORKLOAD = Workload(...)``.
+It must import frameworks only inside its builders: the dashboard loads the
+file too, and the dashboard never imports a framework.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+from workloads.base import SizePreset, Workload
+
+ENTRY_POINT_GROUP = "kvp_dash.workloads"
+FRAMEWORKS = ("torch", "tensorflow", "jax", "keras")
+REQUIRED = ("SIZES", "build_keras", "build_torch", "param_specs", "make_dataset", "sample_shape")
+OPTIONAL = {
+    "NAME": "name",
+    "DESCRIPTION": "description",
+    "DEFAULT_SIZE": "default_size",
+    "INPUT_DTYPE": "input_dtype",
+    "TORCH_INPUT_AXES": "torch_input_axes",
+    "MIN_IMAGE_SIZE": "min_image_size",
+    "target_shape": "target_shape",
+    "num_classes": "num_classes",
+    "load_keras_weights": "load_keras_weights",
+    "load_torch_weights": "load_torch_weights",
+}
+
+
+def load_workload_file(path: str) -> Workload:
+    file = Path(path)
+    if not file.is_file():
+        raise ValueError(f"workload file {path} does not exist")
+    module_name = f"kvp_dash_user_workload_{file.stem}"
+    frameworks_before = {m for m in FRAMEWORKS if m in sys.modules}
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - any error in user code becomes one line
+        raise ValueError(f"cannot load workload file {path}: {type(exc).__name__}: {exc}") from None
+    imported = sorted({m for m in FRAMEWORKS if m in sys.modules} - frameworks_before)
+    if imported:
+        raise ValueError(
+            f"workload file {path} imports {', '.join(imported)} at module level; "
+            "import frameworks inside build_keras/build_torch so the dashboard stays framework-free"
+        )
+    return workload_from_module(module, source=str(file.resolve()), default_name=file.stem)
+
+
+def workload_from_module(module: ModuleType, source: str, default_name: str) -> Workload:
+    existing = getattr(module, "WORKLOAD", None)
+    if isinstance(existing, Workload):
+        return existing
+    missing = [name for name in REQUIRED if not hasattr(module, name)]
+    if missing:
+        raise ValueError(
+            f"{source} does not implement the workload interface: missing {', '.join(missing)} "
+            "(see workloads/examples/tabular_workload.py)"
+        )
+    optional = {field: getattr(module, attr) for attr, field in OPTIONAL.items() if hasattr(module, attr)}
+    optional.setdefault("name", default_name)
+    optional.setdefault("description", (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else "")
+    try:
+        sizes = {k: v if isinstance(v, SizePreset) else SizePreset(**v) for k, v in module.SIZES.items()}
+    except (TypeError, AttributeError) as exc:
+        raise ValueError(f"{source}: SIZES must map size names to SizePreset(...) or dicts: {exc}") from None
+    return Workload(
+        keras_builder=module.build_keras,
+        torch_builder=module.build_torch,
+        param_specs=module.param_specs,
+        make_dataset=module.make_dataset,
+        sample_shape=module.sample_shape,
+        sizes=sizes,
+        source=source,
+        **optional,
+    )
+
+
+def entry_point_workloads() -> dict[str, Callable[[], Workload]]:
+    """Registered workloads by name; each is loaded only when asked for."""
+
+    def loader(entry_point):
+        def load() -> Workload:
+            loaded = entry_point.load()
+            if isinstance(loaded, Workload):
+                return loaded
+            return workload_from_module(loaded, source=f"entry point {entry_point.value}", default_name=entry_point.name)
+
+        return load
+
+    return {ep.name: loader(ep) for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}

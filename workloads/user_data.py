@@ -1,0 +1,85 @@
+"""A user's own arrays (``--data FILE.npz``): ``x_train``, ``y_train`` and optionally ``x_val``, ``y_val``.
+
+The dashboard checks the file's headers (no full load, no framework) so bad
+files fail before anything starts; each runner then loads the same arrays and
+lays them out in step order, exactly as the synthetic data.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+
+from workloads.base import Dataset, Workload, WorkloadSettings
+from workloads.data import in_step_order
+
+REQUIRED_KEYS = ("x_train", "y_train")
+OPTIONAL_KEYS = ("x_val", "y_val")
+
+
+def _headers(path: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every array in an .npz, read from the headers only."""
+    found = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for entry in archive.namelist():
+                if not entry.endswith(".npy"):
+                    continue
+                with archive.open(entry) as handle:
+                    version = np.lib.format.read_magic(handle)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read_header(handle)
+                found[entry[: -len(".npy")]] = (shape, dtype)
+    except FileNotFoundError:
+        raise ValueError(f"--data file {path} does not exist") from None
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ValueError(f"--data file {path} is not a readable .npz archive ({exc})") from None
+    return found
+
+
+def check_data_file(workload: Workload, settings: WorkloadSettings) -> None:
+    """Raise ValueError with a one-line reason when the file does not fit the workload."""
+    path = settings.data_path
+    arrays = _headers(path)
+    missing = [k for k in REQUIRED_KEYS if k not in arrays]
+    if missing:
+        raise ValueError(f"--data file {path} has no {' or '.join(missing)} (it has: {', '.join(arrays) or 'nothing'})")
+    if ("x_val" in arrays) != ("y_val" in arrays):
+        raise ValueError(f"--data file {path} has only one of x_val and y_val")
+    hyper = workload.hyper(settings)
+    want_x = tuple(workload.sample_shape(settings, hyper))
+    want_y = tuple(workload.target_shape(settings, hyper))
+    for split in ("train", "val"):
+        if f"x_{split}" not in arrays:
+            continue
+        (x_shape, x_dtype), (y_shape, y_dtype) = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if tuple(x_shape[1:]) != want_x:
+            raise ValueError(f"--data x_{split} has samples of shape {tuple(x_shape[1:])}; {workload.name} needs {want_x}")
+        if tuple(y_shape[1:]) != want_y:
+            raise ValueError(f"--data y_{split} has targets of shape {tuple(y_shape[1:])}; {workload.name} needs {want_y}")
+        if x_shape[0] != y_shape[0]:
+            raise ValueError(f"--data x_{split} has {x_shape[0]} samples but y_{split} has {y_shape[0]}")
+        if x_shape[0] == 0:
+            raise ValueError(f"--data x_{split} is empty")
+        wants_tokens = workload.input_dtype == "int32"
+        if wants_tokens and x_dtype.kind not in "iu":
+            raise ValueError(f"--data x_{split} must hold integer token ids, not {x_dtype}")
+        if not wants_tokens and x_dtype.kind != "f":
+            raise ValueError(f"--data x_{split} must hold floating-point features, not {x_dtype}")
+        if y_dtype.kind not in "iu":
+            raise ValueError(f"--data y_{split} must hold integer class ids, not {y_dtype}")
+
+
+def load_dataset(workload: Workload, settings: WorkloadSettings) -> Dataset:
+    with np.load(settings.data_path) as arrays:
+        x = arrays["x_train"].astype(workload.input_dtype, copy=False)
+        y = arrays["y_train"].astype(np.int64, copy=False)
+    classes = workload.num_classes(workload.hyper(settings))
+    if y.size and (y.min() < 0 or y.max() >= classes):
+        raise ValueError(f"y_train holds ids outside 0..{classes - 1}")
+    return in_step_order(x, y, settings)
