@@ -46,6 +46,11 @@ async def test_four_panels_train_to_done(tmp_path):
             assert "RSS" in panel_text(panel, ".memory")
             assert f"{state.loss:.4f}" in panel_text(panel, ".loss")
             assert "cpu" in panel_text(panel, ".meta")
+        parity = app.query_one("#parity")
+        assert parity.has_class("-verified"), str(parity.content)
+        assert "✓ verified" in Content.from_markup(str(parity.content)).plain
+        first_losses = {state.losses[0] for state in app.states.values()}
+        assert max(first_losses) - min(first_losses) <= 1e-4 * max(first_losses)
         await pilot.press("q")
         await pilot.pause(0.5)
     assert not app.is_running
@@ -78,6 +83,9 @@ async def test_crashed_runner_shows_its_error_in_its_own_panel(tmp_path):
         error = torch_panel.query_one(".error")
         assert error.display and "RuntimeError: crash injected at step 4" in panel_text(torch_panel, ".error")
         assert keras_panel.has_class("-done") and not keras_panel.query_one(".error").display
+        # A crashed runner proves nothing about parity; the one left has nothing to compare with.
+        parity_text = Content.from_markup(str(app.query_one("#parity").content)).plain
+        assert "not judged: torch (failed)" in parity_text
 
         # Enter on the failed panel shows its captured output, with the traceback.
         torch_panel.focus()

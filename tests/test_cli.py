@@ -23,7 +23,11 @@ def run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--workload", "nope"], "unknown workload 'nope' (known: mlp, resnet18)"),
+        (["--workload", "nope"], "unknown workload 'nope' (known: mlp, cnn, resnet18, lstm, gpt, or a path"),
+        (["--workload", "missing_file.py"], "missing_file.py does not exist"),
+        (["--size", "huge"], "argument --size: invalid choice: 'huge'"),
+        (["check", "--workload", "nope"], "unknown workload 'nope'"),
+        (["check", "--runners", "keras/theano"], "unknown runner spec 'keras/theano'"),
         (["--runners", "keras/theano"], "unknown runner spec 'keras/theano'"),
         (["--runners", "torch,torch"], "lists a runner spec twice"),
         (["--runners", ","], "needs at least one runner spec"),
@@ -85,7 +89,8 @@ def test_list_shows_workloads_and_runner_status(monkeypatch, capsys):
     _hide_modules(monkeypatch, "tensorflow")
     assert cli.main(["--list"]) == 0
     out = capsys.readouterr().out
-    assert "mlp" in out and "resnet18" in out
+    for name in ("mlp", "cnn", "resnet18", "lstm", "gpt"):
+        assert f"  {name} " in out
     assert "keras/jax          installed" in out
     assert "keras/tensorflow   missing tensorflow: pip install 'kvp-dash[tensorflow]'" in out
 

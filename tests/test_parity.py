@@ -1,0 +1,114 @@
+"""Every built-in workload trains the same model from the same start in all four runners."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runners.config import RunConfig
+from runners.cpu_share import available_cpus
+from runners.launcher import Launcher, run_headless
+from runners.parity import PARITY_STEPS, ParityTracker, compare
+from runners.recording import RunFolder
+from runners.specs import SPECS
+from workloads import get_workload, workload_names
+from workloads.weights import init_weights
+
+EXAMPLE = str(Path(__file__).resolve().parent.parent / "workloads" / "examples" / "tabular_workload.py")
+
+
+def parity_run(tmp_path, workload_ref: str, size: str = "tiny"):
+    workload = get_workload(workload_ref)
+    settings = workload.settings(size=size, steps=PARITY_STEPS + 1)
+    config = RunConfig(workload=workload_ref, settings=settings, warmup_steps=0)
+    launcher = Launcher(list(SPECS.values()), config, RunFolder.create(tmp_path, "parity"), available_cpus())
+    tracker = ParityTracker(launcher.runner_names)
+    asyncio.run(asyncio.wait_for(run_headless(launcher, tracker.observe), 300))
+    report = compare(tracker.facts, expected_params=workload.trainable_params(settings),
+                     step_rtol=workload.parity_step_rtol)
+    return workload, settings, tracker, report
+
+
+@pytest.mark.parametrize("workload_ref", [*workload_names(), EXAMPLE])
+def test_all_four_runners_agree_at_tiny_size(tmp_path, workload_ref):
+    workload, settings, tracker, report = parity_run(tmp_path, workload_ref)
+    assert report.status == "verified", report.problems
+    assert report.reference == "torch"
+    expected = workload.trainable_params(settings)
+    for name, facts in tracker.facts.items():
+        assert facts.params == expected, name
+        assert len(facts.losses) == PARITY_STEPS + 1 and all(math.isfinite(v) for v in facts.losses)
+    # "Every panel's first loss point is the same number": identical to 1e-4 relative, or better.
+    first = [f.losses[0] for f in tracker.facts.values()]
+    assert max(first) - min(first) <= 1e-4 * abs(first[0])
+    rows = {r.runner: r for r in report.rows}
+    for name in ("keras/jax", "keras/tensorflow", "keras/torch"):
+        assert rows[name].logits_diff is not None and rows[name].logits_diff <= 1e-4
+
+
+def test_compare_catches_a_runner_that_trains_something_else():
+    from runners.parity import RunnerFacts
+
+    same = RunnerFacts(params=10, logits=[0.1, 0.2], losses=[2.3, 2.2, 2.1, 2.0, 1.9, 1.8])
+    assert compare({"torch": same, "keras/jax": same}).status == "verified"
+    other_start = RunnerFacts(params=10, logits=[0.1, 0.2], losses=[2.31, 2.2, 2.1, 2.0, 1.9, 1.8])
+    assert compare({"torch": same, "keras/jax": other_start}).status == "failed"
+    other_model = RunnerFacts(params=11, logits=[0.1, 0.2], losses=same.losses)
+    report = compare({"torch": same, "keras/jax": other_model})
+    assert report.status == "failed" and "11 trainable parameters" in report.problems[0]
+    other_logits = RunnerFacts(params=10, logits=[0.1, 0.3], losses=same.losses)
+    assert compare({"torch": same, "keras/jax": other_logits}).status == "failed"
+    drifting = RunnerFacts(params=10, logits=[0.1, 0.2], losses=[2.3, 2.2, 2.1, 2.0, 1.9, 1.85])
+    assert compare({"torch": same, "keras/jax": drifting}).status == "failed"
+    assert compare({"torch": same, "keras/jax": drifting}, step_rtol=0.05).status == "verified"
+    early = RunnerFacts(params=10, logits=[0.1, 0.2], losses=[2.3])
+    assert compare({"torch": same, "keras/jax": early}).status == "pending"
+    assert compare({"torch": same}).status == "single"
+
+
+def test_resnet18_parameter_count_is_torchvisions():
+    """torchvision's resnet18() has 11,689,512 parameters (1000 classes, ImageNet stem)."""
+    torch = pytest.importorskip("torch")
+    workload = get_workload("resnet18")
+    imagenet_1000 = workload.settings(size="base")
+    assert imagenet_1000.image_size == 224
+    assert workload.trainable_params(imagenet_1000) == 11_689_512
+    model = workload.build_torch(imagenet_1000)
+    assert sum(p.numel() for p in model.parameters()) == 11_689_512
+    # Same stem, 10 classes: the classifier shrinks by 512 * 990 + 990.
+    imagenet_10 = workload.settings(size="tiny", image_size=64)
+    assert sum(p.numel() for p in workload.build_torch(imagenet_10).parameters()) == 11_689_512 - 513 * 990
+    # The CIFAR stem swaps the 7x7x3x64 stem convolution for a 3x3x3x64 one.
+    cifar_10 = workload.settings(size="tiny")
+    expected = 11_689_512 - 513 * 990 - 7 * 7 * 3 * 64 + 3 * 3 * 3 * 64
+    assert sum(p.numel() for p in workload.build_torch(cifar_10).parameters()) == expected == 11_173_962
+    del torch
+
+
+@pytest.mark.parametrize("name", workload_names())
+def test_specs_match_the_torch_model_at_every_size(name):
+    """The generated weights cover exactly the PyTorch model's tensors (shapes included) at every size."""
+    pytest.importorskip("torch")
+    from runners.torch_weights import load_initial_weights
+
+    workload = get_workload(name)
+    for size in ("tiny", "small"):
+        settings = workload.settings(size=size)
+        model = workload.build_torch(settings)
+        load_initial_weights(model, workload.initial_weights(settings), workload.specs(settings))
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        assert trainable == workload.trainable_params(settings)
+
+
+def test_initial_weights_are_a_pure_function_of_the_seed():
+    workload = get_workload("gpt")
+    a = workload.initial_weights(workload.settings(size="tiny", seed=3))
+    b = workload.initial_weights(workload.settings(size="tiny", seed=3))
+    c = workload.initial_weights(workload.settings(size="tiny", seed=4))
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["head.weight"], c["head.weight"])
+    assert init_weights([], 0) == {}

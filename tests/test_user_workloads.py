@@ -1,0 +1,106 @@
+"""A user's own model (a .py file) and a user's own data (--data FILE.npz)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from tests.test_parity import EXAMPLE
+from workloads import get_workload
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_example_file_loads_without_importing_a_framework():
+    code = (
+        "import sys\n"
+        f"from workloads import get_workload\nw = get_workload({EXAMPLE!r})\n"
+        "print(w.name, w.trainable_params(w.settings(size='tiny')))\n"
+        "print([m for m in ('torch', 'tensorflow', 'jax', 'keras') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [f"tabular {32 * 64 + 64 + 2 * 64 + 64 * 3 + 3}", "[]"]
+
+
+def test_check_command_passes_on_the_example_and_prints_the_table(tmp_path):
+    result = cli("check", "--workload", EXAMPLE, "--size", "tiny", "--runners", "torch,keras/jax",
+                 "--output", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "parity verified" in result.stdout
+    assert "keras/jax" in result.stdout and "reference" in result.stdout
+    assert list(tmp_path.glob("*-check-tabular/parity.json"))
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("SIZES = {}\n", "does not implement the workload interface: missing build_keras, build_torch, "
+                         "param_specs, make_dataset, sample_shape"),
+        ("import torch\nSIZES = {}\n", "imports torch at module level"),
+        ("raise RuntimeError('oops')\n", "cannot load workload file"),
+    ],
+)
+def test_a_file_that_does_not_implement_the_interface_is_named(tmp_path, body, message):
+    file = tmp_path / "broken_workload.py"
+    file.write_text(body)
+    result = cli("--workload", str(file), "--output", str(tmp_path / "runs"))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _npz(path, **arrays):
+    np.savez(path, **arrays)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"x_train": np.zeros((8, 784), np.float32)}, "has no y_train"),
+        ({"x_train": np.zeros((8, 28), np.float32), "y_train": np.zeros(8, np.int64)},
+         "x_train has samples of shape (28,); mlp needs (784,)"),
+        ({"x_train": np.zeros((8, 784), np.int64), "y_train": np.zeros(8, np.int64)},
+         "x_train must hold floating-point features"),
+        ({"x_train": np.zeros((8, 784), np.float32), "y_train": np.zeros(7, np.int64)},
+         "x_train has 8 samples but y_train has 7"),
+        ({"x_train": np.zeros((8, 784), np.float32), "y_train": np.zeros(8, np.float32)},
+         "y_train must hold integer class ids"),
+        ({"x_train": np.zeros((8, 784), np.float32), "y_train": np.zeros(8, np.int64),
+          "x_val": np.zeros((2, 784), np.float32)}, "only one of x_val and y_val"),
+    ],
+)
+def test_bad_data_files_get_one_line(tmp_path, arrays, message):
+    data = _npz(tmp_path / "data.npz", **arrays)
+    result = cli("--workload", "mlp", "--data", data, "--output", str(tmp_path / "runs"))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def test_data_that_is_not_an_npz(tmp_path):
+    junk = tmp_path / "junk.npz"
+    junk.write_text("not a zip")
+    result = cli("--data", str(junk), "--output", str(tmp_path / "runs"))
+    assert result.returncode == 2 and "is not a readable .npz archive" in result.stderr
+
+
+def test_runners_train_on_the_users_arrays_with_parity(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 96)
+    x = (rng.normal(size=(96, 784)) + 0.5 * np.eye(10)[y].repeat(79, axis=1)[:, :784]).astype(np.float32)
+    data = _npz(tmp_path / "mine.npz", x_train=x, y_train=y, x_val=x[:8], y_val=y[:8])
+    workload = get_workload("mlp")
+    loaded = workload.dataset(workload.settings(size="tiny", steps=6, batch_size=32, data_path=data))
+    # Step order is the file's order, cycling when the run is longer than the file.
+    assert np.array_equal(loaded.x[:96], x) and np.array_equal(loaded.x[96:192], x)
+    result = cli("check", "--workload", "mlp", "--size", "tiny", "--data", data, "--runners", "torch,keras/torch",
+                 "--output", str(tmp_path / "runs"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "data mine.npz" in result.stdout and "parity verified" in result.stdout
