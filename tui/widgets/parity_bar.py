@@ -31,7 +31,7 @@ def _describe(report: ParityReport, failed_runners: list[str]) -> str:
     worst_steps = max((r.steps_rdiff or 0.0) for r in report.rows)
     initial = next((r.initial_loss for r in report.rows if r.runner == report.reference), None)
     return (
-        f"parity [b]✓ verified[/b] · {len(report.rows)} runners: same parameters, logits Δ {worst_logits:.0e} "
-        f"(≤ {LOGITS_ATOL:g}), initial loss {initial:.4f} (rtol {INITIAL_LOSS_RTOL:g}), steps 1–{PARITY_STEPS} "
-        f"Δ {worst_steps:.0e} (≤ {report.step_rtol:g})" + excluded
+        f"parity [b]✓ verified[/b] · initial loss {initial:.4f} in all {len(report.rows)} · "
+        f"logits Δ {worst_logits:.0e} · steps 1–{PARITY_STEPS} Δ {worst_steps:.0e} rel "
+        f"(tolerances {LOGITS_ATOL:g} / {INITIAL_LOSS_RTOL:g} / {report.step_rtol:g}) · same parameters" + excluded
     )
