@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections import defaultdict
 from pathlib import Path
 
@@ -45,13 +47,24 @@ async def collect(launcher: Launcher, on_event=None, timeout_s: float = 240) -> 
     return events
 
 
+# Every process this test session starts inherits this mark, so the leak check below
+# looks only at our own runners, never at a real run elsewhere on the machine.
+SESSION_MARK = "KVP_DASH_TEST_SESSION"
+os.environ[SESSION_MARK] = uuid.uuid4().hex
+
+
 def runner_processes() -> list[psutil.Process]:
-    """Live (non-zombie) runner subprocesses anywhere on the machine started by this test run."""
+    """Live (non-zombie) runner subprocesses started by this test session, orphans included."""
     found = []
     for proc in psutil.process_iter(["cmdline", "status"]):
         cmdline = proc.info["cmdline"] or []
-        if "runners.child" in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
-            found.append(proc)
+        if "runners.child" not in cmdline or proc.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        try:
+            if proc.environ().get(SESSION_MARK) == os.environ[SESSION_MARK]:
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
     return found
 
 
