@@ -70,9 +70,9 @@ def sentiment_tokens(settings: WorkloadSettings, vocab: int, length: int, lexico
     pool = min(POOL_SIZE, settings.steps * settings.batch_size)
     x = rng.integers(2 * lexicon + 1, vocab, size=(pool, length))
     y = rng.integers(0, 2, size=pool).astype(np.int64)
-    marked = rng.random((pool, length)) < 0.15
-    # Mostly words of the label's lexicon, a quarter from the other one.
-    own = rng.random((pool, length)) < 0.75
+    marked = rng.random((pool, length)) < 0.3
+    # Mostly words of the label's lexicon, some from the other one.
+    own = rng.random((pool, length)) < 0.85
     word = rng.integers(1, lexicon + 1, size=(pool, length))
     negative = (y[:, None] == 1) == own
     x = np.where(marked, word + negative * lexicon, x).astype(np.int32)

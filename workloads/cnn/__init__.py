@@ -34,7 +34,7 @@ WORKLOAD = Workload(
     sample_shape=lambda settings, hyper: (IMAGE_SIZE, IMAGE_SIZE, 1),
     num_classes=lambda hyper: CLASSES,
     sizes={
-        "tiny": SizePreset(steps=30, batch_size=16, model={"channels": (8, 16)}),
+        "tiny": SizePreset(steps=100, batch_size=16, model={"channels": (8, 16)}),
         "small": SizePreset(steps=200, batch_size=32, model={"channels": (32, 64)}),
         "base": SizePreset(steps=500, batch_size=128, model={"channels": (64, 128, 256)}),
         "large": SizePreset(steps=500, batch_size=256, model={"channels": (128, 256, 512)}),

@@ -32,7 +32,7 @@ WORKLOAD = Workload(
     input_dtype="int32",
     num_classes=lambda hyper: CLASSES,
     sizes={
-        "tiny": SizePreset(steps=40, batch_size=16, model={"vocab": 500, "embed": 16, "hidden": 32, "length": 24}),
+        "tiny": SizePreset(steps=150, batch_size=16, model={"vocab": 500, "embed": 16, "hidden": 32, "length": 24}),
         "small": SizePreset(steps=150, batch_size=32, model={"vocab": 2000, "embed": 64, "hidden": 128, "length": 64}),
         "base": SizePreset(steps=300, batch_size=128, model={"vocab": 20000, "embed": 256, "hidden": 512, "length": 128}),
         "large": SizePreset(steps=300, batch_size=256, model={"vocab": 30000, "embed": 512, "hidden": 1024, "length": 256}),

@@ -64,7 +64,7 @@ WORKLOAD = Workload(
     make_dataset=lambda settings, hyper: pattern_images(settings, hyper["classes"]),
     sample_shape=lambda settings, hyper: (settings.image_size, settings.image_size, 3),
     sizes={
-        "tiny": SizePreset(steps=10, batch_size=8, image_size=32, model={"classes": 10}),
+        "tiny": SizePreset(steps=30, batch_size=8, image_size=32, model={"classes": 10}),
         "small": SizePreset(steps=40, batch_size=16, image_size=32, model={"classes": 10}),
         "base": SizePreset(steps=200, batch_size=64, image_size=224, model={"classes": 1000}),
         "large": SizePreset(steps=200, batch_size=256, image_size=224, model={"classes": 1000}),
