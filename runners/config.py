@@ -29,6 +29,10 @@ class RunConfig:
     report_interval_s: float = 0.5
     threads: int = 1
     cpus: list[int] = field(default_factory=list)
+    precision: str = "fp32"  # "fp32", "bf16" or "fp16" (mixed precision)
+    keras_jit: str = "auto"  # Keras compile(jit_compile=...): "auto", "on" or "off"
+    tf32: bool = False  # TF32 matmuls on Ampere+ GPUs, set the same way in every framework
+    device: str = "cpu"  # "cpu" or "cuda", as the launcher resolved --device
     # For tests of crash handling: raise inside the training loop at this step.
     crash_at_step: int | None = None
 

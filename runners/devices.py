@@ -1,4 +1,4 @@
-"""Per-backend device facts, read inside a runner subprocess (the backend is already imported).
+"""Per-backend device facts and settings, inside a runner subprocess (the backend is imported).
 
 One function per question, keyed by tensor library, so the Keras runner on the
 torch backend and the native PyTorch runner report the same way.
@@ -9,9 +9,17 @@ from __future__ import annotations
 import importlib
 import os
 import platform
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import psutil
+
+
+class DeviceMemory(NamedTuple):
+    """Framework-reported device memory; all None on a CPU."""
+
+    in_use: int | None = None
+    peak: int | None = None
+    reserved: int | None = None
 
 
 def _jax_device():
@@ -20,20 +28,32 @@ def _jax_device():
     return jax.devices()[0]
 
 
-def describe_device(backend: str) -> str:
+def on_gpu(backend: str) -> bool:
     if backend == "jax":
-        device = _jax_device()
-        return "cpu" if device.platform == "cpu" else f"{device.platform}:{device.id} {device.device_kind}"
+        return _jax_device().platform == "gpu"
     if backend == "tensorflow":
         import tensorflow as tf
 
-        gpus = tf.config.list_logical_devices("GPU")
-        return f"gpu:0 ({len(gpus)} visible)" if gpus else "cpu"
+        return bool(tf.config.list_logical_devices("GPU"))
     import torch
 
-    if torch.cuda.is_available():
-        return f"cuda:0 {torch.cuda.get_device_name(0)}"
-    return "cpu"
+    return torch.cuda.is_available()
+
+
+def describe_device(backend: str) -> str:
+    if not on_gpu(backend):
+        return "cpu"
+    if backend == "jax":
+        device = _jax_device()
+        return f"{device.platform}:{device.id} {device.device_kind}"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+        return f"gpu:0 {details.get('device_name', '')}".strip()
+    import torch
+
+    return f"cuda:0 {torch.cuda.get_device_name(0)}"
 
 
 def versions(backend: str, with_keras: bool) -> dict[str, str]:
@@ -43,34 +63,39 @@ def versions(backend: str, with_keras: bool) -> dict[str, str]:
     return found
 
 
-def memory_probe(backend: str) -> Callable[[], tuple[int | None, int | None]]:
-    """A function returning (this process's RSS, framework-reported device bytes in use or None)."""
+def memory_probe(backend: str) -> Callable[[], tuple[int | None, DeviceMemory]]:
+    """A function returning (this process's RSS, framework-reported device memory)."""
     process = psutil.Process(os.getpid())
-    device_bytes = _device_bytes_reader(backend)
+    device_memory = _device_memory_reader(backend) if on_gpu(backend) else DeviceMemory
 
     def probe():
-        return process.memory_info().rss, device_bytes()
+        return process.memory_info().rss, device_memory()
 
     return probe
 
 
-def _device_bytes_reader(backend: str) -> Callable[[], int | None]:
+def _device_memory_reader(backend: str) -> Callable[[], DeviceMemory]:
     if backend == "jax":
         device = _jax_device()
-        if device.platform == "cpu":
-            return lambda: None
-        return lambda: (device.memory_stats() or {}).get("bytes_in_use")
+
+        def read():
+            stats = device.memory_stats() or {}
+            return DeviceMemory(stats.get("bytes_in_use"), stats.get("peak_bytes_in_use"), stats.get("bytes_reserved"))
+
+        return read
     if backend == "tensorflow":
         import tensorflow as tf
 
-        if not tf.config.list_logical_devices("GPU"):
-            return lambda: None
-        return lambda: tf.config.experimental.get_memory_info("GPU:0")["current"]
+        def read():
+            info = tf.config.experimental.get_memory_info("GPU:0")
+            return DeviceMemory(info["current"], info["peak"], None)
+
+        return read
     import torch
 
-    if not torch.cuda.is_available():
-        return lambda: None
-    return lambda: torch.cuda.memory_allocated(0)
+    return lambda: DeviceMemory(
+        torch.cuda.memory_allocated(0), torch.cuda.max_memory_allocated(0), torch.cuda.memory_reserved(0)
+    )
 
 
 def cap_threads(backend: str, threads: int) -> None:
@@ -88,3 +113,27 @@ def cap_threads(backend: str, threads: int) -> None:
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def set_tf32(backend: str, enabled: bool) -> str:
+    """Set TF32 matmuls the same way in every framework; return what to show ("on", "off", "n/a").
+
+    The launcher also sets NVIDIA_TF32_OVERRIDE=0 when TF32 is off, which cuBLAS and
+    cuDNN honour whatever a framework asks for.
+    """
+    if backend == "torch":
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = enabled
+        torch.backends.cudnn.allow_tf32 = enabled
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(enabled)
+    elif backend == "jax":
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "tensorfloat32" if enabled else "float32")
+    if not on_gpu(backend):
+        return "n/a"
+    return "on" if enabled else "off"

@@ -89,6 +89,17 @@ def _adam(backend: str, **settings):
     return DenseGradientAdam(**settings)
 
 
+MIXED_POLICIES = {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+JIT_COMPILE = {"auto": "auto", "on": True, "off": False}
+
+
+def _describe_compiler(model, backend: str) -> str:
+    # After compile(), Keras has resolved "auto": XLA on jax and tensorflow, eager on torch.
+    if not model.jit_compile:
+        return "eager" if backend == "torch" else f"{backend} graph, no XLA"
+    return "torch.compile" if backend == "torch" else "XLA (jit_compile)"
+
+
 def _describe_params(model) -> int:
     # Trainable only: Keras also counts batch-norm moving statistics in count_params().
     return int(sum(keras.ops.size(w) for w in model.trainable_weights))
@@ -97,11 +108,14 @@ def _describe_params(model) -> int:
 def run(spec, config: RunConfig, writer) -> None:
     emit, name = writer.emit, spec.name
     devices.cap_threads(spec.backend, config.threads)
+    tf32 = devices.set_tf32(spec.backend, config.tf32)
     workload = get_workload(config.workload)
     settings = config.settings
 
     emit(Phase(name, "building"))
     keras.utils.set_random_seed(settings.seed)
+    if config.precision != "fp32":
+        keras.mixed_precision.set_global_policy(MIXED_POLICIES[config.precision])
     model = workload.build_keras(settings)
     weights = workload.initial_weights(settings)
     if workload.load_keras_weights:
@@ -114,6 +128,7 @@ def run(spec, config: RunConfig, writer) -> None:
             learning_rate=config.learning_rate, beta_1=0.9, beta_2=ADAM_BETA_2, epsilon=KERAS_ADAM_EPSILON,
         ),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=JIT_COMPILE[config.keras_jit],
     )
     data = workload.dataset(settings)
     emit(
@@ -127,6 +142,12 @@ def run(spec, config: RunConfig, writer) -> None:
             params=_describe_params(model),
             threads=config.threads,
             cpus=sorted(os.sched_getaffinity(0)),
+            gpu=os.environ.get("CUDA_VISIBLE_DEVICES") if devices.on_gpu(spec.backend) else None,
+            tokens_per_sample=workload.tokens_per_sample(settings),
+            flops_per_step=workload.train_flops_per_step(settings),
+            precision=config.precision,
+            tf32=tf32,
+            compiler=_describe_compiler(model, spec.backend),
         )
     )
     # Inference mode: batch-norm uses its (initial) running statistics, as PyTorch's eval() does.

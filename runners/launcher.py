@@ -33,6 +33,7 @@ _ENDED = object()
 class _Child:
     spec: RunnerSpec
     config: RunConfig
+    gpu: int | None = None
     process: asyncio.subprocess.Process | None = None
     ended: bool = False  # sent "done" or "failed"
 
@@ -45,22 +46,33 @@ class Launcher:
         folder: RunFolder,
         cpus: list[int],
         overrides: dict[str, dict] | None = None,
+        schedule: str = "parallel",
+        gpus: list[int] | None = None,
     ):
-        """``overrides`` changes one runner's config (tests inject a crash into one runner this way)."""
-        shares = plan_cpu_shares(len(specs), cpus)
+        """Runners on ``config.device``; with ``gpus``, assigned to them round-robin.
+
+        ``schedule`` is "parallel" (all at once: a live race, sharing the machine) or
+        "sequential" (one at a time, each with every CPU: the numbers to quote).
+        ``overrides`` changes one runner's config (tests inject a crash this way).
+        """
+        sequential = schedule == "sequential"
+        shares = [list(cpus)] * len(specs) if sequential else plan_cpu_shares(len(specs), cpus)
         overrides = overrides or {}
         self._children = {
             spec.name: _Child(
                 spec,
                 dataclasses.replace(config, threads=len(share), cpus=share, **overrides.get(spec.name, {})),
+                gpu=gpus[index % len(gpus)] if config.device == "cuda" and gpus else None,
             )
-            for spec, share in zip(specs, shares)
+            for index, (spec, share) in enumerate(zip(specs, shares))
         }
         self.folder = folder
         self.runner_names = [spec.name for spec in specs]
         self.total_steps = config.settings.steps
+        self.schedule = schedule
         self.bad_lines = 0
         self._queue: asyncio.Queue = asyncio.Queue()
+        self._waiting: list[_Child] = []  # sequential: runners whose turn has not come
         self._pumps: list[asyncio.Task] = []
         self._stopping = False
 
@@ -70,24 +82,54 @@ class Launcher:
     def output_path(self, runner: str) -> Path:
         return self.folder.output_path(self._children[runner].spec)
 
-    def pids(self) -> list[int]:
-        return [c.process.pid for c in self._children.values() if c.process]
+    def pids(self) -> dict[str, int]:
+        """The process of every runner started so far."""
+        return {name: c.process.pid for name, c in self._children.items() if c.process}
+
+    def sharing(self) -> dict[str, list[str]]:
+        """For each runner, the others that train at the same time on the same CPUs or GPU."""
+        if self.schedule == "sequential":
+            return {name: [] for name in self._children}
+        result = {}
+        for name, child in self._children.items():
+            result[name] = [
+                other for other, o in self._children.items()
+                if other != name and (
+                    set(o.config.cpus) & set(child.config.cpus)
+                    or (child.gpu is not None and o.gpu == child.gpu)
+                )
+            ]
+        return result
 
     async def start(self) -> None:
-        for child in self._children.values():
-            read_fd, write_fd = os.pipe()
-            with open(self.folder.output_path(child.spec), "wb") as output:
-                child.process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "runners.child", child.spec.name, child.config.to_json(),
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=output,
-                    stderr=asyncio.subprocess.STDOUT,
-                    env=self._environment(child, write_fd),
-                    pass_fds=(write_fd,),
-                    start_new_session=True,
-                )
-            os.close(write_fd)  # only the child writes; EOF then means the child is gone
-            self._pumps.append(asyncio.create_task(self._pump(child, read_fd)))
+        children = list(self._children.values())
+        if self.schedule == "sequential":
+            children, self._waiting = children[:1], children[1:]
+            for child in self._waiting:
+                await self._announce(child, Phase(child.spec.name, "queued"))
+        for child in children:
+            await self._spawn(child)
+
+    async def _announce(self, child: _Child, event: Event) -> None:
+        """An event the launcher says for a runner: recorded and queued like the runner's own."""
+        with open(self.folder.events_path(child.spec), "ab") as record:
+            record.write((event.to_json() + "\n").encode())
+        await self._queue.put(event)
+
+    async def _spawn(self, child: _Child) -> None:
+        read_fd, write_fd = os.pipe()
+        with open(self.folder.output_path(child.spec), "wb") as output:
+            child.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "runners.child", child.spec.name, child.config.to_json(),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=output,
+                stderr=asyncio.subprocess.STDOUT,
+                env=self._environment(child, write_fd),
+                pass_fds=(write_fd,),
+                start_new_session=True,
+            )
+        os.close(write_fd)  # only the child writes; EOF then means the child is gone
+        self._pumps.append(asyncio.create_task(self._pump(child, read_fd)))
 
     def _environment(self, child: _Child, event_fd: int) -> dict[str, str]:
         env = dict(os.environ)
@@ -105,6 +147,13 @@ class Launcher:
         )
         if child.spec.framework == "keras":
             env["KERAS_BACKEND"] = child.spec.backend
+        if child.config.device == "cpu":
+            env["CUDA_VISIBLE_DEVICES"] = ""  # every framework then stays on the CPU
+            env["JAX_PLATFORMS"] = "cpu"
+        elif child.gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = str(child.gpu)
+        if not child.config.tf32:
+            env["NVIDIA_TF32_OVERRIDE"] = "0"  # cuBLAS/cuDNN refuse TF32 whatever a framework asks
         return env
 
     async def _pump(self, child: _Child, read_fd: int) -> None:
@@ -140,6 +189,8 @@ class Launcher:
         finally:
             transport.close()
             await self._queue.put(_ENDED)
+        if self._waiting and not self._stopping:
+            await self._spawn(self._waiting.pop(0))
 
     def _exit_events(self, child: _Child, returncode: int) -> list[Event]:
         """The runner ended without saying so: say it for it, from what the OS tells us."""
@@ -165,7 +216,7 @@ class Launcher:
         return "\n".join(text.splitlines()[-lines:])
 
     async def events(self) -> AsyncIterator[Event]:
-        remaining = len(self._pumps)
+        remaining = len(self._children)
         while remaining:
             item = await self._queue.get()
             if item is _ENDED:
@@ -176,6 +227,10 @@ class Launcher:
     async def stop(self, grace_s: float = 3.0) -> None:
         """SIGTERM every runner's process group, then SIGKILL what is left after ``grace_s``."""
         self._stopping = True
+        for child in self._waiting:  # their turn never comes
+            await self._announce(child, Phase(child.spec.name, "stopped"))
+            await self._queue.put(_ENDED)
+        self._waiting = []
         running = [c.process for c in self._children.values() if c.process and c.process.returncode is None]
         for process in running:
             _signal_group(process.pid, signal.SIGTERM)

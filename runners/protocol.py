@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 PROTOCOL_VERSION = 1
 
 # Phases a runner passes through, in order; it ends in "done", "failed" or
-# "stopped" (ended by the user or the dashboard quitting).
-PHASES = ("importing", "building", "warmup", "training", "done", "failed", "stopped")
+# "stopped" (ended by the user or the dashboard quitting). "queued" is only
+# seen under the sequential schedule, before a runner's turn.
+PHASES = ("queued", "importing", "building", "warmup", "training", "done", "failed", "stopped")
 FINAL_PHASES = ("done", "failed", "stopped")
 
 
@@ -48,6 +49,12 @@ class Hello(Event):
     params: int  # trainable parameters
     threads: int  # CPU threads the runner was capped to
     cpus: list[int]  # CPUs the runner is pinned to
+    gpu: str | None = None  # CUDA_VISIBLE_DEVICES as the launcher set it; None on CPU
+    tokens_per_sample: int = 1  # >1 for language models: throughput is then shown in tokens/s
+    flops_per_step: float | None = None  # analytic training FLOPs of one step
+    precision: str = "fp32"
+    tf32: str = "n/a"  # "on", "off", or "n/a" where no TF32 hardware is in use
+    compiler: str = "eager"  # e.g. "XLA (jit_compile)", "torch.compile", "eager"
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,11 @@ class Metrics(Event):
     batch_size: int
     warmup: bool
     rss_bytes: int | None = None
-    device_bytes: int | None = None  # framework-reported device memory in use, when on a GPU
+    # Framework-reported device memory, when on a GPU: live tensors, their peak, and the
+    # allocator's pool (closer to what NVML sees).
+    device_bytes: int | None = None
+    device_peak_bytes: int | None = None
+    device_reserved_bytes: int | None = None
 
     @property
     def steps(self) -> int:

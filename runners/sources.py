@@ -29,3 +29,11 @@ class EventSource(Protocol):
     def output_path(self, runner: str) -> Path | None:
         """Where the runner's captured stdout/stderr are, if anywhere."""
         ...
+
+    def pids(self) -> dict[str, int]:
+        """Live runner processes to sample for CPU, RSS and GPU use (empty for a recording)."""
+        ...
+
+    def sharing(self) -> dict[str, list[str]]:
+        """For each runner, the others training at the same time on the same CPUs or GPU."""
+        ...

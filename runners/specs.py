@@ -13,6 +13,8 @@ class RunnerSpec:
     backend: str  # tensor library: "jax", "tensorflow" or "torch"
     modules: tuple[str, ...]  # what must be importable in the runner
     extra: str  # the pip extra that installs those modules
+    compile: bool = False  # torch.compile the native PyTorch model
+    default: bool = True  # started when --runners is not given
 
     @property
     def slug(self) -> str:
@@ -31,6 +33,8 @@ SPECS: dict[str, RunnerSpec] = {
         RunnerSpec("keras/tensorflow", "keras", "tensorflow", ("keras", "tensorflow"), "tensorflow"),
         RunnerSpec("keras/torch", "keras", "torch", ("keras", "torch"), "torch"),
         RunnerSpec("torch", "torch", "torch", ("torch",), "torch"),
+        # Opt-in: inductor compiles for minutes on a CPU before the first step.
+        RunnerSpec("torch/compile", "torch", "torch", ("torch",), "torch", compile=True, default=False),
     )
 }
 

@@ -42,17 +42,23 @@ def _tensors(workload, data):
     return inputs, torch.from_numpy(data.y).long()
 
 
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
 def run(spec, config: RunConfig, writer) -> None:
     emit, name = writer.emit, spec.name
     devices.cap_threads("torch", config.threads)
+    tf32 = devices.set_tf32("torch", config.tf32)
     workload = get_workload(config.workload)
     settings = config.settings
 
     emit(Phase(name, "building"))
     torch.manual_seed(settings.seed)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device("cuda" if config.device == "cuda" and torch.cuda.is_available() else "cpu")
     model = _build(workload, settings, device)
     inputs, targets = _tensors(workload, workload.dataset(settings))
+    # Trained through the compiled module; the probe below runs the plain one (same weights).
+    trained = torch.compile(model) if spec.compile else model
     emit(
         Hello(
             name,
@@ -64,6 +70,12 @@ def run(spec, config: RunConfig, writer) -> None:
             params=sum(p.numel() for p in model.parameters() if p.requires_grad),
             threads=torch.get_num_threads(),
             cpus=sorted(os.sched_getaffinity(0)),
+            gpu=os.environ.get("CUDA_VISIBLE_DEVICES") if device.type == "cuda" else None,
+            tokens_per_sample=workload.tokens_per_sample(settings),
+            flops_per_step=workload.train_flops_per_step(settings),
+            precision=config.precision,
+            tf32=tf32,
+            compiler="torch.compile (inductor)" if spec.compile else "eager",
         )
     )
     model.eval()  # inference mode: batch-norm uses its (initial) running statistics, as in Keras
@@ -77,6 +89,9 @@ def run(spec, config: RunConfig, writer) -> None:
         lr=config.learning_rate, betas=(0.9, ADAM_BETA_2), eps=TORCH_ADAM_EPSILON,
     )
     loss_fn = nn.CrossEntropyLoss()
+    autocast_dtype = AUTOCAST_DTYPES.get(config.precision)
+    # fp16 needs loss scaling (Keras's mixed_float16 policy scales the loss the same way).
+    scaler = torch.amp.GradScaler(device.type) if config.precision == "fp16" else None
     reporter = WindowReporter(
         emit, name, settings.batch_size, settings.steps, config.warmup_steps,
         config.report_interval_s, devices.memory_probe("torch"),
@@ -91,11 +106,17 @@ def run(spec, config: RunConfig, writer) -> None:
         xb = inputs[step * batch : (step + 1) * batch].to(device, non_blocking=True)
         yb = targets[step * batch : (step + 1) * batch].to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
-        logits = model(xb)
-        # Language models predict every position: fold (batch, time) into one axis.
-        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
-        loss.backward()
-        optimizer.step()
+        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            logits = trained(xb)
+            # Language models predict every position: fold (batch, time) into one axis.
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
         # Keep the loss on the device; it is read once per window, not once per step.
         pending.append(loss.detach())
         if reporter.due(step, time.perf_counter()):

@@ -23,7 +23,7 @@ class WindowReporter:
         steps: int,
         warmup_steps: int,
         interval_s: float,
-        memory: Callable[[], tuple[int | None, int | None]],
+        memory: Callable,  # () -> (rss bytes, devices.DeviceMemory)
     ):
         self._emit = emit
         self._runner = runner
@@ -64,7 +64,9 @@ class WindowReporter:
                 batch_size=self._batch_size,
                 warmup=warmup,
                 rss_bytes=rss,
-                device_bytes=device,
+                device_bytes=device.in_use,
+                device_peak_bytes=device.peak,
+                device_reserved_bytes=device.reserved,
             )
         )
         if warmup and step + 1 == self._warmup_steps:

@@ -42,8 +42,14 @@ async def test_four_panels_train_to_done(tmp_path):
             assert panel.has_class("-done")
             assert panel.border_subtitle == "done"
             assert f"step {launcher.total_steps}/{launcher.total_steps}" in panel_text(panel, ".phase")
-            assert "ms/step" in panel_text(panel, ".speed") and "samples/s" in panel_text(panel, ".speed")
-            assert "RSS" in panel_text(panel, ".memory")
+            speed = panel_text(panel, ".speed")
+            assert speed.startswith("step med ") and " ms · p90 " in speed
+            throughput = panel_text(panel, ".throughput")
+            assert f"{state.samples_per_s:,.0f} samples/s" in throughput and "TFLOP/s" in throughput
+            assert "MFU" not in throughput  # no peak is known for a CPU: no MFU, never a made-up one
+            memory = panel_text(panel, ".memory")
+            assert "host RSS" in memory and "cpu " in memory  # sampled by the dashboard (psutil)
+            assert "runs on the cpu" in panel_text(panel, ".gpu")
             assert f"{state.loss:.4f}" in panel_text(panel, ".loss")
             assert "cpu" in panel_text(panel, ".meta")
         parity = app.query_one("#parity")
@@ -61,7 +67,7 @@ async def test_q_mid_run_stops_every_runner(tmp_path):
     app = DashboardApp(launcher, "quit test")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: all(s.latest is not None for s in app.states.values()), 120)
-        children = [psutil.Process(pid) for pid in launcher.pids()]
+        children = [psutil.Process(pid) for pid in launcher.pids().values()]
         assert len(children) == 2 and all(c.is_running() for c in children)
         await pilot.press("q")
         await wait_until(pilot, lambda: not app.is_running, 20)

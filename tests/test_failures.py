@@ -42,7 +42,7 @@ async def test_killed_runner_is_reported_failed_and_others_finish(tmp_path):
 
     def kill_torch_after_first_metrics(event):
         if event.runner == "torch" and isinstance(event, Metrics) and not killed:
-            pid = next(p for p, name in zip(launcher.pids(), launcher.runner_names) if name == "torch")
+            pid = launcher.pids()["torch"]
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 

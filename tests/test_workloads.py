@@ -28,3 +28,45 @@ def test_loss_falls_within_the_tiny_preset(tmp_path, name):
     k = max(1, len(losses) // 10)
     first, last = sum(losses[:k]) / k, sum(losses[-k:]) / k
     assert last < 0.95 * first and first - last > 0.05, (first, last)
+
+
+def _counted_forward_flops(workload, settings) -> float:
+    """Forward FLOPs per sample of the PyTorch model, by torch's own counter.
+
+    The counter sees matmuls and convolutions. Two fused CPU kernels hide theirs, so
+    the test opens them up: attention runs on the math backend (plain matmuls), and
+    the LSTM is unrolled as LSTMCell steps of the same sizes.
+    """
+    import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from runners.torch_runner import _tensors
+
+    model = workload.build_torch(settings)
+    inputs, _ = _tensors(workload, workload.dataset(settings))
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad(), sdpa_kernel(SDPBackend.MATH):
+        if workload.name == "lstm":
+            embedded = model.embedding(inputs[:2])
+            cell = torch.nn.LSTMCell(model.lstm.input_size, model.lstm.hidden_size)
+            state = None
+            for t in range(embedded.shape[1]):
+                state = cell(embedded[:, t], state)
+            model.fc(state[0])
+        else:
+            model(inputs[:2])
+    return counter.get_total_flops() / 2
+
+
+@pytest.mark.parametrize("name", workload_names())
+def test_analytic_flops_match_pytorchs_flop_counter(name):
+    """The FLOPs behind TFLOP/s and MFU: analytic forward FLOPs agree with torch's counter."""
+    pytest.importorskip("torch")
+    workload = get_workload(name)
+    for size in ("tiny", "small"):
+        settings = workload.settings(size=size, steps=1, batch_size=2)
+        counted = _counted_forward_flops(workload, settings)
+        analytic = workload.forward_flops(settings, workload.hyper(settings))
+        assert analytic == pytest.approx(counted, rel=0.01), (size, analytic, counted)
+        assert workload.train_flops_per_step(settings) == 3 * analytic * 2

@@ -9,8 +9,10 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 
+from runners.host_monitor import HostMonitor
+from runners.nvml_monitor import GpuSnapshot, NvmlMonitor
 from runners.parity import STEP_LOSS_RTOL, ParityTracker, compare
 from runners.sources import EventSource
 from tui.screens.output_screen import OutputScreen
@@ -21,6 +23,10 @@ from tui.widgets.runner_panel import RunnerPanel
 # Terminal width at which the panels go side by side (4 across), and below which they stack.
 WIDE_FROM = 160
 STACK_BELOW = 80
+# Below this height, two rows of panels drop their least important lines.
+COMPACT_BELOW = 40
+# How often the dashboard samples CPU, RSS and GPU use of the runners itself.
+SAMPLE_EVERY_S = 1.0
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
@@ -40,8 +46,13 @@ class DashboardApp(App):
         refresh_hz: float = 4.0,
         expected_params: int | None = None,
         parity_step_rtol: float = STEP_LOSS_RTOL,
+        gpu_monitor: NvmlMonitor | None = None,
+        parity_judged: bool = True,
     ):
         super().__init__()
+        self.host_monitor = HostMonitor()
+        self.gpu_monitor = gpu_monitor or NvmlMonitor()
+        self.gpu: GpuSnapshot | None = None
         self.source = source
         self.sub_title = description
         self.refresh_hz = refresh_hz
@@ -49,6 +60,7 @@ class DashboardApp(App):
         self.parity = ParityTracker(source.runner_names)
         self._expected_params = expected_params
         self._parity_step_rtol = parity_step_rtol
+        self._parity_judged = parity_judged
         self._changed: set[str] = set(self.states)
         self._parity_changed = True
         self._stopping = False
@@ -56,6 +68,7 @@ class DashboardApp(App):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ParityBar(id="parity")
+        yield Static("", id="devices")
         with Grid(id="panels"):
             for name in self.source.runner_names:
                 yield RunnerPanel(name, self.source.total_steps, id=_panel_id(name))
@@ -66,9 +79,28 @@ class DashboardApp(App):
         # A dropped SSH session sends SIGHUP; `kill` sends SIGTERM: both end the runners first.
         for sig in QUIT_SIGNALS:
             loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
-        self._layout_for(self.size.width)
+        self._layout_for(self.size.width, self.size.height)
         self.set_interval(1 / self.refresh_hz, self._redraw)
+        self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
         self._consume_events()
+
+    @work(thread=True, exclusive=True, group="sampling")
+    def _sample_runners(self) -> None:
+        """psutil and NVML can block: sample on a thread, hand the figures to the app's loop."""
+        pids = self.source.pids()
+        host = self.host_monitor.sample(pids)
+        gpu = self.gpu_monitor.sample(pids)
+        self.call_from_thread(self._take_samples, host, gpu, self.source.sharing())
+
+    def _take_samples(self, host, gpu: GpuSnapshot, sharing: dict[str, list[str]]) -> None:
+        self.gpu = gpu
+        for name, state in self.states.items():
+            if state.ended:
+                continue  # keep the last figures a finished runner had
+            state.sampled(host.get(name), gpu.runners.get(name))
+            state.sharing_with = sharing.get(name, [])
+            self._changed.add(name)
+        self.query_one("#devices", Static).update(_devices_line(gpu, self.source))
 
     @work(exclusive=True, group="events")
     async def _consume_events(self) -> None:
@@ -95,11 +127,15 @@ class DashboardApp(App):
     def _redraw(self) -> None:
         """Coalesce: however many events arrived, each changed panel redraws once per tick."""
         for name in self._changed:
-            self.query_one(f"#{_panel_id(name)}", RunnerPanel).show(self.states[name])
+            self.query_one(f"#{_panel_id(name)}", RunnerPanel).show(self.states[name], self.gpu)
         self._changed.clear()
         if self._parity_changed:
             self._parity_changed = False
-            self.query_one(ParityBar).show(self.parity_report(), self._failed_runners())
+            bar = self.query_one(ParityBar)
+            if self._parity_judged:
+                bar.show(self.parity_report(), self._failed_runners())
+            else:
+                bar.update("parity · not judged in mixed precision: `kvp-dash check` verifies it in fp32")
 
     def _failed_runners(self) -> list[str]:
         return [name for name, state in self.states.items() if state.phase == "failed"]
@@ -111,14 +147,16 @@ class DashboardApp(App):
         return compare(facts, expected_params=self._expected_params, step_rtol=self._parity_step_rtol)
 
     def on_resize(self, event) -> None:
-        self._layout_for(event.size.width)
+        self._layout_for(event.size.width, event.size.height)
 
-    def _layout_for(self, width: int) -> None:
+    def _layout_for(self, width: int, height: int) -> None:
         grid = self.query_one("#panels", Grid)
         count = max(1, len(self.states))
         columns = count if width >= WIDE_FROM else (min(2, count) if width >= STACK_BELOW else 1)
         grid.styles.grid_size_columns = columns
         grid.set_class(columns == 1, "-stacked")
+        rows = -(-count // columns)
+        grid.set_class(rows > 1 and height < COMPACT_BELOW, "-compact")
 
     def action_show_output(self) -> None:
         panel = self.focused if isinstance(self.focused, RunnerPanel) else None
@@ -133,6 +171,23 @@ class DashboardApp(App):
         self.notify("stopping runners…", timeout=5)
         await self.source.stop()
         self.exit()
+
+
+def _devices_line(gpu: GpuSnapshot, source) -> str:
+    schedule = getattr(source, "schedule", "parallel")
+    if not gpu.available:
+        return f"devices · cpu only (gpu n/a: {gpu.reason}) · {schedule} schedule"
+    parts = []
+    for d in gpu.devices:
+        name = d.name.value if d.name.ok else f"gpu{d.index}"
+        util = f"{d.utilization.value}%" if d.utilization.ok else "n/a"
+        mem = (
+            f"{d.memory_used.value / 1024**3:.1f}/{d.memory_total.value / 1024**3:.0f} GiB"
+            if d.memory_used.ok else "mem n/a"
+        )
+        power = f"{d.power_watts.value:.0f} W" if d.power_watts.ok else "power n/a"
+        parts.append(f"{d.index}: {name} util {util} · {mem} · {power}")
+    return "devices · " + " | ".join(parts) + f" · {schedule} schedule"
 
 
 def _panel_id(runner: str) -> str:

@@ -28,8 +28,9 @@ def run_check(plan, output) -> int:
 
     console = Console()
     folder: RunFolder = _create_folder(output, f"check-{plan.workload.name}")
-    config = RunConfig(workload=plan.workload_ref, settings=plan.settings, warmup_steps=0)
-    launcher = Launcher(plan.specs, config, folder, available_cpus())
+    # fp32 with TF32 off: the precision parity tolerances are set for.
+    config = RunConfig(workload=plan.workload_ref, settings=plan.settings, warmup_steps=0, device=plan.device)
+    launcher = Launcher(plan.specs, config, folder, available_cpus(), gpus=plan.gpus)
     tracker = ParityTracker(launcher.runner_names)
     errors: dict[str, Error] = {}
 

@@ -79,6 +79,23 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                         help="where run folders go (default: ./runs)")
 
 
+def _gpu_list(text: str) -> list[int]:
+    try:
+        gpus = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected GPU indices like 0,1, got {text!r}") from None
+    if not gpus or min(gpus) < 0:
+        raise argparse.ArgumentTypeError(f"expected GPU indices like 0,1, got {text!r}")
+    return gpus
+
+
+def _add_device_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where runners train (default: auto = cuda when NVML finds a GPU)")
+    parser.add_argument("--gpus", type=_gpu_list, metavar="0,1,…",
+                        help="GPUs to spread runners over, round-robin (CUDA_VISIBLE_DEVICES per runner)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kvp-dash",
@@ -87,7 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
         "`kvp-dash check --help` verifies that the runners train the same model.",
     )
     _add_common_options(parser)
+    _add_device_options(parser)
     parser.add_argument("--steps", type=_positive_int, metavar="N", help="optimizer steps per runner")
+    parser.add_argument("--schedule", choices=("parallel", "sequential"), default="parallel",
+                        help="parallel: a live race sharing the machine; sequential: one runner at a time "
+                        "with the whole machine, the numbers to quote (default: parallel)")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+                        help="fp32, or mixed precision: Keras's mixed policy / PyTorch autocast (default: fp32)")
+    parser.add_argument("--tf32", choices=("off", "on"), default="off",
+                        help="TF32 matmuls on Ampere+ GPUs, set alike in every framework (default: off)")
+    parser.add_argument("--keras-jit", choices=("auto", "on", "off"), default="auto",
+                        help="Keras compile(jit_compile=...): auto = XLA on jax/tensorflow, eager on torch")
     parser.add_argument("--refresh", type=_refresh, default=4.0, metavar="HZ",
                         help="screen redraws per second (default: 4)")
     parser.add_argument("--list", action="store_true", help="list workloads and runner specs, then exit")
@@ -104,6 +131,7 @@ def build_check_parser() -> argparse.ArgumentParser:
         "optimizer steps' losses. Exits 1 when the runners disagree beyond tolerance.",
     )
     _add_common_options(parser)
+    _add_device_options(parser)
     return parser
 
 
@@ -115,6 +143,8 @@ class Plan:
     workload_ref: str  # what a runner subprocess resolves the workload from
     settings: WorkloadSettings
     specs: list[RunnerSpec]
+    device: str  # "cpu" or "cuda", --device resolved
+    gpus: list[int] | None
 
 
 def _choose_runners(text: str | None) -> tuple[list[RunnerSpec], list[str]]:
@@ -125,8 +155,9 @@ def _choose_runners(text: str | None) -> tuple[list[RunnerSpec], list[str]]:
             if spec.missing_modules():
                 raise UsageError(install_hint(spec))
         return specs, []
-    installed = [s for s in SPECS.values() if not s.missing_modules()]
-    skipped = [install_hint(s) for s in SPECS.values() if s.missing_modules()]
+    defaults = [s for s in SPECS.values() if s.default]
+    installed = [s for s in defaults if not s.missing_modules()]
+    skipped = [install_hint(s) for s in defaults if s.missing_modules()]
     if not installed:
         raise UsageError("no framework is installed: pip install 'kvp-dash[all]'")
     return installed, skipped
@@ -156,9 +187,31 @@ def _plan(args: argparse.Namespace, steps: int | None) -> Plan:
                 f"of data per runner (limit {MAX_DATA_BYTES // 1024**3} GiB); lower --steps or --batch-size"
             )
     specs, skipped = _choose_runners(args.runners)
+    device, gpus = _resolve_device(args.device, args.gpus)
     for notice in skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)
-    return Plan(workload, workload_ref, settings, specs)
+    return Plan(workload, workload_ref, settings, specs, device, gpus)
+
+
+def _resolve_device(device: str, gpus: list[int] | None) -> tuple[str, list[int] | None]:
+    """--device auto|cpu|cuda and --gpus, checked against what NVML finds (the parent never imports CUDA)."""
+    if device == "cpu":
+        if gpus:
+            raise UsageError("--gpus needs --device cuda or auto")
+        return "cpu", None
+    from runners.nvml_monitor import NvmlMonitor
+
+    monitor = NvmlMonitor()
+    count = monitor.device_count()
+    monitor.close()
+    if count == 0:
+        if device == "cuda" or gpus:
+            raise UsageError(f"--device cuda / --gpus: no usable NVIDIA GPU ({monitor.unavailable})")
+        return "cpu", None
+    gpus = gpus or list(range(count))
+    if max(gpus) >= count:
+        raise UsageError(f"--gpus {','.join(map(str, gpus))}: this machine has GPUs 0..{count - 1}")
+    return "cuda", gpus
 
 
 def _print_list() -> None:
@@ -204,8 +257,14 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
     settings = plan.settings
     overrides = _crash_overrides(args.inject_crash)
     folder = _create_folder(args.output, plan.workload.name)
-    config = RunConfig(workload=plan.workload_ref, settings=settings)
-    launcher = Launcher(plan.specs, config, folder, available_cpus(), overrides=overrides)
+    config = RunConfig(
+        workload=plan.workload_ref, settings=settings, precision=args.precision,
+        keras_jit=args.keras_jit, tf32=args.tf32 == "on", device=plan.device,
+    )
+    launcher = Launcher(
+        plan.specs, config, folder, available_cpus(), overrides=overrides,
+        schedule=args.schedule, gpus=plan.gpus,
+    )
     folder.write_json("run.json", run_record(config, plan))
     atexit.register(launcher.kill_now)  # whatever happens to the app, no runner outlives us
 
@@ -215,6 +274,7 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
         launcher, describe(plan), refresh_hz=args.refresh,
         expected_params=plan.workload.trainable_params(settings),
         parity_step_rtol=plan.workload.parity_step_rtol,
+        parity_judged=args.precision == "fp32",
     )
     app.run()
     launcher.kill_now()
@@ -227,7 +287,7 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
 
 def describe(plan: Plan) -> str:
     s = plan.settings
-    text = f"{plan.workload.name} ({s.size}) · batch {s.batch_size} · {s.steps} steps · seed {s.seed}"
+    text = f"{plan.workload.name} ({s.size}) · batch {s.batch_size} · {s.steps} steps · seed {s.seed} · {plan.device}"
     if s.image_size:
         text += f" · {s.image_size}px"
     if s.data_path:

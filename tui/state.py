@@ -10,6 +10,9 @@ import bisect
 import statistics
 from dataclasses import dataclass, field
 
+from runners.host_monitor import HostSample
+from runners.nvml_monitor import ProcessSample
+from runners.peaks import peak_flops
 from runners.protocol import FINAL_PHASES, Done, Error, Event, Hello, Metrics, Phase
 
 
@@ -29,6 +32,11 @@ class RunnerState:
     steady_steps: int = 0
     steady_s: float = 0.0
     phase_since: dict[str, float] = field(default_factory=dict)
+    # Sampled by the dashboard itself, not sent by the runner.
+    host: HostSample | None = None
+    peak_rss_bytes: int = 0
+    gpu: ProcessSample | None = None
+    sharing_with: list[str] = field(default_factory=list)
 
     def apply(self, event: Event) -> None:
         if isinstance(event, Metrics):
@@ -68,10 +76,55 @@ class RunnerState:
     def loss(self) -> float | None:
         return self.losses[-1] if self.losses else None
 
+    def sampled(self, host: HostSample | None, gpu: ProcessSample | None) -> None:
+        self.host = host
+        if host is not None:
+            self.peak_rss_bytes = max(self.peak_rss_bytes, host.rss_bytes)
+        self.gpu = gpu
+
     @property
     def median_step_time_s(self) -> float | None:
         """Median over steady-state windows; warm-up never counts."""
         return statistics.median(self.steady_step_times_s) if self.steady_step_times_s else None
+
+    @property
+    def p90_step_time_s(self) -> float | None:
+        times = self.steady_step_times_s
+        if not times:
+            return None
+        return statistics.quantiles(times, n=10, method="inclusive")[-1] if len(times) > 1 else times[0]
+
+    def phase_seconds(self, start: str, end: str) -> float | None:
+        if start in self.phase_since and end in self.phase_since:
+            return self.phase_since[end] - self.phase_since[start]
+        return None
+
+    @property
+    def startup_s(self) -> float | None:
+        """Framework import plus model build: from the runner's first word to its first step."""
+        return self.phase_seconds("importing", "warmup")
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        if self.hello is None or self.hello.tokens_per_sample <= 1 or self.samples_per_s is None:
+            return None
+        return self.samples_per_s * self.hello.tokens_per_sample
+
+    @property
+    def achieved_flops(self) -> float | None:
+        """Training FLOP/s at the median steady step time, from the workload's analytic FLOPs."""
+        median = self.median_step_time_s
+        if self.hello is None or not self.hello.flops_per_step or not median:
+            return None
+        return self.hello.flops_per_step / median
+
+    @property
+    def mfu(self) -> float | None:
+        achieved, hello = self.achieved_flops, self.hello
+        if achieved is None:
+            return None
+        peak = peak_flops(hello.device, hello.precision, hello.tf32)
+        return achieved / peak if peak else None
 
     @property
     def samples_per_s(self) -> float | None:

@@ -81,6 +81,8 @@ class Workload:
     # Optional hooks, (model, weights) -> None, for models the generic by-name loaders cannot map.
     load_keras_weights: str | Callable | None = None
     load_torch_weights: str | Callable | None = None
+    # Forward-pass FLOPs of one sample (matmuls and convolutions, a multiply-add counted as 2).
+    forward_flops: Callable[[WorkloadSettings, dict], float] | None = None
     # How far the first optimizer steps' losses may drift apart across frameworks (relative).
     # 1e-3 unless float32 rounding alone moves this model further (say why where you raise it).
     parity_step_rtol: float = 1e-3
@@ -150,6 +152,16 @@ class Workload:
 
     def trainable_params(self, settings: WorkloadSettings) -> int:
         return trainable_count(self.specs(settings))
+
+    def tokens_per_sample(self, settings: WorkloadSettings) -> int:
+        """Positions a sample trains on: 1 for a classifier, the sequence length for a language model."""
+        return math.prod(self.target_shape(settings, self.hyper(settings))) or 1
+
+    def train_flops_per_step(self, settings: WorkloadSettings) -> float | None:
+        """Training FLOPs of one step: forward plus backward, taken as 3x forward (the usual convention)."""
+        if self.forward_flops is None:
+            return None
+        return 3.0 * self.forward_flops(settings, self.hyper(settings)) * settings.batch_size
 
     def build_keras(self, settings: WorkloadSettings):
         return resolve(self.keras_builder)(settings, self.hyper(settings))

@@ -24,6 +24,15 @@ def param_specs(settings, hyper):
     return specs + linear("fc", in_channels, CLASSES)
 
 
+def forward_flops(settings, hyper):
+    flops, size, in_channels = 0, IMAGE_SIZE, 1
+    for channels in hyper["channels"]:
+        flops += 2 * 9 * in_channels * channels * size * size  # 3x3 conv, "same" padding
+        size //= 2  # 2x2 max-pool
+        in_channels = channels
+    return flops + 2 * in_channels * CLASSES
+
+
 WORKLOAD = Workload(
     name="cnn",
     description="small convnet on 28x28x1 images (conv/batch-norm/ReLU/max-pool blocks -> dense)",
@@ -33,6 +42,7 @@ WORKLOAD = Workload(
     make_dataset=lambda settings, hyper: pattern_images(settings, CLASSES, channels=1, size=IMAGE_SIZE),
     sample_shape=lambda settings, hyper: (IMAGE_SIZE, IMAGE_SIZE, 1),
     num_classes=lambda hyper: CLASSES,
+    forward_flops=forward_flops,
     sizes={
         "tiny": SizePreset(steps=100, batch_size=16, model={"channels": (8, 16)}),
         "small": SizePreset(steps=200, batch_size=32, model={"channels": (32, 64)}),

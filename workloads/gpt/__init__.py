@@ -26,6 +26,15 @@ def param_specs(settings, hyper):
     return specs + layer_norm("ln_f", d) + linear("head", d, vocab, bias=False)
 
 
+def forward_flops(settings, hyper):
+    """Per sequence: the linear layers (2 FLOPs per weight per token) plus attention's two
+    T x T x d products per layer (counted in full, as kernels compute them)."""
+    d, t = hyper["dim"], hyper["length"]
+    per_token_linear = hyper["layers"] * (4 * d * d + 8 * d * d) + d * hyper["vocab"]
+    attention = hyper["layers"] * 2 * 2 * t * t * d
+    return 2 * per_token_linear * t + attention
+
+
 WORKLOAD = Workload(
     name="gpt",
     description="decoder-only transformer language model (causal self-attention), next-token loss",
@@ -37,6 +46,7 @@ WORKLOAD = Workload(
     target_shape=lambda settings, hyper: (hyper["length"],),
     input_dtype="int32",
     num_classes=lambda hyper: hyper["vocab"],
+    forward_flops=forward_flops,
     sizes={
         "tiny": SizePreset(steps=40, batch_size=8,
                            model={"vocab": 128, "length": 32, "dim": 64, "layers": 2, "heads": 2}),

@@ -21,6 +21,11 @@ def param_specs(settings, hyper):
     )
 
 
+def forward_flops(settings, hyper):
+    e, h = hyper["embed"], hyper["hidden"]
+    return hyper["length"] * 2 * 4 * h * (e + h) + 2 * h * CLASSES
+
+
 WORKLOAD = Workload(
     name="lstm",
     description="text classifier: embedding -> LSTM -> dense (sentiment-style, 2 classes)",
@@ -31,6 +36,7 @@ WORKLOAD = Workload(
     sample_shape=lambda settings, hyper: (hyper["length"],),
     input_dtype="int32",
     num_classes=lambda hyper: CLASSES,
+    forward_flops=forward_flops,
     sizes={
         "tiny": SizePreset(steps=150, batch_size=16, model={"vocab": 500, "embed": 16, "hidden": 32, "length": 24}),
         "small": SizePreset(steps=150, batch_size=32, model={"vocab": 2000, "embed": 64, "hidden": 128, "length": 64}),

@@ -16,6 +16,11 @@ def param_specs(settings, hyper):
     return specs + linear("logits", width_in, CLASSES)
 
 
+def forward_flops(settings, hyper):
+    widths = (INPUT_DIM, *hyper["hidden"], CLASSES)
+    return sum(2 * a * b for a, b in zip(widths, widths[1:]))
+
+
 WORKLOAD = Workload(
     name="mlp",
     description="dense classifier on MNIST-shaped vectors (784 -> hidden ReLU layers -> 10)",
@@ -25,6 +30,7 @@ WORKLOAD = Workload(
     make_dataset=lambda settings, hyper: prototype_vectors(settings, CLASSES, INPUT_DIM),
     sample_shape=lambda settings, hyper: (INPUT_DIM,),
     num_classes=lambda hyper: CLASSES,
+    forward_flops=forward_flops,
     sizes={
         "tiny": SizePreset(steps=60, batch_size=32, model={"hidden": (128, 128)}),
         "small": SizePreset(steps=600, batch_size=64, model={"hidden": (512, 512)}),

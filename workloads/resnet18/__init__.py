@@ -55,6 +55,26 @@ def param_specs(settings, hyper):
     return specs + linear("fc", 512, hyper["classes"])
 
 
+def forward_flops(settings, hyper):
+    def conv(kernel, in_channels, out_channels, size):
+        return 2 * kernel * kernel * in_channels * out_channels * size * size
+
+    size = settings.image_size
+    if uses_imagenet_stem(size):
+        size = (size + 2 * 3 - 7) // 2 + 1
+        flops = conv(7, 3, 64, size)
+        size = (size + 2 - 3) // 2 + 1  # max-pool
+    else:
+        flops = conv(3, 3, 64, size)
+    for _, in_channels, channels, stride in blocks():
+        out = (size + 2 - 3) // stride + 1
+        flops += conv(3, in_channels, channels, out) + conv(3, channels, channels, out)
+        if needs_downsample(in_channels, channels, stride):
+            flops += conv(1, in_channels, channels, out)
+        size = out
+    return flops + 2 * 512 * hyper["classes"]
+
+
 WORKLOAD = Workload(
     name="resnet18",
     description="ResNet-18 image classifier (CIFAR stem below 64 px, ImageNet stem from 64 px)",
@@ -63,6 +83,7 @@ WORKLOAD = Workload(
     param_specs=param_specs,
     make_dataset=lambda settings, hyper: pattern_images(settings, hyper["classes"]),
     sample_shape=lambda settings, hyper: (settings.image_size, settings.image_size, 3),
+    forward_flops=forward_flops,
     sizes={
         "tiny": SizePreset(steps=30, batch_size=8, image_size=32, model={"classes": 10}),
         "small": SizePreset(steps=40, batch_size=16, image_size=32, model={"classes": 10}),

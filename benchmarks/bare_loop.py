@@ -1,0 +1,106 @@
+"""A bare best-practice training loop of one framework: no callback, no events, no dashboard.
+
+The reference that kvp-dash's reported figures are held against
+(benchmarks/timing_fidelity.py). It trains exactly what a runner trains (same
+model, weights, optimizer, data, thread cap) and prints one JSON line:
+steady-state seconds per step (the steps after the warm-up ones, timed as one
+block between two device synchronisations) and the whole run's seconds.
+
+    python benchmarks/bare_loop.py SPEC WORKLOAD SIZE STEPS BATCH WARMUP THREADS
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def keras_loop(spec, workload, settings, warmup: int):
+    os.environ["KERAS_BACKEND"] = spec.backend
+    import keras
+
+    from runners.config import ADAM_BETA_2, KERAS_ADAM_EPSILON, LEARNING_RATE
+    from runners.keras_runner import _adam
+    from runners.keras_weights import load_initial_weights
+
+    keras.utils.set_random_seed(settings.seed)
+    model = workload.build_keras(settings)
+    load_initial_weights(model, workload.initial_weights(settings))
+    model.compile(
+        optimizer=_adam(spec.backend, learning_rate=LEARNING_RATE, beta_1=0.9, beta_2=ADAM_BETA_2,
+                        epsilon=KERAS_ADAM_EPSILON),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    data, batch = workload.dataset(settings), settings.batch_size
+    start = time.perf_counter()
+    # fit() returns once its last step is done (it reads the logs), so its end is a sync point.
+    model.fit(data.x[: warmup * batch], data.y[: warmup * batch], batch_size=batch, shuffle=False, verbose=0)
+    steady_start = time.perf_counter()
+    model.fit(data.x[warmup * batch :], data.y[warmup * batch :], batch_size=batch, shuffle=False, verbose=0)
+    end = time.perf_counter()
+    return steady_start, end, start
+
+
+def torch_loop(spec, workload, settings, warmup: int):
+    import torch
+
+    from runners.config import ADAM_BETA_2, TORCH_ADAM_EPSILON, LEARNING_RATE
+    from runners.torch_runner import _build, _tensors
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(settings.seed)
+    model = _build(workload, settings, device)
+    inputs, targets = _tensors(workload, workload.dataset(settings))
+    trained = torch.compile(model) if spec.compile else model
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE,
+                                 betas=(0.9, ADAM_BETA_2), eps=TORCH_ADAM_EPSILON)
+    loss_fn, batch = torch.nn.CrossEntropyLoss(), settings.batch_size
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    model.train()
+    start = time.perf_counter()
+    steady_start = None
+    for step in range(settings.steps):
+        if step == warmup:
+            sync()
+            steady_start = time.perf_counter()
+        xb = inputs[step * batch : (step + 1) * batch].to(device, non_blocking=True)
+        yb = targets[step * batch : (step + 1) * batch].to(device, non_blocking=True)
+        optimizer.zero_grad(set_to_none=True)
+        logits = trained(xb)
+        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
+        loss.backward()
+        optimizer.step()
+    sync()
+    return steady_start, time.perf_counter(), start
+
+
+def main() -> None:
+    spec_name, workload_name, size, steps, batch, warmup, threads = sys.argv[1:8]
+    steps, batch, warmup, threads = int(steps), int(batch), int(warmup), int(threads)
+    from runners import devices
+    from runners.specs import SPECS
+    from workloads import get_workload
+
+    spec = SPECS[spec_name]
+    workload = get_workload(workload_name)
+    settings = workload.settings(size=size, steps=steps, batch_size=batch)
+    if spec.framework == "keras":
+        os.environ["KERAS_BACKEND"] = spec.backend
+    __import__(spec.backend)
+    devices.cap_threads(spec.backend, threads)
+    loop = keras_loop if spec.framework == "keras" else torch_loop
+    steady_start, end, start = loop(spec, workload, settings, warmup)
+    print(json.dumps({"steady_s_per_step": (end - steady_start) / (steps - warmup), "total_s": end - start}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Fidelity and overhead of kvp-dash's timing, against bare loops measured in the same run.
+
+- fidelity: kvp-dash's reported steady-state step time (median of its windows)
+  divided by a bare best-practice loop's steady step time, same framework, model,
+  data and thread cap (target 1.00 +- 0.03);
+- overhead: training throughput with kvp-dash's instrumentation (its callback,
+  windows and event channel) divided by the bare loop's, over the whole run
+  (target >= 0.98).
+
+Each runner runs alone with every CPU (the sequential schedule), then its bare
+loop, so no measurement shares the machine with another.
+
+    python benchmarks/timing_fidelity.py [--workloads mlp,cnn] [--runners ...] [--steps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from runners.config import RunConfig  # noqa: E402
+from runners.cpu_share import available_cpus  # noqa: E402
+from runners.launcher import Launcher, run_headless  # noqa: E402
+from runners.protocol import Done, Error  # noqa: E402
+from runners.recording import RunFolder  # noqa: E402
+from runners.specs import SPECS  # noqa: E402
+from tui.state import RunnerState  # noqa: E402
+from workloads import get_workload  # noqa: E402
+
+DEFAULT_STEPS = {"mlp": 2000, "cnn": 600}
+
+
+def kvp_dash_run(spec_name: str, workload_name: str, steps: int, folder: Path) -> tuple[float, float]:
+    """(reported median steady step time, whole-run training seconds) of one runner."""
+    workload = get_workload(workload_name)
+    settings = workload.settings(size="small", steps=steps)
+    config = RunConfig(workload=workload_name, settings=settings)
+    launcher = Launcher([SPECS[spec_name]], config, RunFolder.create(folder, workload_name), available_cpus(),
+                        schedule="sequential")
+    state = RunnerState(spec_name, steps)
+    asyncio.run(run_headless(launcher, state.apply))
+    if state.error is not None or not isinstance(state.done, Done):
+        raise RuntimeError(f"{spec_name} failed: {state.error}")
+    return state.median_step_time_s, state.done.train_s
+
+
+def bare_run(spec_name: str, workload_name: str, steps: int, threads: int) -> dict:
+    settings = get_workload(workload_name).settings(size="small", steps=steps)
+    warmup = RunConfig(workload=workload_name, settings=settings).warmup_steps
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bare_loop.py"), spec_name, workload_name, "small",
+         str(steps), str(settings.batch_size), str(warmup), str(threads)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workloads", default="mlp,cnn")
+    parser.add_argument("--runners", default="keras/jax,keras/tensorflow,keras/torch,torch")
+    parser.add_argument("--steps", type=int, help="steps per run (default: 2000 for mlp, 600 for cnn)")
+    args = parser.parse_args()
+    threads = len(available_cpus())
+    print(f"{'workload':9s} {'runner':17s} {'kvp-dash ms/step':>16s} {'bare ms/step':>12s} "
+          f"{'fidelity':>8s} {'overhead':>8s}")
+    with tempfile.TemporaryDirectory() as folder:
+        for workload_name in args.workloads.split(","):
+            steps = args.steps or DEFAULT_STEPS.get(workload_name, 500)
+            for spec_name in args.runners.split(","):
+                reported, kvp_total = kvp_dash_run(spec_name, workload_name, steps, Path(folder))
+                bare = bare_run(spec_name, workload_name, steps, threads)
+                fidelity = reported / bare["steady_s_per_step"]
+                overhead = bare["total_s"] / kvp_total  # throughput with / without instrumentation
+                print(f"{workload_name:9s} {spec_name:17s} {reported * 1000:16.3f} "
+                      f"{bare['steady_s_per_step'] * 1000:12.3f} {fidelity:8.3f} {overhead:8.3f}", flush=True)
+    print(f"(small size, {threads} CPU threads, each run alone; targets: fidelity 1.00 ± 0.03, overhead ≥ 0.98)")
+
+
+if __name__ == "__main__":
+    main()
