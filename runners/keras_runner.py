@@ -94,10 +94,11 @@ JIT_COMPILE = {"auto": "auto", "on": True, "off": False}
 
 
 def _describe_compiler(model, backend: str) -> str:
-    # After compile(), Keras has resolved "auto": XLA on jax and tensorflow, eager on torch.
-    if not model.jit_compile:
-        return "eager" if backend == "torch" else f"{backend} graph, no XLA"
-    return "torch.compile" if backend == "torch" else "XLA (jit_compile)"
+    # After compile(), Keras has resolved "auto": XLA on jax, and on tensorflow only where a
+    # GPU is present (Keras turns XLA off for tensorflow on CPU-only machines); eager on torch.
+    if model.jit_compile:
+        return "torch.compile" if backend == "torch" else "XLA (jit_compile)"
+    return {"tensorflow": "tf.function, no XLA", "jax": "no jit"}.get(backend, "eager")
 
 
 def _describe_params(model) -> int:

@@ -40,6 +40,10 @@ def run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
         (["--refresh", "0"], "argument --refresh: must be between 0.2 and 60"),
         (["--steps", "100000000", "--batch-size", "4096"], "of data per runner"),
         (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--device", "cpu", "--gpus", "0"], "--gpus needs --device cuda or auto"),
+        (["--gpus", "x"], "argument --gpus: expected GPU indices like 0,1"),
+        (["--precision", "fp8"], "argument --precision: invalid choice: 'fp8'"),
+        (["--schedule", "random"], "argument --schedule: invalid choice"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
@@ -113,3 +117,13 @@ def test_dashboard_process_never_imports_a_framework():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_cuda_requested_on_a_machine_without_one(tmp_path):
+    from runners.nvml_monitor import NvmlMonitor
+
+    if NvmlMonitor().device_count():
+        pytest.skip("this machine has an NVIDIA GPU")
+    result = run_cli("--device", "cuda", tmp_path=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "--device cuda / --gpus: no usable NVIDIA GPU (" in result.stderr
