@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from runners.config import RunConfig  # noqa: E402
-from runners.cpu_share import available_cpus  # noqa: E402
+from runners.cpu_share import available_cpus, thread_environment  # noqa: E402
 from runners.launcher import Launcher, run_headless  # noqa: E402
 from runners.protocol import Done, Error  # noqa: E402
 from runners.recording import RunFolder  # noqa: E402
@@ -55,10 +56,12 @@ def kvp_dash_run(spec_name: str, workload_name: str, steps: int, folder: Path) -
 def bare_run(spec_name: str, workload_name: str, steps: int, threads: int) -> dict:
     settings = get_workload(workload_name).settings(size="small", steps=steps)
     warmup = RunConfig(workload=workload_name, settings=settings).warmup_steps
+    # The environment a runner gets from the launcher (thread pools, CPU-only devices), nothing else.
+    env = {**os.environ, **thread_environment(threads), "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"}
     out = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bare_loop.py"), spec_name, workload_name, "small",
          str(steps), str(settings.batch_size), str(warmup), str(threads)],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -47,6 +47,10 @@ class StepReporter(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._reporter.begin()
 
+    def on_train_end(self, logs=None):
+        # Every step has finished here; what fit() does after it is teardown, not training.
+        self.ended_at = time.perf_counter()
+
     def on_train_batch_end(self, batch, logs=None):
         # Keras converted the logs to floats before calling us, so the step is finished now.
         now = time.perf_counter()
@@ -161,8 +165,9 @@ def run(spec, config: RunConfig, writer) -> None:
         config.report_interval_s, devices.memory_probe(spec.backend),
     )
     # One epoch holds every step: the data set is laid out in step order already.
+    step_reporter = StepReporter(reporter, config.crash_at_step)
     model.fit(
         data.x, data.y, batch_size=settings.batch_size, epochs=1, shuffle=False, verbose=0,
-        callbacks=[StepReporter(reporter, config.crash_at_step)],
+        callbacks=[step_reporter],
     )
-    emit(Done(name, steps=settings.steps, train_s=time.perf_counter() - reporter.started_at))
+    emit(Done(name, steps=settings.steps, train_s=step_reporter.ended_at - reporter.started_at))

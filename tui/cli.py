@@ -77,6 +77,7 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
                         help="train on your own arrays: x_train, y_train (and optionally x_val, y_val)")
     parser.add_argument("--output", type=Path, default=Path("runs"), metavar="DIR",
                         help="where run folders go (default: ./runs)")
+    _add_device_options(parser)
 
 
 def _gpu_list(text: str) -> list[int]:
@@ -104,7 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
         "`kvp-dash check --help` verifies that the runners train the same model.",
     )
     _add_common_options(parser)
-    _add_device_options(parser)
     parser.add_argument("--steps", type=_positive_int, metavar="N", help="optimizer steps per runner")
     parser.add_argument("--schedule", choices=("parallel", "sequential"), default="parallel",
                         help="parallel: a live race sharing the machine; sequential: one runner at a time "
@@ -131,7 +131,6 @@ def build_check_parser() -> argparse.ArgumentParser:
         "optimizer steps' losses. Exits 1 when the runners disagree beyond tolerance.",
     )
     _add_common_options(parser)
-    _add_device_options(parser)
     return parser
 
 
