@@ -1,14 +1,16 @@
 """Fidelity and overhead of kvp-dash's timing, against bare loops measured in the same run.
 
-- fidelity: kvp-dash's reported steady-state step time (median of its windows)
-  divided by a bare best-practice loop's steady step time, same framework, model,
-  data and thread cap (target 1.00 +- 0.03);
+- fidelity: kvp-dash's reported steady-state step time (steady time over steady
+  steps, the panel's headline figure) divided by a bare best-practice loop's,
+  same framework, model, data, thread cap and environment (target 1.00 +- 0.03);
+  the median-of-windows figure is printed beside it;
 - overhead: training throughput with kvp-dash's instrumentation (its callback,
   windows and event channel) divided by the bare loop's, over the whole run
   (target >= 0.98).
 
-Each runner runs alone with every CPU (the sequential schedule), then its bare
-loop, so no measurement shares the machine with another.
+Each runner runs alone with every CPU (the sequential schedule), alternating with
+its bare loop, --repeats times; each figure is the median of its repeats, because
+one run on a shared machine moves by a few per cent.
 
     python benchmarks/timing_fidelity.py [--workloads mlp,cnn] [--runners ...] [--steps N]
 """
@@ -19,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,8 +42,8 @@ from workloads import get_workload  # noqa: E402
 DEFAULT_STEPS = {"mlp": 2000, "cnn": 600}
 
 
-def kvp_dash_run(spec_name: str, workload_name: str, steps: int, folder: Path) -> tuple[float, float]:
-    """(reported median steady step time, whole-run training seconds) of one runner."""
+def kvp_dash_run(spec_name: str, workload_name: str, steps: int, folder: Path) -> tuple[float, float, float]:
+    """(reported steady step time, median-of-windows step time, training seconds) of one runner."""
     workload = get_workload(workload_name)
     settings = workload.settings(size="small", steps=steps)
     config = RunConfig(workload=workload_name, settings=settings)
@@ -50,7 +53,7 @@ def kvp_dash_run(spec_name: str, workload_name: str, steps: int, folder: Path) -
     asyncio.run(run_headless(launcher, state.apply))
     if state.error is not None or not isinstance(state.done, Done):
         raise RuntimeError(f"{spec_name} failed: {state.error}")
-    return state.median_step_time_s, state.done.train_s
+    return state.mean_step_time_s, state.median_step_time_s, state.done.train_s
 
 
 def bare_run(spec_name: str, workload_name: str, steps: int, threads: int) -> dict:
@@ -71,21 +74,30 @@ def main() -> None:
     parser.add_argument("--workloads", default="mlp,cnn")
     parser.add_argument("--runners", default="keras/jax,keras/tensorflow,keras/torch,torch")
     parser.add_argument("--steps", type=int, help="steps per run (default: 2000 for mlp, 600 for cnn)")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     threads = len(available_cpus())
-    print(f"{'workload':9s} {'runner':17s} {'kvp-dash ms/step':>16s} {'bare ms/step':>12s} "
-          f"{'fidelity':>8s} {'overhead':>8s}")
+    print(f"{'workload':9s} {'runner':17s} {'kvp-dash ms':>11s} {'(median)':>8s} {'bare ms':>8s} "
+          f"{'fidelity':>8s} {'(median)':>8s} {'overhead':>8s}")
     with tempfile.TemporaryDirectory() as folder:
         for workload_name in args.workloads.split(","):
             steps = args.steps or DEFAULT_STEPS.get(workload_name, 500)
             for spec_name in args.runners.split(","):
-                reported, kvp_total = kvp_dash_run(spec_name, workload_name, steps, Path(folder))
-                bare = bare_run(spec_name, workload_name, steps, threads)
-                fidelity = reported / bare["steady_s_per_step"]
-                overhead = bare["total_s"] / kvp_total  # throughput with / without instrumentation
-                print(f"{workload_name:9s} {spec_name:17s} {reported * 1000:16.3f} "
-                      f"{bare['steady_s_per_step'] * 1000:12.3f} {fidelity:8.3f} {overhead:8.3f}", flush=True)
-    print(f"(small size, {threads} CPU threads, each run alone; targets: fidelity 1.00 ± 0.03, overhead ≥ 0.98)")
+                kvp, bare = [], []
+                for _ in range(args.repeats):
+                    kvp.append(kvp_dash_run(spec_name, workload_name, steps, Path(folder)))
+                    bare.append(bare_run(spec_name, workload_name, steps, threads))
+                reported = statistics.median(k[0] for k in kvp)
+                windows_median = statistics.median(k[1] for k in kvp)
+                kvp_total = statistics.median(k[2] for k in kvp)
+                bare_step = statistics.median(b["steady_s_per_step"] for b in bare)
+                bare_total = statistics.median(b["total_s"] for b in bare)
+                print(f"{workload_name:9s} {spec_name:17s} {reported * 1000:11.3f} {windows_median * 1000:8.3f} "
+                      f"{bare_step * 1000:8.3f} {reported / bare_step:8.3f} {windows_median / bare_step:8.3f} "
+                      # Throughput with instrumentation over throughput without it.
+                      f"{bare_total / kvp_total:8.3f}", flush=True)
+    print(f"(small size, {threads} CPU threads, each run alone, median of {args.repeats} alternating repeats; "
+          "targets: fidelity 1.00 ± 0.03, overhead ≥ 0.98)")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ async def test_four_panels_train_to_done(tmp_path):
             assert panel.border_subtitle == "done"
             assert f"step {launcher.total_steps}/{launcher.total_steps}" in panel_text(panel, ".phase")
             speed = panel_text(panel, ".speed")
-            assert speed.startswith("step med ") and " ms · p90 " in speed
+            assert speed.startswith(f"step {state.mean_step_time_s * 1000:.1f} ms · med ") and " · p90 " in speed
             throughput = panel_text(panel, ".throughput")
             assert f"{state.samples_per_s:,.0f} samples/s" in throughput and "TFLOP/s" in throughput
             assert "MFU" not in throughput  # no peak is known for a CPU: no MFU, never a made-up one
@@ -119,4 +119,5 @@ async def test_state_orders_windows_by_step_not_arrival():
     assert state.steps_done == 6 and state.loss == 0.2
     # Warm-up windows never count in steady state.
     assert state.median_step_time_s == pytest.approx(0.1) and state.warmup_s == 1.0
+    assert state.mean_step_time_s == pytest.approx(0.1)
     assert state.samples_per_s == pytest.approx(3 * 8 / 0.3)

@@ -83,6 +83,11 @@ class RunnerState:
         self.gpu = gpu
 
     @property
+    def mean_step_time_s(self) -> float | None:
+        """Steady-state time over steady-state steps: the figure throughput and FLOP/s follow."""
+        return self.steady_s / self.steady_steps if self.steady_steps else None
+
+    @property
     def median_step_time_s(self) -> float | None:
         """Median over steady-state windows; warm-up never counts."""
         return statistics.median(self.steady_step_times_s) if self.steady_step_times_s else None
@@ -112,11 +117,11 @@ class RunnerState:
 
     @property
     def achieved_flops(self) -> float | None:
-        """Training FLOP/s at the median steady step time, from the workload's analytic FLOPs."""
-        median = self.median_step_time_s
-        if self.hello is None or not self.hello.flops_per_step or not median:
+        """Training FLOP/s at the steady-state step time, from the workload's analytic FLOPs."""
+        step = self.mean_step_time_s
+        if self.hello is None or not self.hello.flops_per_step or not step:
             return None
-        return self.hello.flops_per_step / median
+        return self.hello.flops_per_step / step
 
     @property
     def mfu(self) -> float | None:

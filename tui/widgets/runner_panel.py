@@ -108,13 +108,17 @@ def _phase_line(state: RunnerState) -> str:
 
 
 def _speed_line(state: RunnerState) -> str:
-    median = state.median_step_time_s
-    if median is None:
+    mean = state.mean_step_time_s
+    if mean is None:
         latest = state.latest
         if latest is None:
             return "[dim]step time –[/dim]"
         return f"[dim]warm-up step {fmt_duration_ms(latest.step_time_s)}[/dim]"
-    return f"step med [b]{fmt_duration_ms(median)}[/b] · p90 {fmt_duration_ms(state.p90_step_time_s)}"
+    # Steady-state mean, then the spread over windows (median, p90), units once.
+    return (
+        f"step [b]{fmt_duration_ms(mean)}[/b] · med {fmt_duration_ms(state.median_step_time_s)[:-3]} "
+        f"· p90 {fmt_duration_ms(state.p90_step_time_s)[:-3]}"
+    )
 
 
 def _throughput_line(state: RunnerState) -> str:
