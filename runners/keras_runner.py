@@ -101,8 +101,8 @@ def _describe_compiler(model, backend: str) -> str:
     # After compile(), Keras has resolved "auto": XLA on jax, and on tensorflow only where a
     # GPU is present (Keras turns XLA off for tensorflow on CPU-only machines); eager on torch.
     if model.jit_compile:
-        return "torch.compile" if backend == "torch" else "XLA (jit_compile)"
-    return {"tensorflow": "tf.function, no XLA", "jax": "no jit"}.get(backend, "eager")
+        return "torch.compile" if backend == "torch" else "XLA"
+    return {"tensorflow": "tf.function", "jax": "no jit"}.get(backend, "eager")
 
 
 def _describe_params(model) -> int:

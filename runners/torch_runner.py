@@ -75,7 +75,7 @@ def run(spec, config: RunConfig, writer) -> None:
             flops_per_step=workload.train_flops_per_step(settings),
             precision=config.precision,
             tf32=tf32,
-            compiler="torch.compile (inductor)" if spec.compile else "eager",
+            compiler="torch.compile" if spec.compile else "eager",
         )
     )
     model.eval()  # inference mode: batch-norm uses its (initial) running statistics, as in Keras

@@ -41,14 +41,15 @@ async def test_four_panels_train_to_done(tmp_path):
             assert state.steps_done == launcher.total_steps
             assert panel.has_class("-done")
             assert panel.border_subtitle == "done"
-            assert f"step {launcher.total_steps}/{launcher.total_steps}" in panel_text(panel, ".phase")
+            assert panel_text(panel, ".steps") == f"step {launcher.total_steps}/{launcher.total_steps}"
+            assert "start-up " in panel_text(panel, ".phase") and "warm-up " in panel_text(panel, ".phase")
             speed = panel_text(panel, ".speed")
             assert speed.startswith(f"step {state.mean_step_time_s * 1000:.1f} ms · med ") and " · p90 " in speed
             throughput = panel_text(panel, ".throughput")
             assert f"{state.samples_per_s:,.0f} samples/s" in throughput and "TFLOP/s" in throughput
             assert "MFU" not in throughput  # no peak is known for a CPU: no MFU, never a made-up one
             memory = panel_text(panel, ".memory")
-            assert "host RSS" in memory and "cpu " in memory  # sampled by the dashboard (psutil)
+            assert memory.startswith("RSS ") and "cpu " in memory  # sampled by the dashboard (psutil)
             assert "runs on the cpu" in panel_text(panel, ".gpu")
             assert f"{state.loss:.4f}" in panel_text(panel, ".loss")
             assert "cpu" in panel_text(panel, ".meta")

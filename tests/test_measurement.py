@@ -89,7 +89,7 @@ async def test_mixed_precision_and_compiler_choices_run_and_are_reported(tmp_pat
     hellos = {r: next(e for e in evs if isinstance(e, Hello)) for r, evs in events.items()}
     assert {h.precision for h in hellos.values()} == {"bf16"}
     assert hellos["keras/jax"].compiler == "no jit"
-    assert hellos["keras/tensorflow"].compiler == "tf.function, no XLA"
+    assert hellos["keras/tensorflow"].compiler == "tf.function"
     assert hellos["torch"].compiler == "eager" and hellos["torch"].tf32 == "n/a"
     for runner, evs in events.items():
         assert any(isinstance(e, Done) for e in evs), runner
@@ -99,7 +99,7 @@ async def test_torch_compile_trains_the_same_numbers_as_eager(tmp_path):
     launcher = _launcher(tmp_path, ["torch", "torch/compile"], schedule="sequential")
     events = await collect(launcher, timeout_s=400)
     losses = {r: [v for e in evs if isinstance(e, Metrics) for v in e.losses] for r, evs in events.items()}
-    assert next(e for e in events["torch/compile"] if isinstance(e, Hello)).compiler.startswith("torch.compile")
+    assert next(e for e in events["torch/compile"] if isinstance(e, Hello)).compiler == "torch.compile"
     assert len(losses["torch/compile"]) == 20
     assert losses["torch/compile"] == pytest.approx(losses["torch"], rel=1e-4)
 

@@ -68,10 +68,10 @@ class DashboardApp(App):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ParityBar(id="parity")
-        yield Static("", id="devices")
         with Grid(id="panels"):
             for name in self.source.runner_names:
                 yield RunnerPanel(name, self.source.total_steps, id=_panel_id(name))
+        yield Static("", id="devices")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Sparkline, Static
 
 from runners.nvml_monitor import GpuSnapshot
@@ -39,8 +39,10 @@ class RunnerPanel(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static("", classes="meta")
         yield Static("", classes="model")
+        with Horizontal(classes="progress"):
+            yield Static("", classes="steps")
+            yield ProgressBar(total=self.total_steps, show_eta=False)
         yield Static("", classes="phase")
-        yield ProgressBar(total=self.total_steps, show_eta=False)
         yield Static("", classes="speed")
         yield Static("", classes="throughput")
         yield Static("", classes="memory")
@@ -58,8 +60,9 @@ class RunnerPanel(Vertical, can_focus=True):
         self.border_subtitle = PHASE_LABELS.get(state.phase, state.phase)
         self.query_one(".meta", Static).update(_meta_line(state))
         self.query_one(".model", Static).update(_model_line(state))
-        self.query_one(".phase", Static).update(_phase_line(state))
+        self.query_one(".steps", Static).update(f"step {state.steps_done}/{state.total_steps}")
         self.query_one(ProgressBar).update(progress=state.steps_done)
+        self.query_one(".phase", Static).update(_phase_line(state))
         self.query_one(".speed", Static).update(_speed_line(state))
         self.query_one(".throughput", Static).update(_throughput_line(state))
         self.query_one(".memory", Static).update(_memory_line(state))
@@ -84,7 +87,8 @@ def _meta_line(state: RunnerState) -> str:
         f"{SHORT_NAMES.get(k, k)} {v}" for k, v in hello.versions.items() if k != "python"
     )
     precision = hello.precision + (" tf32" if hello.tf32 == "on" else "")
-    return f"[b]{hello.device}[/b] · {libs} · {hello.compiler} · {precision}"
+    # What decides speed first (device, compiler, precision); versions last, where a narrow panel cuts.
+    return f"[b]{hello.device}[/b] · {hello.compiler} · {precision} · {libs}"
 
 
 def _model_line(state: RunnerState) -> str:
@@ -99,12 +103,12 @@ def _model_line(state: RunnerState) -> str:
 
 
 def _phase_line(state: RunnerState) -> str:
-    line = f"step {state.steps_done}/{state.total_steps}"
+    parts = []
     if state.startup_s is not None:
-        line += f" · start-up {state.startup_s:.1f} s"
+        parts.append(f"start-up {state.startup_s:.1f} s")
     if state.warmup_s:
-        line += f" · warm-up {state.warmup_s:.1f} s"
-    return line
+        parts.append(f"warm-up {state.warmup_s:.1f} s")
+    return " · ".join(parts) or "[dim]start-up –[/dim]"
 
 
 def _speed_line(state: RunnerState) -> str:
@@ -141,8 +145,8 @@ def _memory_line(state: RunnerState) -> str:
     if host is None:
         latest = state.latest
         rss = latest.rss_bytes if latest else None
-        return f"host RSS {fmt_bytes(rss)}" if rss else "[dim]host –[/dim]"
-    return f"host RSS {fmt_bytes(host.rss_bytes)} (peak {fmt_bytes(state.peak_rss_bytes)}) · cpu {host.cpu_percent:.0f}%"
+        return f"RSS {fmt_bytes(rss)}" if rss else "[dim]RSS –[/dim]"
+    return f"RSS {fmt_bytes(host.rss_bytes)} · cpu {host.cpu_percent:.0f}% · peak {fmt_bytes(state.peak_rss_bytes)}"
 
 
 def _gpu_line(state: RunnerState, gpu: GpuSnapshot | None) -> str:
