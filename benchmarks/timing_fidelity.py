@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from runners.config import RunConfig  # noqa: E402
 from runners.cpu_share import available_cpus, thread_environment  # noqa: E402
 from runners.launcher import Launcher, run_headless  # noqa: E402
-from runners.protocol import Done, Error  # noqa: E402
+from runners.protocol import Done  # noqa: E402
 from runners.recording import RunFolder  # noqa: E402
 from runners.specs import SPECS  # noqa: E402
 from tui.state import RunnerState  # noqa: E402

@@ -15,6 +15,7 @@ from runners.protocol import Event
 class EventSource(Protocol):
     runner_names: list[str]
     total_steps: int
+    schedule: str  # "parallel" or "sequential"
 
     async def start(self) -> None: ...
 

@@ -174,7 +174,7 @@ class DashboardApp(App):
 
 
 def _devices_line(gpu: GpuSnapshot, source) -> str:
-    schedule = getattr(source, "schedule", "parallel")
+    schedule = source.schedule
     if not gpu.available:
         return f"devices · cpu only (gpu n/a: {gpu.reason}) · {schedule} schedule"
     parts = []

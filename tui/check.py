@@ -24,10 +24,10 @@ from runners.recording import RunFolder
 
 
 def run_check(plan, output) -> int:
-    from tui.cli import _create_folder, describe
+    from tui.cli import create_run_folder, describe
 
     console = Console()
-    folder: RunFolder = _create_folder(output, f"check-{plan.workload.name}")
+    folder: RunFolder = create_run_folder(output, f"check-{plan.workload.name}")
     # fp32 with TF32 off: the precision parity tolerances are set for.
     config = RunConfig(workload=plan.workload_ref, settings=plan.settings, warmup_steps=0, device=plan.device)
     launcher = Launcher(plan.specs, config, folder, available_cpus(), gpus=plan.gpus)

@@ -255,7 +255,7 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
 
     settings = plan.settings
     overrides = _crash_overrides(args.inject_crash)
-    folder = _create_folder(args.output, plan.workload.name)
+    folder = create_run_folder(args.output, plan.workload.name)
     config = RunConfig(
         workload=plan.workload_ref, settings=settings, precision=args.precision,
         keras_jit=args.keras_jit, tf32=args.tf32 == "on", device=plan.device,
@@ -294,7 +294,7 @@ def describe(plan: Plan) -> str:
     return text
 
 
-def _create_folder(base: Path, name: str):
+def create_run_folder(base: Path, name: str):
     from runners.recording import RunFolder
 
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -42,10 +42,6 @@ class Dataset:
 
     x: np.ndarray
     y: np.ndarray
-
-    def batch(self, step: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-        lo = step * batch_size
-        return self.x[lo : lo + batch_size], self.y[lo : lo + batch_size]
 
 
 @dataclass(frozen=True)
