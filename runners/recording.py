@@ -35,9 +35,12 @@ class RunFolder:
         return self.path / f"{spec.slug}.output.log"
 
     def write_json(self, name: str, data: dict) -> Path:
+        return self.write_text(name, json.dumps(data, indent=2) + "\n")
+
+    def write_text(self, name: str, text: str) -> Path:
         """Write then rename, so a reader never sees a half-written file."""
         final = self.path / name
         temporary = final.with_name(final.name + ".tmp")
-        temporary.write_text(json.dumps(data, indent=2) + "\n")
+        temporary.write_text(text)
         os.replace(temporary, final)
         return final

@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Keras compile(jit_compile=...): auto = XLA on jax/tensorflow, eager on torch")
     parser.add_argument("--refresh", type=_refresh, default=4.0, metavar="HZ",
                         help="screen redraws per second (default: 4)")
+    parser.add_argument("--headless", action="store_true",
+                        help="no dashboard: a live table on a terminal, plain lines otherwise (CI logs); "
+                        "standings and verdict at the end; exit code 1 if a runner failed")
     parser.add_argument("--list", action="store_true", help="list workloads and runner specs, then exit")
     # For tests of crash handling: RUNNER:STEP makes that runner raise at that step.
     parser.add_argument("--inject-crash", metavar="RUNNER:STEP", help=argparse.SUPPRESS)
@@ -266,6 +269,10 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
     )
     folder.write_json("run.json", run_record(config, plan))
     atexit.register(launcher.kill_now)  # whatever happens to the app, no runner outlives us
+    if args.headless:
+        from tui import headless
+
+        return headless.run(launcher, describe(plan), plan.workload.name, settings.batch_size, plan.device)
 
     from tui.app import DashboardApp
 

@@ -16,6 +16,10 @@ from runners.peaks import peak_flops
 from runners.protocol import FINAL_PHASES, Done, Error, Event, Hello, Metrics, Phase
 
 
+# Steps in the running mean behind "who reached loss X first".
+LOSS_SPAN = 10
+
+
 @dataclass
 class RunnerState:
     name: str
@@ -27,6 +31,8 @@ class RunnerState:
     loss_steps: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     latest: Metrics | None = None  # the window with the highest step
+    # (wall time the window closed, its last step, seconds per step in it): when each step ended.
+    window_clock: list[tuple[float, int, float]] = field(default_factory=list)
     warmup_s: float = 0.0  # time of the warm-up windows (compilation / tracing)
     steady_step_times_s: list[float] = field(default_factory=list)  # one per steady window
     steady_steps: int = 0
@@ -57,12 +63,40 @@ class RunnerState:
         self.losses[at:at] = event.losses
         if self.latest is None or event.step > self.latest.step:
             self.latest = event
+        self.window_clock.append((event.t, event.step, event.step_time_s))
         if event.warmup:
             self.warmup_s += event.window_s
         else:
             self.steady_step_times_s.append(event.step_time_s)
             self.steady_steps += event.steps
             self.steady_s += event.window_s
+
+    @property
+    def started_at(self) -> float | None:
+        """Wall time of the runner's first word."""
+        return min(self.phase_since.values()) if self.phase_since else None
+
+    def smoothed_losses(self, span: int = LOSS_SPAN) -> list[float]:
+        """Mean of the last ``span`` batch losses at each step: batch noise would decide races."""
+        out, total = [], 0.0
+        for i, loss in enumerate(self.losses):
+            total += loss - (self.losses[i - span] if i >= span else 0.0)
+            out.append(total / min(i + 1, span))
+        return out
+
+    def time_to_loss(self, level: float) -> float | None:
+        """Seconds from the runner's first word until its smoothed loss first reached ``level``."""
+        start = self.started_at
+        if start is None:
+            return None
+        for index, loss in enumerate(self.smoothed_losses()):
+            if loss <= level:
+                step = self.loss_steps[index]
+                # The step ended this long before the end of the window that holds it.
+                for t_end, last, step_s in sorted(self.window_clock, key=lambda w: w[1]):
+                    if last >= step:
+                        return t_end - (last - step) * step_s - start
+        return None
 
     @property
     def ended(self) -> bool:

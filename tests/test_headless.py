@@ -1,0 +1,96 @@
+"""`kvp-dash --headless`: plain lines for CI logs, standings and verdict, summary files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+
+from runners.protocol import Done, Hello, Metrics, Phase
+from tui.state import RunnerState
+from tui.summary import standings, verdict
+
+
+def headless(tmp_path, *args, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--headless", "--workload", "mlp", "--size", "tiny",
+         "--output", str(tmp_path), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs,
+    )
+
+
+def test_headless_run_prints_lines_and_writes_the_summary(tmp_path):
+    process = headless(tmp_path, "--runners", "torch,keras/torch", "--steps", "300")
+    out, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, out
+    assert "torch             training" in out and "keras/torch       done" in out
+    assert "verdict: " in out and "faster than" in out
+    folder = next(tmp_path.glob("*-mlp"))
+    summary = json.loads((folder / "summary.json").read_text())
+    ranks = [s["rank"] for s in summary["standings"]]
+    assert ranks == [1, 2] and summary["standings"][0]["slower_by"] == 1.0
+    assert summary["standings"][1]["slower_by"] > 1.0
+    assert summary["verdict"] in out.replace("\n", " ") or summary["verdict"][:40] in out
+    assert (folder / "summary.md").read_text().startswith("# mlp (tiny)")
+    assert len((folder / "summary.csv").read_text().splitlines()) == 3
+    assert not list(folder.glob("*.tmp")), "no half-written file is left"
+
+
+def test_headless_exit_code_is_1_when_a_runner_fails(tmp_path):
+    process = headless(tmp_path, "--runners", "torch,keras/jax", "--inject-crash", "torch:3")
+    out, _ = process.communicate(timeout=300)
+    assert process.returncode == 1, out
+    assert "torch             error: RuntimeError: crash injected at step 3" in out
+    summary = json.loads(next(tmp_path.glob("*-mlp/summary.json")).read_text())
+    failed = [s for s in summary["standings"] if s["phase"] == "failed"]
+    assert [s["runner"] for s in failed] == ["torch"] and failed[0]["rank"] is None
+    assert "failed: torch" in summary["verdict"]
+
+
+def test_sigterm_stops_a_headless_run_cleanly(tmp_path):
+    process = headless(tmp_path, "--runners", "torch,keras/jax", "--steps", "20000")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        children = [c for c in psutil.Process(process.pid).children(recursive=True) if "runners.child" in c.cmdline()]
+        files = list(tmp_path.glob("*-mlp/*.events.jsonl"))
+        if len(children) == 2 and len(files) == 2 and all('"metrics"' in f.read_text() for f in files):
+            break
+        time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, out
+    _, alive = psutil.wait_procs(children, timeout=5)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+    summary = json.loads(next(tmp_path.glob("*-mlp/summary.json")).read_text())
+    assert {s["phase"] for s in summary["standings"]} == {"stopped"}
+
+
+def _state(name: str, step_s: float, losses: list[float], start: float) -> RunnerState:
+    state = RunnerState(name, total_steps=len(losses))
+    state.apply(Phase(name, "importing", t=start))
+    state.apply(Hello(name, pid=1, framework="torch", backend="torch", versions={}, device="cpu",
+                      params=1, threads=1, cpus=[0]))
+    state.apply(Metrics(name, first_step=0, step=len(losses) - 1, losses=losses, window_s=step_s * len(losses),
+                        batch_size=10, warmup=False, t=start + 1 + step_s * len(losses)))
+    state.apply(Done(name, steps=len(losses), train_s=1.0))
+    state.apply(Phase(name, "done"))
+    return state
+
+
+def test_verdict_names_the_faster_runner_and_who_reached_the_loss_first():
+    losses = [2.0 - 0.1 * i for i in range(20)]
+    fast = _state("keras/jax", 0.01, losses, start=100.0)  # fast steps, late start
+    slow = _state("torch", 0.02, losses, start=90.0)
+    table = standings([fast, slow])
+    assert [(s.rank, s.runner) for s in table] == [(1, "keras/jax"), (2, "torch")]
+    assert table[1].slower_by == 2.0
+    text = verdict([fast, slow], table, "mlp", 10, "cpu")
+    assert text.startswith("keras/jax trained mlp 2.00× faster than torch at batch 10 on cpu")
+    # Same smoothed loss curve, but keras/jax started later: torch gets there sooner in wall time.
+    assert "; keras/jax reached loss" in text or "; torch reached loss" in text
+    level = min(slow.smoothed_losses())
+    assert slow.time_to_loss(level) is not None and fast.time_to_loss(level) is not None

@@ -1,0 +1,139 @@
+"""``kvp-dash --headless``: the same run with no Textual screen, for scripts and CI logs.
+
+On a terminal it shows a live table (rich); otherwise it prints plain lines: every
+phase change and error as it happens, each runner's figures every few seconds.
+At the end it prints the standings and the verdict and writes them to the run
+folder. The exit code is 1 if any runner failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from runners.host_monitor import HostMonitor
+from runners.launcher import Launcher, run_headless
+from runners.protocol import Error, Phase
+from tui.state import RunnerState
+from tui.summary import relative, standings, verdict, write_summary
+
+PLAIN_EVERY_S = 5.0
+SAMPLE_EVERY_S = 1.0
+
+
+def _figures(state: RunnerState) -> tuple[str, str, str, str]:
+    step = f"{state.mean_step_time_s * 1000:.1f} ms" if state.mean_step_time_s else "–"
+    tokens = state.tokens_per_s
+    rate = (
+        f"{tokens:,.0f} tokens/s" if tokens is not None
+        else f"{state.samples_per_s:,.0f} samples/s" if state.samples_per_s else "–"
+    )
+    rss = f"{state.host.rss_bytes / 1024**2:,.0f} MiB" if state.host else "–"
+    loss = f"{state.loss:.4f}" if state.loss is not None else "–"
+    return step, rate, rss, loss
+
+
+def live_table(states: dict[str, RunnerState]) -> Table:
+    table = Table(title="kvp-dash (headless)", title_justify="left")
+    for column in ("runner", "phase", "step", "step time", "throughput", "RSS", "cpu", "loss"):
+        table.add_column(column, justify="left" if column in ("runner", "phase") else "right")
+    for s in states.values():
+        step, rate, rss, loss = _figures(s)
+        cpu = f"{s.host.cpu_percent:.0f}%" if s.host else "–"
+        table.add_row(s.name, s.phase, f"{s.steps_done}/{s.total_steps}", step, rate, rss, cpu, loss)
+    return table
+
+
+def standings_table(table_rows) -> Table:
+    table = Table(title="standings (steady-state throughput)", title_justify="left")
+    for column in ("#", "runner", "step time", "throughput", "relative", "start-up", "warm-up", "final loss"):
+        table.add_column(column, justify="left" if column in ("runner", "relative") else "right")
+    for s in table_rows:
+        table.add_row(
+            str(s.rank or "–"), f"{s.runner} ({s.phase})",
+            f"{s.step_time_s * 1000:.1f} ms" if s.step_time_s else "–",
+            f"{s.throughput:,.0f} {s.unit}" if s.throughput else "–",
+            relative(s),
+            f"{s.startup_s:.1f} s" if s.startup_s is not None else "–",
+            f"{s.warmup_s:.1f} s",
+            f"{s.final_loss:.4f}" if s.final_loss is not None else "–",
+        )
+    return table
+
+
+def run(launcher: Launcher, header: str, workload: str, batch_size: int, device: str) -> int:
+    console = Console()
+    states = {name: RunnerState(name, launcher.total_steps) for name in launcher.runner_names}
+    host = HostMonitor()
+    started = time.monotonic()
+    live = Live(live_table(states), console=console, auto_refresh=False) if console.is_terminal else None
+
+    def say(text: str) -> None:
+        if live is None:
+            print(f"[{time.monotonic() - started:7.1f}s] {text}", flush=True)
+
+    def on_event(event) -> None:
+        state = states.get(event.runner)
+        if state is None:
+            return
+        state.apply(event)
+        if isinstance(event, Phase):
+            say(f"{event.runner:17s} {event.phase}")
+        elif isinstance(event, Error):
+            say(f"{event.runner:17s} error: {event.error_type}: {event.message}")
+
+    async def tick() -> None:
+        last_plain = time.monotonic()
+        while True:
+            await asyncio.sleep(SAMPLE_EVERY_S)
+            for name, sample in host.sample(launcher.pids()).items():
+                if not states[name].ended:
+                    states[name].sampled(sample, None)
+            if live is not None:
+                live.update(live_table(states), refresh=True)
+            elif time.monotonic() - last_plain >= PLAIN_EVERY_S:
+                last_plain = time.monotonic()
+                for s in states.values():
+                    if s.phase in ("warmup", "training"):
+                        step, rate, rss, loss = _figures(s)
+                        say(f"{s.name:17s} step {s.steps_done}/{s.total_steps}  {step}/step  {rate}  "
+                            f"RSS {rss}  loss {loss}")
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):  # `kill` or a dropped SSH session
+            loop.add_signal_handler(sig, task.cancel)
+        ticker = asyncio.create_task(tick())
+        try:
+            await run_headless(launcher, on_event)
+        finally:
+            ticker.cancel()
+
+    interrupted = False
+    say(f"{header} · runners: {', '.join(launcher.runner_names)} · run folder {launcher.folder.path}")
+    try:
+        if live is not None:
+            with live:
+                asyncio.run(main())
+        else:
+            asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        interrupted = True
+    for state in states.values():
+        if not state.ended:
+            state.phase = "stopped"
+    table = standings(states.values())
+    verdict_text = verdict(list(states.values()), table, workload, batch_size, device)
+    write_summary(launcher.folder, table, verdict_text, header)
+    console.print(standings_table(table))
+    console.print(f"verdict: {verdict_text}")
+    console.print(f"run folder: {launcher.folder.path}")
+    if any(s.phase == "failed" for s in states.values()):
+        return 1
+    return 130 if interrupted else 0

@@ -1,0 +1,136 @@
+"""The outcome of a run: runners ranked by steady-state throughput, and a verdict in words.
+
+Computed from the same per-runner state the dashboard shows, so the summary
+written at the end and the figures on screen cannot disagree.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass
+from typing import Iterable
+
+from runners.recording import RunFolder
+from tui.state import RunnerState
+
+
+@dataclass(frozen=True)
+class Standing:
+    rank: int | None  # None: no steady-state figure (failed or stopped early)
+    runner: str
+    phase: str
+    step_time_s: float | None
+    throughput: float | None
+    unit: str  # "samples/s" or "tokens/s"
+    slower_by: float | None  # fastest throughput / this one's: 1.0 for the fastest
+    startup_s: float | None
+    warmup_s: float
+    peak_rss_bytes: int | None
+    peak_device_bytes: int | None
+    final_loss: float | None
+    tflops: float | None
+    mfu: float | None
+    error: str | None
+
+
+def standings(states: Iterable[RunnerState]) -> list[Standing]:
+    rows = []
+    for s in states:
+        tokens = s.tokens_per_s
+        throughput = tokens if tokens is not None else s.samples_per_s
+        latest = s.latest
+        rows.append(
+            dict(
+                runner=s.name,
+                phase=s.phase,
+                step_time_s=s.mean_step_time_s,
+                throughput=throughput,
+                unit="tokens/s" if tokens is not None else "samples/s",
+                startup_s=s.startup_s,
+                warmup_s=s.warmup_s,
+                peak_rss_bytes=s.peak_rss_bytes or (latest.rss_bytes if latest else None),
+                peak_device_bytes=latest.device_peak_bytes if latest else None,
+                final_loss=s.loss,
+                tflops=s.achieved_flops / 1e12 if s.achieved_flops else None,
+                mfu=s.mfu,
+                error=f"{s.error.error_type}: {s.error.message}" if s.error else None,
+            )
+        )
+    ranked = sorted((r for r in rows if r["throughput"]), key=lambda r: -r["throughput"])
+    best = ranked[0]["throughput"] if ranked else None
+    result = []
+    for rank, row in enumerate(ranked, start=1):
+        result.append(Standing(rank=rank, slower_by=best / row["throughput"], **row))
+    for row in rows:
+        if not row["throughput"]:
+            result.append(Standing(rank=None, slower_by=None, **row))
+    return result
+
+
+def verdict(states: list[RunnerState], table: list[Standing], workload: str, batch_size: int, device: str) -> str:
+    """One or two sentences: who trained faster by how much, and who reached a common loss first."""
+    ranked = [s for s in table if s.rank is not None and s.phase == "done"]
+    failed = [s.runner for s in table if s.phase == "failed"]
+    if not ranked:
+        return "no runner finished training" + (f" (failed: {', '.join(failed)})" if failed else "")
+    fastest, slowest = ranked[0], ranked[-1]
+    if len(ranked) == 1:
+        text = f"{fastest.runner} trained {workload} at {fastest.throughput:,.0f} {fastest.unit} (batch {batch_size}, {device})"
+    else:
+        text = (
+            f"{fastest.runner} trained {workload} {slowest.slower_by:.2f}× faster than {slowest.runner} "
+            f"at batch {batch_size} on {device}"
+        )
+    # A loss every finished runner reached (the highest of their best smoothed losses), and who got
+    # there first in wall time from its start: start-up and compilation count, as they do for a user.
+    finished = [s for s in states if s.phase == "done" and s.losses]
+    if len(finished) > 1:
+        level = max(min(s.smoothed_losses()) for s in finished)
+        times = [(s.time_to_loss(level), s.name) for s in finished]
+        seconds, name = min((t, n) for t, n in times if t is not None)
+        text += f"; {name} reached loss {level:.3g} first ({seconds:.1f} s after it started)"
+    if failed:
+        text += f"; failed: {', '.join(failed)}"
+    return text
+
+
+def write_summary(folder: RunFolder, table: list[Standing], verdict_text: str, header: str) -> None:
+    """summary.json, summary.csv and summary.md, each written then renamed."""
+    rows = [asdict(s) for s in table]
+    folder.write_json("summary.json", {"run": header, "verdict": verdict_text, "standings": rows})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["runner"])
+    writer.writeheader()
+    writer.writerows(rows)
+    folder.write_text("summary.csv", buffer.getvalue())
+    folder.write_text("summary.md", markdown(table, verdict_text, header))
+
+
+def markdown(table: list[Standing], verdict_text: str, header: str) -> str:
+    lines = [f"# {header}", "", f"**Verdict:** {verdict_text}", "",
+             "| # | runner | step | throughput | relative | start-up | warm-up | peak RSS | final loss |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for s in table:
+        lines.append(
+            f"| {s.rank or '–'} | {s.runner} ({s.phase}) | {_ms(s.step_time_s)} | "
+            f"{f'{s.throughput:,.0f} {s.unit}' if s.throughput else '–'} | {relative(s)} | "
+            f"{_sec(s.startup_s)} | {_sec(s.warmup_s)} | "
+            f"{f'{s.peak_rss_bytes / 1024**2:,.0f} MiB' if s.peak_rss_bytes else '–'} | "
+            f"{f'{s.final_loss:.4f}' if s.final_loss is not None else '–'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def relative(s: Standing) -> str:
+    if s.slower_by is None:
+        return "–"
+    return "1.00× (fastest)" if s.rank == 1 else f"{s.slower_by:.2f}× slower"
+
+
+def _ms(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def _sec(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds:.1f} s"
