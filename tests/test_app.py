@@ -28,8 +28,11 @@ def panel_text(panel: RunnerPanel, selector: str) -> str:
 
 
 async def test_four_panels_train_to_done(tmp_path):
+    from tui.summary import finish_run
+
     launcher = tiny_launcher(tmp_path, ALL_SPECS)
-    app = DashboardApp(launcher, "mlp test")
+    app = DashboardApp(launcher, "mlp test",
+                       on_finished=lambda states: finish_run(launcher.folder, states, "mlp test", "mlp", 32, "cpu")[1])
     async with app.run_test(size=(160, 48)) as pilot:
         panels = list(app.query(RunnerPanel))
         assert [p.runner for p in panels] == ALL_SPECS
@@ -58,6 +61,10 @@ async def test_four_panels_train_to_done(tmp_path):
         assert "✓ verified" in Content.from_markup(str(parity.content)).plain
         first_losses = {state.losses[0] for state in app.states.values()}
         assert max(first_losses) - min(first_losses) <= 1e-4 * max(first_losses)
+        # The verdict at the end, on screen and saved with the run (once every process has exited).
+        await wait_until(pilot, lambda: app.verdict is not None, 30)
+        assert " faster than " in app.verdict
+        assert (launcher.folder.path / "summary.json").exists()
         await pilot.press("q")
         await pilot.pause(0.5)
     assert not app.is_running

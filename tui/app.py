@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from typing import Callable
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -48,7 +49,9 @@ class DashboardApp(App):
         parity_step_rtol: float = STEP_LOSS_RTOL,
         gpu_monitor: NvmlMonitor | None = None,
         parity_judged: bool = True,
+        on_finished: Callable[[list[RunnerState]], str] | None = None,
     ):
+        """``on_finished`` ranks and records the run once every runner has ended, returning the verdict."""
         super().__init__()
         self.host_monitor = HostMonitor()
         self.gpu_monitor = gpu_monitor or NvmlMonitor()
@@ -61,6 +64,8 @@ class DashboardApp(App):
         self._expected_params = expected_params
         self._parity_step_rtol = parity_step_rtol
         self._parity_judged = parity_judged
+        self._on_finished = on_finished
+        self.verdict: str | None = None
         self._changed: set[str] = set(self.states)
         self._parity_changed = True
         self._stopping = False
@@ -112,9 +117,14 @@ class DashboardApp(App):
                 self._changed.add(event.runner)
                 self._parity_changed |= self.parity.observe(event) or state.phase == "failed"
         self._redraw()
+        if self._stopping:
+            return  # quitting: the CLI records the stopped run
         failed = [s.name for s in self.states.values() if s.phase == "failed"]
         summary = "all runners finished" + (f"; failed: {', '.join(failed)}" if failed else "")
-        self.notify(summary, severity="error" if failed else "information", timeout=30)
+        if self._on_finished is not None:
+            self.verdict = self._on_finished(list(self.states.values()))
+            summary = self.verdict
+        self.notify(summary, title="verdict", severity="error" if failed else "information", timeout=60)
 
     async def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()

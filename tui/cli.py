@@ -275,15 +275,26 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
         return headless.run(launcher, describe(plan), plan.workload.name, settings.batch_size, plan.device)
 
     from tui.app import DashboardApp
+    from tui.summary import finish_run
+
+    def record(states) -> str:
+        return finish_run(folder, states, describe(plan), plan.workload.name, settings.batch_size, plan.device)[1]
 
     app = DashboardApp(
         launcher, describe(plan), refresh_hz=args.refresh,
         expected_params=plan.workload.trainable_params(settings),
         parity_step_rtol=plan.workload.parity_step_rtol,
         parity_judged=args.precision == "fp32",
+        on_finished=record,
     )
     app.run()
     launcher.kill_now()
+    if app.verdict is None:  # quit before the end: record what there was, runners marked stopped
+        for state in app.states.values():
+            if not state.ended:
+                state.phase = "stopped"
+        app.verdict = record(list(app.states.values()))
+    print(f"kvp-dash: {app.verdict}")
     print(f"kvp-dash: run folder {folder.path}")
     failed = [s.name for s in app.states.values() if s.phase == "failed"]
     if failed:

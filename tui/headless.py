@@ -20,7 +20,7 @@ from runners.host_monitor import HostMonitor
 from runners.launcher import Launcher, run_headless
 from runners.protocol import Error, Phase
 from tui.state import RunnerState
-from tui.summary import relative, standings, verdict, write_summary
+from tui.summary import finish_run, relative
 
 PLAIN_EVERY_S = 5.0
 SAMPLE_EVERY_S = 1.0
@@ -128,9 +128,7 @@ def run(launcher: Launcher, header: str, workload: str, batch_size: int, device:
     for state in states.values():
         if not state.ended:
             state.phase = "stopped"
-    table = standings(states.values())
-    verdict_text = verdict(list(states.values()), table, workload, batch_size, device)
-    write_summary(launcher.folder, table, verdict_text, header)
+    table, verdict_text = finish_run(launcher.folder, list(states.values()), header, workload, batch_size, device)
     console.print(standings_table(table))
     console.print(f"verdict: {verdict_text}")
     console.print(f"run folder: {launcher.folder.path}")

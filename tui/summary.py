@@ -95,6 +95,15 @@ def verdict(states: list[RunnerState], table: list[Standing], workload: str, bat
     return text
 
 
+def finish_run(folder: RunFolder, states: list[RunnerState], header: str, workload: str, batch_size: int,
+               device: str) -> tuple[list[Standing], str]:
+    """Rank, judge and record a finished (or stopped) run; the verdict is returned for the screen."""
+    table = standings(states)
+    verdict_text = verdict(states, table, workload, batch_size, device)
+    write_summary(folder, table, verdict_text, header)
+    return table, verdict_text
+
+
 def write_summary(folder: RunFolder, table: list[Standing], verdict_text: str, header: str) -> None:
     """summary.json, summary.csv and summary.md, each written then renamed."""
     rows = [asdict(s) for s in table]
