@@ -133,6 +133,22 @@ class NvmlMonitor:
     def device_count(self) -> int:
         return len(self._handles) if self.start() else 0
 
+    def describe(self) -> list[dict]:
+        """Each GPU's name and memory, and the driver version, for the run's record."""
+        if not self.start():
+            return []
+        driver = self._query("nvmlSystemGetDriverVersion")
+        found = []
+        for index, handle in self._handles:
+            name, memory = self._query("nvmlDeviceGetName", handle), self._query("nvmlDeviceGetMemoryInfo", handle)
+            found.append({
+                "index": index,
+                "name": name.value if name.ok else None,
+                "memory_bytes": memory.value.total if memory.ok else None,
+                "driver": driver.value if driver.ok else None,
+            })
+        return found
+
     def close(self) -> None:
         if self._started and self.unavailable is None:
             self._query("nvmlShutdown")

@@ -55,6 +55,10 @@ class FakeNvml:
         self._check("nvmlShutdown")
         self.initialized = False
 
+    def nvmlSystemGetDriverVersion(self):
+        self._check("nvmlSystemGetDriverVersion")
+        return "550.54.15"
+
     def nvmlDeviceGetCount(self):
         self._check("nvmlDeviceGetCount")
         return len(self.gpus)

@@ -38,6 +38,9 @@ def test_headless_run_prints_lines_and_writes_the_summary(tmp_path):
     assert (folder / "summary.md").read_text().startswith("# mlp (tiny)")
     assert len((folder / "summary.csv").read_text().splitlines()) == 3
     assert not list(folder.glob("*.tmp")), "no half-written file is left"
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["versions"]["keras"] and meta["versions"]["torch"] and meta["cpu"]["cores"] >= 1
+    assert meta["config"]["settings"]["seed"] == 0 and meta["command"]
 
 
 def test_headless_exit_code_is_1_when_a_runner_fails(tmp_path):

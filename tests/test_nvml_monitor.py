@@ -116,3 +116,10 @@ def test_real_library_on_this_machine_never_raises():
     if not snapshot.available:
         assert snapshot.reason
     monitor.close()
+
+
+def test_describe_for_the_run_record():
+    described = NvmlMonitor(FakeNvml([FakeGpu()])).describe()
+    assert described == [{"index": 0, "name": "NVIDIA A100-SXM4-40GB", "memory_bytes": 40 * 1024**3,
+                          "driver": "550.54.15"}]
+    assert NvmlMonitor(FakeNvml(init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)).describe() == []

@@ -268,6 +268,7 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
         schedule=args.schedule, gpus=plan.gpus,
     )
     folder.write_json("run.json", run_record(config, plan))
+    folder.write_json("meta.json", _meta(config, plan))
     atexit.register(launcher.kill_now)  # whatever happens to the app, no runner outlives us
     if args.headless:
         from tui import headless
@@ -328,6 +329,16 @@ def _crash_overrides(text: str | None) -> dict[str, dict]:
     if runner not in SPECS or not step.isdigit():
         raise UsageError(f"--inject-crash takes RUNNER:STEP, got {text!r}")
     return {runner: {"crash_at_step": int(step)}}
+
+
+def _meta(config, plan: Plan) -> dict:
+    from runners.meta import run_meta
+    from runners.nvml_monitor import NvmlMonitor
+
+    monitor = NvmlMonitor()
+    gpus = monitor.describe()
+    monitor.close()
+    return run_meta(sys.argv, run_record(config, plan)["config"], gpus, monitor.unavailable)
 
 
 def run_record(config, plan: Plan) -> dict:
