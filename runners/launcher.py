@@ -39,6 +39,7 @@ class _Child:
 
 
 class Launcher:
+    live = True  # real processes: the dashboard samples their CPU, memory and GPU use
     def __init__(
         self,
         specs: list[RunnerSpec],

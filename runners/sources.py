@@ -16,6 +16,7 @@ class EventSource(Protocol):
     runner_names: list[str]
     total_steps: int
     schedule: str  # "parallel" or "sequential"
+    live: bool  # True when the runners are running now (and can be sampled)
 
     async def start(self) -> None: ...
 

@@ -86,7 +86,12 @@ class DashboardApp(App):
             loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
         self._layout_for(self.size.width, self.size.height)
         self.set_interval(1 / self.refresh_hz, self._redraw)
-        self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
+        if self.source.live:
+            self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
+        else:
+            self.query_one("#devices", Static).update(
+                f"replay of {self.source.path} · {self.source.speed:g}× · recorded figures only, nothing is sampled"
+            )
         self._consume_events()
 
     @work(thread=True, exclusive=True, group="sampling")

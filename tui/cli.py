@@ -126,6 +126,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.01 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be between 0.01 and 10000, got {value:g}")
+    return value
+
+
+def build_replay_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kvp-dash replay",
+        description="Drive the dashboard from a recorded run folder (no training). Without RUN_DIR, "
+        "replays the small recorded run shipped with kvp-dash.",
+    )
+    parser.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--speed", type=_speed, default=1.0, help="replay speed (default: 1, as recorded)")
+    parser.add_argument("--refresh", type=_refresh, default=4.0, metavar="HZ",
+                        help="screen redraws per second (default: 4)")
+    return parser
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from runners.replay import SHIPPED, NotARunFolder, RecordedRun
+
+    try:
+        source = RecordedRun(args.run_dir or SHIPPED, speed=args.speed)
+    except NotARunFolder as exc:
+        raise UsageError(str(exc)) from None
+    from tui.app import DashboardApp
+    from tui.summary import standings, verdict
+
+    settings = source.config["settings"]
+    workload = Path(source.config["workload"]).stem
+    description = f"replay · {workload} · batch {settings['batch_size']} · {settings['steps']} steps"
+
+    def judge(states) -> str:  # the verdict of the replayed events; the recording is left as it is
+        device = next((s.hello.device for s in states if s.hello), "the recorded device")
+        return verdict(states, standings(states), workload, settings["batch_size"], device)
+
+    DashboardApp(source, description, refresh_hz=args.refresh, on_finished=judge).run()
+    return 0
+
+
 def build_check_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="kvp-dash check",
@@ -235,6 +280,8 @@ def _print_list() -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv[:1] == ["replay"]:
+            return _replay(build_replay_parser().parse_args(argv[1:]))
         if argv[:1] == ["check"]:
             args = build_check_parser().parse_args(argv[1:])
             from runners.parity import PARITY_STEPS
@@ -267,8 +314,8 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
         plan.specs, config, folder, available_cpus(), overrides=overrides,
         schedule=args.schedule, gpus=plan.gpus,
     )
-    folder.write_json("run.json", run_record(config, plan))
-    folder.write_json("meta.json", _meta(config, plan))
+    folder.write_json("run.json", run_record(config, plan, args.schedule))
+    folder.write_json("meta.json", _meta(config, plan, args.schedule))
     atexit.register(launcher.kill_now)  # whatever happens to the app, no runner outlives us
     if args.headless:
         from tui import headless
@@ -331,22 +378,23 @@ def _crash_overrides(text: str | None) -> dict[str, dict]:
     return {runner: {"crash_at_step": int(step)}}
 
 
-def _meta(config, plan: Plan) -> dict:
+def _meta(config, plan: Plan, schedule: str) -> dict:
     from runners.meta import run_meta
     from runners.nvml_monitor import NvmlMonitor
 
     monitor = NvmlMonitor()
     gpus = monitor.describe()
     monitor.close()
-    return run_meta(sys.argv, run_record(config, plan)["config"], gpus, monitor.unavailable)
+    return run_meta(sys.argv, run_record(config, plan, schedule)["config"], gpus, monitor.unavailable)
 
 
-def run_record(config, plan: Plan) -> dict:
+def run_record(config, plan: Plan, schedule: str) -> dict:
     from dataclasses import asdict
 
     summary = asdict(config)
     summary.pop("cpus")
     summary["runners"] = [s.name for s in plan.specs]
+    summary["schedule"] = schedule
     summary["workload_source"] = plan.workload.source
     return {"argv": sys.argv, "config": summary}
 

@@ -1,0 +1,50 @@
+"""`kvp-dash replay`: the dashboard driven by a recorded run, starting nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from runners.replay import SHIPPED, RecordedRun
+from tests.test_app import panel_text, wait_until
+from tui.app import DashboardApp
+from tui.widgets.runner_panel import RunnerPanel
+
+
+async def test_shipped_recording_replays_to_the_recorded_outcome():
+    source = RecordedRun(SHIPPED, speed=1000)
+    recorded = {s["runner"]: s for s in json.loads((SHIPPED / "summary.json").read_text())["standings"]}
+    app = DashboardApp(source, "replay test", on_finished=lambda states: "judged")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.verdict == "judged", 60)
+        await pilot.pause(0.6)
+        assert [p.runner for p in app.query(RunnerPanel)] == source.runner_names
+        for name, state in app.states.items():
+            assert state.phase == recorded[name]["phase"] == "done"
+            assert state.loss == recorded[name]["final_loss"]
+            assert state.mean_step_time_s == recorded[name]["step_time_s"]
+            assert state.host is None, "a replay samples nothing: every figure is a recorded one"
+        assert "replay of" in str(app.query_one("#devices").content)
+        assert app.query_one("#parity").has_class("-verified")
+        panel = app.query_one("#panel-torch", RunnerPanel)
+        assert panel_text(panel, ".steps") == f"step {source.total_steps}/{source.total_steps}"
+    assert source.bad_lines == 0
+
+
+def test_replay_of_something_that_is_not_a_run_folder(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "tui.cli", "replay", str(tmp_path)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "is not a kvp-dash run folder" in result.stderr
+
+
+def test_garbage_lines_in_a_recording_are_counted_and_skipped(tmp_path):
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(SHIPPED, folder)
+    with open(folder / "torch.events.jsonl", "a") as events:
+        events.write("not json\n{\"v\": 1, \"type\": \"mystery\", \"runner\": \"torch\"}\n")
+    source = RecordedRun(folder)
+    assert source.bad_lines == 2
