@@ -31,33 +31,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"kvp-dash: error: {message}\n")
 
 
-def _whole_number(low: int, high: int | None, bounds: str):
-    """An argparse type: a whole number in [low, high], else one line saying which numbers are valid."""
+def _number_in(kind: type, low: float, high: float | None, bounds: str, expected: str = "a number"):
+    """An argparse type: a number of ``kind`` in [low, high], else one line saying which are valid."""
 
-    def parse(text: str) -> int:
+    def parse(text: str):
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
         if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value:g}")
         return value
 
     return parse
 
 
-_positive_int = _whole_number(1, None, "at least 1")
-_seed = _whole_number(0, 2**32 - 1, "between 0 and 2**32-1")
-
-
-def _refresh(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of redraws per second, got {text!r}") from None
-    if not 0.2 <= value <= 60:
-        raise argparse.ArgumentTypeError(f"must be between 0.2 and 60 redraws per second, got {value:g}")
-    return value
+_positive_int = _number_in(int, 1, None, "at least 1", "a whole number")
+_seed = _number_in(int, 0, 2**32 - 1, "between 0 and 2**32-1", "a whole number")
+_refresh = _number_in(float, 0.2, 60, "between 0.2 and 60 redraws per second", "a number of redraws per second")
+_speed = _number_in(float, 0.01, 10_000, "between 0.01 and 10000")
 
 
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -124,16 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
     # For tests of crash handling: RUNNER:STEP makes that runner raise at that step.
     parser.add_argument("--inject-crash", metavar="RUNNER:STEP", help=argparse.SUPPRESS)
     return parser
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.01 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"must be between 0.01 and 10000, got {value:g}")
-    return value
 
 
 def build_replay_parser() -> argparse.ArgumentParser:
