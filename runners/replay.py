@@ -86,3 +86,54 @@ class RecordedRun:
 
     def sharing(self) -> dict[str, list[str]]:
         return {name: [] for name in self.runner_names}
+
+
+class AttachedRun(RecordedRun):
+    """A run folder that is still being written: follow its files as they grow, read-only.
+
+    Nothing is started or stopped: detaching leaves the session running. The
+    stream ends when every runner has reached a final phase.
+    """
+
+    POLL_S = 0.25
+
+    def __init__(self, path: Path):
+        super().__init__(path, speed=1.0)
+        self._offsets = {name: 0 for name in self.runner_names}
+        self._partial = {name: b"" for name in self.runner_names}
+
+    def _read(self, runner: str) -> list[Event]:
+        return []  # everything comes through events(), as it is written
+
+    def _new_events(self, runner: str) -> list[Event]:
+        try:
+            with open(self._file(runner, "events.jsonl"), "rb") as handle:
+                handle.seek(self._offsets[runner])
+                data = handle.read()
+        except OSError:
+            return []  # not created yet
+        self._offsets[runner] += len(data)
+        lines = (self._partial[runner] + data).split(b"\n")
+        self._partial[runner] = lines.pop()  # a line still being written waits for its end
+        events = []
+        for line in lines:
+            try:
+                events.append(decode(line))
+            except ProtocolError:
+                self.bad_lines += 1
+        return events
+
+    async def events(self) -> AsyncIterator[Event]:
+        from runners.protocol import FINAL_PHASES, Phase
+
+        ended: set[str] = set()
+        while not self._stopped and len(ended) < len(self.runner_names):
+            batch = []
+            for runner in self.runner_names:
+                batch.extend(self._new_events(runner))
+            for event in sorted(batch, key=lambda e: e.t):
+                if isinstance(event, Phase) and event.phase in FINAL_PHASES:
+                    ended.add(event.runner)
+                yield event
+            if len(ended) < len(self.runner_names):
+                await asyncio.sleep(self.POLL_S)

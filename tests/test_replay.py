@@ -48,3 +48,41 @@ def test_garbage_lines_in_a_recording_are_counted_and_skipped(tmp_path):
         events.write("not json\n{\"v\": 1, \"type\": \"mystery\", \"runner\": \"torch\"}\n")
     source = RecordedRun(folder)
     assert source.bad_lines == 2
+
+
+async def test_attach_follows_a_live_headless_session_and_leaving_does_not_stop_it(tmp_path):
+    import time
+
+    import psutil
+
+    from runners.replay import AttachedRun
+
+    session = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--headless", "--workload", "mlp", "--size", "tiny", "--steps", "3000",
+         "--runners", "torch,keras/torch", "--output", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("*-mlp/run.json")):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        folder = next(tmp_path.glob("*-mlp"))
+        # A viewer that attaches and leaves early: the session goes on.
+        first = DashboardApp(AttachedRun(folder), "attach test")
+        async with first.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: any(s.latest for s in first.states.values()), 60)
+            await pilot.press("q")
+        assert session.poll() is None, "leaving the viewer must not stop the session"
+        assert [c for c in psutil.Process(session.pid).children() if "runners.child" in c.cmdline()]
+        # A second viewer follows it to the end.
+        second = DashboardApp(AttachedRun(folder), "attach test", on_finished=lambda states: "seen")
+        async with second.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: second.verdict == "seen", 120)
+            assert {s.phase for s in second.states.values()} == {"done"}
+            assert all(s.steps_done == 3000 for s in second.states.values())
+        assert session.wait(timeout=60) == 0
+    finally:
+        if session.poll() is None:
+            session.kill()
+            session.wait()

@@ -89,9 +89,7 @@ class DashboardApp(App):
         if self.source.live:
             self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
         else:
-            self.query_one("#devices", Static).update(
-                f"replay of {self.source.path} · {self.source.speed:g}× · recorded figures only, nothing is sampled"
-            )
+            self.query_one("#devices", Static).update(_recording_line(self.source))
         self._consume_events()
 
     @work(thread=True, exclusive=True, group="sampling")
@@ -186,6 +184,14 @@ class DashboardApp(App):
         self.notify("stopping runners…", timeout=5)
         await self.source.stop()
         self.exit()
+
+
+def _recording_line(source) -> str:
+    from runners.replay import AttachedRun
+
+    if isinstance(source, AttachedRun):
+        return f"attached to {source.path} · read-only: q leaves, the session goes on · recorded figures only"
+    return f"replay of {source.path} · {source.speed:g}× · recorded figures only, nothing is sampled"
 
 
 def _devices_line(gpu: GpuSnapshot, source) -> str:

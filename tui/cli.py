@@ -131,11 +131,23 @@ def build_replay_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _replay(args: argparse.Namespace) -> int:
-    from runners.replay import SHIPPED, NotARunFolder, RecordedRun
+def build_attach_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kvp-dash attach",
+        description="Watch a session that is still running (started by kvp-dash or kvp-dash --headless) "
+        "by following its run folder: read-only, starts nothing, and leaving does not stop the session.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--refresh", type=_refresh, default=4.0, metavar="HZ",
+                        help="screen redraws per second (default: 4)")
+    return parser
+
+
+def _replay(args: argparse.Namespace, attach: bool = False) -> int:
+    from runners.replay import SHIPPED, AttachedRun, NotARunFolder, RecordedRun
 
     try:
-        source = RecordedRun(args.run_dir or SHIPPED, speed=args.speed)
+        source = AttachedRun(args.run_dir) if attach else RecordedRun(args.run_dir or SHIPPED, speed=args.speed)
     except NotARunFolder as exc:
         raise UsageError(str(exc)) from None
     from tui.app import DashboardApp
@@ -143,7 +155,9 @@ def _replay(args: argparse.Namespace) -> int:
 
     settings = source.config["settings"]
     workload = Path(source.config["workload"]).stem
-    description = f"replay · {workload} · batch {settings['batch_size']} · {settings['steps']} steps"
+    description = (
+        f"{'attached' if attach else 'replay'} · {workload} · batch {settings['batch_size']} · {settings['steps']} steps"
+    )
 
     def judge(states) -> str:  # the verdict of the replayed events; the recording is left as it is
         device = next((s.hello.device for s in states if s.hello), "the recorded device")
@@ -264,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["replay"]:
             return _replay(build_replay_parser().parse_args(argv[1:]))
+        if argv[:1] == ["attach"]:
+            return _replay(build_attach_parser().parse_args(argv[1:]), attach=True)
         if argv[:1] == ["check"]:
             args = build_check_parser().parse_args(argv[1:])
             from runners.parity import PARITY_STEPS
