@@ -46,11 +46,13 @@ class RecordedRun:
         return self.path / f"{runner.replace('/', '-')}.{suffix}"
 
     def _read(self, runner: str) -> list[Event]:
-        events = []
         try:
-            lines = self._file(runner, "events.jsonl").read_bytes().splitlines()
+            return self._decode(self._file(runner, "events.jsonl").read_bytes().splitlines())
         except OSError:
-            return events
+            return []
+
+    def _decode(self, lines: list[bytes]) -> list[Event]:
+        events = []
         for line in lines:
             try:
                 events.append(decode(line))
@@ -115,13 +117,7 @@ class AttachedRun(RecordedRun):
         self._offsets[runner] += len(data)
         lines = (self._partial[runner] + data).split(b"\n")
         self._partial[runner] = lines.pop()  # a line still being written waits for its end
-        events = []
-        for line in lines:
-            try:
-                events.append(decode(line))
-            except ProtocolError:
-                self.bad_lines += 1
-        return events
+        return self._decode(lines)
 
     async def events(self) -> AsyncIterator[Event]:
         from runners.protocol import FINAL_PHASES, Phase

@@ -107,8 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="TF32 matmuls on Ampere+ GPUs, set alike in every framework (default: off)")
     parser.add_argument("--keras-jit", choices=("auto", "on", "off"), default="auto",
                         help="Keras compile(jit_compile=...): auto = XLA on jax/tensorflow, eager on torch")
-    parser.add_argument("--refresh", type=_refresh, default=4.0, metavar="HZ",
-                        help="screen redraws per second (default: 4)")
+    _add_refresh_option(parser)
     parser.add_argument("--headless", action="store_true",
                         help="no dashboard: a live table on a terminal, plain lines otherwise (CI logs); "
                         "standings and verdict at the end; exit code 1 if a runner failed")
@@ -126,9 +125,13 @@ def build_replay_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR")
     parser.add_argument("--speed", type=_speed, default=1.0, help="replay speed (default: 1, as recorded)")
+    _add_refresh_option(parser)
+    return parser
+
+
+def _add_refresh_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--refresh", type=_refresh, default=4.0, metavar="HZ",
                         help="screen redraws per second (default: 4)")
-    return parser
 
 
 def build_attach_parser() -> argparse.ArgumentParser:
@@ -138,8 +141,7 @@ def build_attach_parser() -> argparse.ArgumentParser:
         "by following its run folder: read-only, starts nothing, and leaving does not stop the session.",
     )
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--refresh", type=_refresh, default=4.0, metavar="HZ",
-                        help="screen redraws per second (default: 4)")
+    _add_refresh_option(parser)
     return parser
 
 
