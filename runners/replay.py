@@ -40,6 +40,10 @@ class RecordedRun:
         self.schedule: str = config.get("schedule") or "parallel"
         self.bad_lines = 0
         self._stopped = False
+        # Replay controls: paused, single steps granted while paused, recorded seconds to skip ahead.
+        self.paused = False
+        self._steps = 0
+        self._skip_s = 0.0
         self._streams = {name: self._read(name) for name in self.runner_names}
 
     def _file(self, runner: str, suffix: str) -> Path:
@@ -63,17 +67,41 @@ class RecordedRun:
     async def start(self) -> None:
         return None
 
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+
+    def step(self) -> None:
+        """While paused: let exactly one more event through."""
+        self._steps += 1
+
+    def jump(self, recorded_seconds: float) -> None:
+        """Skip ahead: events of the next ``recorded_seconds`` arrive at once."""
+        self._skip_s += recorded_seconds
+
     async def events(self) -> AsyncIterator[Event]:
         merged = list(heapq.merge(*self._streams.values(), key=lambda e: e.t))
         if not merged:
             return
-        first_t, started = merged[0].t, time.monotonic()
+        played, last_wall = 0.0, time.monotonic()  # recorded seconds shown so far
         for event in merged:
+            due = event.t - merged[0].t
+            while not self._stopped:
+                now = time.monotonic()
+                if self.paused:
+                    last_wall = now
+                    if self._steps:
+                        self._steps -= 1
+                        played = max(played, due)
+                        break
+                    await asyncio.sleep(0.05)
+                    continue
+                played += (now - last_wall) * self.speed + self._skip_s
+                self._skip_s, last_wall = 0.0, now
+                if played >= due:
+                    break
+                await asyncio.sleep(min(0.05, (due - played) / self.speed))
             if self._stopped:
                 return
-            delay = (event.t - first_t) / self.speed - (time.monotonic() - started)
-            if delay > 0:
-                await asyncio.sleep(delay)
             yield event
 
     async def stop(self) -> None:

@@ -86,3 +86,32 @@ async def test_attach_follows_a_live_headless_session_and_leaving_does_not_stop_
         if session.poll() is None:
             session.kill()
             session.wait()
+
+
+async def test_replay_pause_step_and_jump():
+    source = RecordedRun(SHIPPED, speed=1.0)
+    total = sum(len(events) for events in source._streams.values())
+    seen = []
+    replay = source.events
+
+    async def counted():  # every event the replay hands to the app
+        async for event in replay():
+            seen.append(event)
+            yield event
+
+    source.events = counted
+    app = DashboardApp(source, "replay controls")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("space")  # pause
+        await pilot.pause(0.3)
+        count = len(seen)
+        await pilot.pause(0.6)
+        assert len(seen) == count, "nothing arrives while paused"
+        await pilot.press("full_stop")
+        await pilot.pause(0.3)
+        assert len(seen) == count + 1, "a step lets exactly one event through"
+        await pilot.press("space")  # resume
+        for _ in range(10):
+            await pilot.press("right_square_bracket")  # 100 recorded seconds ahead: past the end
+        await wait_until(pilot, lambda: len(seen) == total, 20)
+        await wait_until(pilot, lambda: all(s.phase == "done" for s in app.states.values()), 5)

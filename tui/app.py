@@ -38,6 +38,10 @@ class DashboardApp(App):
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("enter,o", "show_output", "Runner output"),
+        # Shown only when the event source is a recording (check_action).
+        Binding("space", "replay_pause", "Pause/resume"),
+        Binding("full_stop", "replay_step", "Step"),
+        Binding("right_square_bracket", "replay_jump", "Jump 10 s"),
     ]
 
     def __init__(
@@ -170,6 +174,23 @@ class DashboardApp(App):
         grid.set_class(columns == 1, "-stacked")
         rows = -(-count // columns)
         grid.set_class(rows > 1 and height < COMPACT_BELOW, "-compact")
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action.startswith("replay_"):
+            return hasattr(self.source, "toggle_pause")
+        return True
+
+    def action_replay_pause(self) -> None:
+        self.source.toggle_pause()
+        self.notify("replay paused" if self.source.paused else "replay resumed", timeout=2)
+
+    def action_replay_step(self) -> None:
+        if not self.source.paused:
+            self.source.toggle_pause()
+        self.source.step()
+
+    def action_replay_jump(self) -> None:
+        self.source.jump(10.0)
 
     def action_show_output(self) -> None:
         panel = self.focused if isinstance(self.focused, RunnerPanel) else None
