@@ -28,11 +28,8 @@ SAMPLE_EVERY_S = 1.0
 
 def _figures(state: RunnerState) -> tuple[str, str, str, str]:
     step = f"{state.mean_step_time_s * 1000:.1f} ms" if state.mean_step_time_s else "–"
-    tokens = state.tokens_per_s
-    rate = (
-        f"{tokens:,.0f} tokens/s" if tokens is not None
-        else f"{state.samples_per_s:,.0f} samples/s" if state.samples_per_s else "–"
-    )
+    value, unit = state.throughput
+    rate = f"{value:,.0f} {unit}" if value else "–"
     rss = f"{state.host.rss_bytes / 1024**2:,.0f} MiB" if state.host else "–"
     loss = f"{state.loss:.4f}" if state.loss is not None else "–"
     return step, rate, rss, loss

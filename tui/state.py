@@ -150,6 +150,12 @@ class RunnerState:
         return self.samples_per_s * self.hello.tokens_per_sample
 
     @property
+    def throughput(self) -> tuple[float | None, str]:
+        """The headline rate and its unit: tokens/s for language models, samples/s otherwise."""
+        tokens = self.tokens_per_s
+        return (tokens, "tokens/s") if tokens is not None else (self.samples_per_s, "samples/s")
+
+    @property
     def achieved_flops(self) -> float | None:
         """Training FLOP/s at the steady-state step time, from the workload's analytic FLOPs."""
         step = self.mean_step_time_s

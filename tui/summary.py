@@ -37,8 +37,7 @@ class Standing:
 def standings(states: Iterable[RunnerState]) -> list[Standing]:
     rows = []
     for s in states:
-        tokens = s.tokens_per_s
-        throughput = tokens if tokens is not None else s.samples_per_s
+        throughput, unit = s.throughput
         latest = s.latest
         rows.append(
             dict(
@@ -46,7 +45,7 @@ def standings(states: Iterable[RunnerState]) -> list[Standing]:
                 phase=s.phase,
                 step_time_s=s.mean_step_time_s,
                 throughput=throughput,
-                unit="tokens/s" if tokens is not None else "samples/s",
+                unit=unit,
                 startup_s=s.startup_s,
                 warmup_s=s.warmup_s,
                 peak_rss_bytes=s.peak_rss_bytes or (latest.rss_bytes if latest else None),

@@ -128,11 +128,8 @@ def _speed_line(state: RunnerState) -> str:
 def _throughput_line(state: RunnerState) -> str:
     if state.samples_per_s is None:
         return "[dim]throughput –[/dim]"
-    tokens = state.tokens_per_s
-    line = (
-        f"[b]{fmt_rate(tokens)}[/b] tokens/s" if tokens is not None
-        else f"[b]{fmt_rate(state.samples_per_s)}[/b] samples/s"
-    )
+    value, unit = state.throughput
+    line = f"[b]{fmt_rate(value)}[/b] {unit}"
     if state.achieved_flops is not None:
         line += f" · {state.achieved_flops / 1e12:.3g} TFLOP/s"
     if state.mfu is not None:
