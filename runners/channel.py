@@ -1,28 +1,44 @@
 """The runner's end of the event channel: JSON lines written to a pipe fd.
 
 Not stdout: frameworks print warnings and progress bars there.
+
+Reporting never blocks training: ``emit`` only queues the line, and a writer
+thread does the (possibly blocking) pipe writes. A dashboard that is slow or
+frozen lets events pile up in this process (a few hundred bytes per window)
+instead of stalling the training loop on a full pipe.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import threading
 
 from runners.protocol import Event
 
 EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
+_CLOSE = None
 
 
 class EventWriter:
     def __init__(self, runner: str, fd: int):
         self.runner = runner
         self._fd = fd
-        # Keras may call batch callbacks from a worker thread: one writer at a time.
-        self._lock = threading.Lock()
+        self._lines: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write_lines, name="kvp-dash-events", daemon=True)
+        self._thread.start()
 
     def emit(self, event: Event) -> None:
-        data = (event.to_json() + "\n").encode()
-        with self._lock:
+        """Queue one event; returns at once whatever the reader is doing."""
+        self._lines.put((event.to_json() + "\n").encode())
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Send what is queued (waiting up to ``timeout_s`` for a slow reader), then stop."""
+        self._lines.put(_CLOSE)
+        self._thread.join(timeout_s)
+
+    def _write_lines(self) -> None:
+        while (data := self._lines.get()) is not _CLOSE:
             try:
                 view = memoryview(data)
                 while view:

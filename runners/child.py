@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         writer.emit(Error(spec.name, error_type=type(exc).__name__, message=str(exc), traceback=tail))
         writer.emit(Phase(spec.name, "failed"))
         traceback.print_exc()  # also into the runner's captured output
+        writer.close()
         return 1
     writer.emit(Phase(spec.name, "done"))
+    writer.close()
     return 0
 
 

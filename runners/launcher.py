@@ -12,6 +12,7 @@ import dataclasses
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -35,7 +36,13 @@ class _Child:
     config: RunConfig
     gpu: int | None = None
     process: asyncio.subprocess.Process | None = None
+    pump: asyncio.Task | None = None
     ended: bool = False  # sent "done" or "failed"
+    stop_requested: bool = False  # the user stopped it (k), or restarts it (r)
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
 
 
 class Launcher:
@@ -76,6 +83,9 @@ class Launcher:
         self._waiting: list[_Child] = []  # sequential: runners whose turn has not come
         self._pumps: list[asyncio.Task] = []
         self._stopping = False
+        self.paused = False
+        # Runners whose end events() still waits for; a restart adds one.
+        self._remaining = len(self._children)
 
     def config_for(self, runner: str) -> RunConfig:
         return self._children[runner].config
@@ -119,7 +129,8 @@ class Launcher:
 
     async def _spawn(self, child: _Child) -> None:
         read_fd, write_fd = os.pipe()
-        with open(self.folder.output_path(child.spec), "wb") as output:
+        # Appended, not truncated: a restarted runner's earlier output stays readable.
+        with open(self.folder.output_path(child.spec), "ab") as output:
             child.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "runners.child", child.spec.name, child.config.to_json(),
                 stdin=asyncio.subprocess.DEVNULL,
@@ -130,7 +141,8 @@ class Launcher:
                 start_new_session=True,
             )
         os.close(write_fd)  # only the child writes; EOF then means the child is gone
-        self._pumps.append(asyncio.create_task(self._pump(child, read_fd)))
+        child.pump = asyncio.create_task(self._pump(child, read_fd))
+        self._pumps.append(child.pump)
 
     def _environment(self, child: _Child, event_fd: int) -> dict[str, str]:
         env = dict(os.environ)
@@ -190,13 +202,18 @@ class Launcher:
         finally:
             transport.close()
             await self._queue.put(_ENDED)
-        if self._waiting and not self._stopping:
-            await self._spawn(self._waiting.pop(0))
+        await self._next_turn()
+
+    async def _next_turn(self) -> None:
+        """Sequential schedule: start the next queued runner once none is running (and not paused)."""
+        if self._waiting and not self._stopping and not self.paused:
+            if not any(c.alive for c in self._children.values()):
+                await self._spawn(self._waiting.pop(0))
 
     def _exit_events(self, child: _Child, returncode: int) -> list[Event]:
         """The runner ended without saying so: say it for it, from what the OS tells us."""
         name = child.spec.name
-        if self._stopping:
+        if self._stopping or child.stop_requested:
             return [Phase(name, "stopped")]
         how = (
             f"killed by {signal.Signals(-returncode).name}"
@@ -217,13 +234,75 @@ class Launcher:
         return "\n".join(text.splitlines()[-lines:])
 
     async def events(self) -> AsyncIterator[Event]:
-        remaining = len(self._children)
-        while remaining:
+        """Every event until every runner has ended; call again after a restart."""
+        while self._remaining:
             item = await self._queue.get()
             if item is _ENDED:
-                remaining -= 1
+                self._remaining -= 1
             else:
                 yield item
+
+    # The user's controls: pause/resume all (p), stop one (k), restart one (r).
+
+    async def pause(self) -> None:
+        """Stop every running runner's processes (SIGSTOP): training really halts, and the
+        "paused"/"resumed" phases let the figures leave the pause out."""
+        if self.paused:
+            return
+        self.paused = True
+        for child in self._children.values():
+            if child.alive:
+                # Stamped before the stop and (in resume) after the restart: a window that
+                # touches the pause is always seen as touching it.
+                at = time.time()
+                _signal_group(child.process.pid, signal.SIGSTOP)
+                await self._announce(child, Phase(child.spec.name, "paused", t=at))
+
+    async def resume(self) -> None:
+        if not self.paused:
+            return
+        self.paused = False
+        for child in self._children.values():
+            if child.alive:
+                _signal_group(child.process.pid, signal.SIGCONT)
+                await self._announce(child, Phase(child.spec.name, "resumed"))
+        await self._next_turn()
+
+    async def stop_runner(self, runner: str, grace_s: float = 3.0) -> str:
+        """End one runner (it shows as "stopped"); the others carry on. Returns what happened."""
+        child = self._children[runner]
+        if child in self._waiting:
+            self._waiting.remove(child)
+            await self._announce(child, Phase(runner, "stopped"))
+            await self._queue.put(_ENDED)
+            return f"{runner} will not start"
+        if not child.alive:
+            return f"{runner} is not running"
+        child.stop_requested = True
+        await _terminate([child.process], grace_s)
+        return f"{runner} stopped"
+
+    async def restart_runner(self, runner: str, grace_s: float = 3.0) -> str:
+        """Start one runner again from scratch (stopping it first if it runs)."""
+        child = self._children[runner]
+        if self.paused:
+            return "resume (p) before restarting a runner"
+        if child in self._waiting or child.process is None:
+            return f"{runner} has not started yet"
+        self._remaining += 1  # before the old process's end is counted: events() must not finish
+        if child.alive:
+            child.stop_requested = True
+            await _terminate([child.process], grace_s)
+        if child.pump is not None:
+            await asyncio.gather(child.pump, return_exceptions=True)
+        child.ended = child.stop_requested = False
+        await self._announce(child, Phase(runner, "restarting"))
+        if self.schedule == "sequential" and any(c.alive for c in self._children.values()):
+            self._waiting.append(child)  # its turn comes after the runner training now
+            await self._announce(child, Phase(runner, "queued"))
+        else:
+            await self._spawn(child)
+        return f"{runner} restarted"
 
     async def stop(self, grace_s: float = 3.0) -> None:
         """SIGTERM every runner's process group, then SIGKILL what is left after ``grace_s``."""
@@ -232,15 +311,7 @@ class Launcher:
             await self._announce(child, Phase(child.spec.name, "stopped"))
             await self._queue.put(_ENDED)
         self._waiting = []
-        running = [c.process for c in self._children.values() if c.process and c.process.returncode is None]
-        for process in running:
-            _signal_group(process.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(asyncio.gather(*(p.wait() for p in running)), grace_s)
-        except asyncio.TimeoutError:
-            for process in running:
-                _signal_group(process.pid, signal.SIGKILL)
-            await asyncio.gather(*(p.wait() for p in running))
+        await _terminate([c.process for c in self._children.values() if c.alive], grace_s)
         if self._pumps:
             await asyncio.gather(*self._pumps, return_exceptions=True)
 
@@ -249,6 +320,19 @@ class Launcher:
         for child in self._children.values():
             if child.process and child.process.returncode is None:
                 _signal_group(child.process.pid, signal.SIGKILL)
+
+
+async def _terminate(processes: list[asyncio.subprocess.Process], grace_s: float) -> None:
+    """SIGTERM each process group (SIGCONT too, in case it is paused), SIGKILL after ``grace_s``."""
+    for process in processes:
+        _signal_group(process.pid, signal.SIGTERM)
+        _signal_group(process.pid, signal.SIGCONT)  # a stopped process acts on SIGTERM only once continued
+    try:
+        await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), grace_s)
+    except asyncio.TimeoutError:
+        for process in processes:
+            _signal_group(process.pid, signal.SIGKILL)
+        await asyncio.gather(*(p.wait() for p in processes))
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

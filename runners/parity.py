@@ -126,6 +126,12 @@ class ParityTracker:
         self.facts = {name: RunnerFacts() for name in runners}
         self._windows: dict[str, dict[int, list[float]]] = {name: {} for name in runners}
 
+    def forget(self, runner: str) -> None:
+        """The runner restarts: what it said before proves nothing about its new run."""
+        if runner in self.facts:
+            self.facts[runner] = RunnerFacts()
+            self._windows[runner] = {}
+
     def observe(self, event) -> bool:
         """Take in one event; True when it changed what parity is judged on."""
         from runners.protocol import Hello, Metrics, Probe

@@ -17,8 +17,13 @@ PROTOCOL_VERSION = 1
 
 # Phases a runner passes through, in order; it ends in "done", "failed" or
 # "stopped" (ended by the user or the dashboard quitting). "queued" is only
-# seen under the sequential schedule, before a runner's turn.
-PHASES = ("queued", "importing", "building", "warmup", "training", "done", "failed", "stopped")
+# seen under the sequential schedule, before a runner's turn. The launcher
+# says "paused" when the user pauses a runner (its processes are stopped; the
+# next phase event ends the pause) and "restarting" when the user restarts it
+# (everything known about the runner so far is dropped).
+PHASES = (
+    "queued", "importing", "building", "warmup", "training", "paused", "restarting", "done", "failed", "stopped",
+)
 FINAL_PHASES = ("done", "failed", "stopped")
 
 

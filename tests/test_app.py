@@ -5,13 +5,11 @@ from __future__ import annotations
 import time
 
 import psutil
-import pytest
 from textual.content import Content
 
-from runners.protocol import Metrics
 from tests.conftest import ALL_SPECS, tiny_launcher
 from tui.app import DashboardApp
-from tui.screens.output_screen import OutputScreen
+from tui.screens.detail_screen import RunnerDetailScreen
 from tui.widgets.runner_panel import RunnerPanel
 
 
@@ -45,27 +43,28 @@ async def test_four_panels_train_to_done(tmp_path):
             assert panel.has_class("-done")
             assert panel.border_subtitle == "done"
             assert panel_text(panel, ".steps") == f"step {launcher.total_steps}/{launcher.total_steps}"
-            assert "start-up " in panel_text(panel, ".phase") and "warm-up " in panel_text(panel, ".phase")
+            timing = panel_text(panel, ".timing")
+            assert "start-up " in timing and "compile/warm-up " in timing and "TFLOP/s" in timing
+            assert "MFU" not in timing  # no peak is known for a CPU: no MFU, never a made-up one
             speed = panel_text(panel, ".speed")
-            assert speed.startswith(f"step {state.mean_step_time_s * 1000:.1f} ms · med ") and " · p90 " in speed
-            throughput = panel_text(panel, ".throughput")
-            assert f"{state.samples_per_s:,.0f} samples/s" in throughput and "TFLOP/s" in throughput
-            assert "MFU" not in throughput  # no peak is known for a CPU: no MFU, never a made-up one
-            memory = panel_text(panel, ".memory")
-            assert memory.startswith("RSS ") and "cpu " in memory  # sampled by the dashboard (psutil)
+            assert speed.startswith(f"{state.samples_per_s:,.0f} samples/s · step {state.mean_step_time_s * 1000:.1f} ms")
+            assert " · p90 " in speed
+            host = panel_text(panel, ".host")
+            assert host.startswith("cpu ") and "RSS " in host and "%" in host  # sampled by the dashboard (psutil)
             assert "runs on the cpu" in panel_text(panel, ".gpu")
-            assert f"{state.loss:.4f}" in panel_text(panel, ".loss")
+            assert f"{state.current_loss:.4f}" in panel_text(panel, ".loss")
             assert "cpu" in panel_text(panel, ".meta")
         parity = app.query_one("#parity")
         assert parity.has_class("-verified"), str(parity.content)
         assert "✓ verified" in Content.from_markup(str(parity.content)).plain
-        first_losses = {state.losses[0] for state in app.states.values()}
+        first_losses = {state.first_loss for state in app.states.values()}
         assert max(first_losses) - min(first_losses) <= 1e-4 * max(first_losses)
         # The verdict at the end, on screen and saved with the run (once every process has exited).
         await wait_until(pilot, lambda: app.verdict is not None, 30)
         assert " faster than " in app.verdict
         assert (launcher.folder.path / "summary.json").exists()
-        await pilot.press("q")
+        assert app.verdict in Content.from_markup(str(app.query_one("#verdict").content)).plain
+        await pilot.press("q")  # nothing trains any more: no question asked
         await pilot.pause(0.5)
     assert not app.is_running
 
@@ -78,6 +77,9 @@ async def test_q_mid_run_stops_every_runner(tmp_path):
         children = [psutil.Process(pid) for pid in launcher.pids().values()]
         assert len(children) == 2 and all(c.is_running() for c in children)
         await pilot.press("q")
+        await pilot.pause(0.2)
+        assert app.is_running and type(app.screen).__name__ == "ConfirmQuitScreen"  # training: asks first
+        await pilot.press("y")
         await wait_until(pilot, lambda: not app.is_running, 20)
     for child in children:
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
@@ -101,31 +103,12 @@ async def test_crashed_runner_shows_its_error_in_its_own_panel(tmp_path):
         parity_text = Content.from_markup(str(app.query_one("#parity").content)).plain
         assert "not judged: torch (failed)" in parity_text
 
-        # Enter on the failed panel shows its captured output, with the traceback.
+        # Enter on the failed panel opens its detail; its captured output holds the traceback.
         torch_panel.focus()
-        await pilot.press("enter")
+        await pilot.press("enter", "2")
         await pilot.pause(0.2)
-        assert isinstance(app.screen, OutputScreen) and app.screen.runner == "torch"
+        assert isinstance(app.screen, RunnerDetailScreen) and app.screen.runner == "torch"
         log_text = "\n".join(str(line) for line in app.screen.query_one("Log").lines)
         assert "RuntimeError" in log_text
         await pilot.press("escape")
-        assert not isinstance(app.screen, OutputScreen)
-
-
-async def test_state_orders_windows_by_step_not_arrival():
-    from tui.state import RunnerState
-
-    state = RunnerState("keras/jax", total_steps=6)
-    late = Metrics("keras/jax", first_step=3, step=5, losses=[0.4, 0.3, 0.2], window_s=0.3,
-                   batch_size=8, warmup=False)
-    early = Metrics("keras/jax", first_step=0, step=2, losses=[2.0, 1.0, 0.5], window_s=1.0,
-                    batch_size=8, warmup=True)
-    state.apply(late)
-    state.apply(early)
-    assert state.loss_steps == [0, 1, 2, 3, 4, 5]
-    assert state.losses == [2.0, 1.0, 0.5, 0.4, 0.3, 0.2]
-    assert state.steps_done == 6 and state.loss == 0.2
-    # Warm-up windows never count in steady state.
-    assert state.median_step_time_s == pytest.approx(0.1) and state.warmup_s == 1.0
-    assert state.mean_step_time_s == pytest.approx(0.1)
-    assert state.samples_per_s == pytest.approx(3 * 8 / 0.3)
+        assert not isinstance(app.screen, RunnerDetailScreen)

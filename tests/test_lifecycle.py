@@ -96,7 +96,7 @@ def session(tmp_path):
 @pytest.mark.parametrize(
     "how",
     [
-        pytest.param(lambda s: s.type(b"q"), id="q"),
+        pytest.param(lambda s: (s.type(b"q"), time.sleep(0.5), s.type(b"y")), id="q-then-confirm"),
         pytest.param(lambda s: s.type(b"\x03"), id="ctrl-c"),
         pytest.param(lambda s: s.process.send_signal(signal.SIGTERM), id="sigterm"),
         pytest.param(lambda s: s.process.send_signal(signal.SIGHUP), id="sighup-dropped-ssh"),

@@ -22,7 +22,7 @@ async def test_shipped_recording_replays_to_the_recorded_outcome():
         assert [p.runner for p in app.query(RunnerPanel)] == source.runner_names
         for name, state in app.states.items():
             assert state.phase == recorded[name]["phase"] == "done"
-            assert state.loss == recorded[name]["final_loss"]
+            assert state.current_loss == recorded[name]["final_loss"]
             assert state.mean_step_time_s == recorded[name]["step_time_s"]
             assert state.host is None, "a replay samples nothing: every figure is a recorded one"
         assert "replay of" in str(app.query_one("#devices").content)

@@ -1,4 +1,9 @@
-"""The dashboard app: one panel per runner, fed by any event source."""
+"""The dashboard app: leaderboard, overlaid charts and one panel per runner, fed by any event source.
+
+Data flows one way: events fold into ``RunnerState`` (``tui.state``); a timer
+at the refresh rate hands the changed states down to the widgets, so the
+screen redraws at that rate however many events arrive.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +11,64 @@ import asyncio
 import signal
 from typing import Callable
 
+import psutil
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from runners.host_monitor import HostMonitor
 from runners.nvml_monitor import GpuSnapshot, NvmlMonitor
 from runners.parity import STEP_LOSS_RTOL, ParityTracker, compare
+from runners.protocol import Phase
 from runners.sources import EventSource
-from tui.screens.output_screen import OutputScreen
+from tui.palette import hex_colour, runner_colours
+from tui.screens.confirm_quit import ConfirmQuitScreen
+from tui.screens.detail_screen import RunnerDetailScreen
+from tui.screens.help_screen import HelpScreen
 from tui.state import RunnerState
+from tui.widgets.leaderboard import Leaderboard
+from tui.widgets.metric_chart import METRICS, ChartView, MetricChart
 from tui.widgets.parity_bar import ParityBar
 from tui.widgets.runner_panel import RunnerPanel
 
-# Terminal width at which the panels go side by side (4 across), and below which they stack.
+# Terminal width from which the runners sit side by side and all three charts show.
 WIDE_FROM = 160
+# Below this width the panels stack in one column.
 STACK_BELOW = 80
-# Below this height, two rows of panels drop their least important lines.
-COMPACT_BELOW = 40
+# Below this height the panels drop their least important lines and the charts get a fixed height.
+SHORT_BELOW = 40
+# Below this size nothing readable fits: a notice replaces the screen.
+MIN_WIDTH, MIN_HEIGHT = 60, 18
 # How often the dashboard samples CPU, RSS and GPU use of the runners itself.
 SAMPLE_EVERY_S = 1.0
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+CHART_ORDER = tuple(METRICS)
 
 
 class DashboardApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "kvp-dash"
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("enter,o", "show_output", "Runner output"),
+        Binding("q", "request_quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit now", show=False, priority=True),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("enter", "detail", "Detail"),
+        Binding("o", "detail('log')", "Output log", show=False),
+        Binding("p", "pause", "Pause"),
+        Binding("k", "stop_runner", "Stop runner"),
+        Binding("r", "restart_runner", "Restart"),
+        Binding("s", "smoothing", "Smooth"),
+        Binding("l", "log_scale", "Log"),
+        Binding("x", "x_axis", "X axis"),
+        Binding("c", "next_chart", "Next chart", show=False),
+        Binding("left,up", "focus_previous", "Previous runner", show=False),
+        Binding("right,down", "focus_next", "Next runner", show=False),
         # Shown only when the event source is a recording (check_action).
-        Binding("space", "replay_pause", "Pause/resume"),
-        Binding("full_stop", "replay_step", "Step"),
-        Binding("right_square_bracket", "replay_jump", "Jump 10 s"),
+        Binding("space", "replay_pause", "Pause replay", show=False),
+        Binding("full_stop", "replay_step", "Step", key_display="."),
+        Binding("right_square_bracket", "replay_jump", "Jump 10 s", key_display="]"),
     ]
 
     def __init__(
@@ -54,46 +81,78 @@ class DashboardApp(App):
         gpu_monitor: NvmlMonitor | None = None,
         parity_judged: bool = True,
         on_finished: Callable[[list[RunnerState]], str] | None = None,
+        settings: dict[str, str] | None = None,
+        animate: bool = True,
+        theme: str | None = None,
     ):
-        """``on_finished`` ranks and records the run once every runner has ended, returning the verdict."""
+        """``on_finished`` ranks and records the run once every runner has ended, returning the verdict.
+
+        ``animate`` False keeps spinners still (deterministic snapshots).
+        """
         super().__init__()
+        if theme:
+            self.theme = theme
         self.host_monitor = HostMonitor()
+        self.host_memory = psutil.virtual_memory().total
         self.gpu_monitor = gpu_monitor or NvmlMonitor()
         self.gpu: GpuSnapshot | None = None
         self.source = source
         self.sub_title = description
+        self.settings = {"run": description, **(settings or {})}
         self.refresh_hz = refresh_hz
+        self.animate = animate
+        self.colours = runner_colours(source.runner_names)
         self.states = {name: RunnerState(name, source.total_steps) for name in source.runner_names}
         self.parity = ParityTracker(source.runner_names)
+        self.view = ChartView()
+        self.chart = CHART_ORDER[0]  # the one chart shown when the terminal is not wide
         self._expected_params = expected_params
         self._parity_step_rtol = parity_step_rtol
         self._parity_judged = parity_judged
         self._on_finished = on_finished
         self.verdict: str | None = None
         self._changed: set[str] = set(self.states)
+        self._charts_changed = True
         self._parity_changed = True
         self._stopping = False
+        self._started = False
+        self._consuming = False
+        self._frame = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static("", id="too-small")
         yield ParityBar(id="parity")
-        with Grid(id="panels"):
-            for name in self.source.runner_names:
-                yield RunnerPanel(name, self.source.total_steps, id=_panel_id(name))
+        with VerticalScroll(id="body", can_focus=False):
+            yield Leaderboard(id="leaderboard")
+            with Horizontal(id="charts"):
+                for metric in CHART_ORDER:
+                    yield MetricChart(metric, id=f"chart-{metric}")
+            with Grid(id="panels"):
+                for name in self.source.runner_names:
+                    yield RunnerPanel(name, self.source.total_steps, hex_colour(self.colours[name]), id=_panel_id(name))
+        yield Static("", id="verdict")
         yield Static("", id="devices")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
         # A dropped SSH session sends SIGHUP; `kill` sends SIGTERM: both end the runners first.
         for sig in QUIT_SIGNALS:
             loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
+        # The main screen and its widgets, held: other screens may be on top when the timer redraws.
+        self._main = self.screen
+        self.panels = {name: self._main.query_one(f"#{_panel_id(name)}", RunnerPanel) for name in self.states}
+        self.charts = {metric: self._main.query_one(f"#chart-{metric}", MetricChart) for metric in CHART_ORDER}
+        self.leaderboard = self._main.query_one(Leaderboard)
+        self._main.query_one("#verdict").display = False
         self._layout_for(self.size.width, self.size.height)
         self.set_interval(1 / self.refresh_hz, self._redraw)
         if self.source.live:
             self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
         else:
-            self.query_one("#devices", Static).update(_recording_line(self.source))
+            self._main.query_one("#devices", Static).update(_recording_line(self.source))
+        self.panels[self.source.runner_names[0]].focus()
         self._consume_events()
 
     @work(thread=True, exclusive=True, group="sampling")
@@ -107,31 +166,44 @@ class DashboardApp(App):
     def _take_samples(self, host, gpu: GpuSnapshot, sharing: dict[str, list[str]]) -> None:
         self.gpu = gpu
         for name, state in self.states.items():
-            if state.ended:
-                continue  # keep the last figures a finished runner had
+            if state.ended or state.paused:
+                continue  # keep the last figures a finished runner had; a paused one has none
             state.sampled(host.get(name), gpu.runners.get(name))
             state.sharing_with = sharing.get(name, [])
             self._changed.add(name)
-        self.query_one("#devices", Static).update(_devices_line(gpu, self.source))
+        self._main.query_one("#devices", Static).update(_devices_line(gpu, self.source))
 
     @work(exclusive=True, group="events")
     async def _consume_events(self) -> None:
-        await self.source.start()
+        self._consuming = True
+        if not self._started:
+            self._started = True
+            await self.source.start()
         async for event in self.source.events():
+            if isinstance(event, Phase) and event.phase == "restarting":
+                # A new run of the runner: nothing it said before counts any more.
+                self.states[event.runner] = RunnerState(event.runner, self.source.total_steps)
+                self.parity.forget(event.runner)
             state = self.states.get(event.runner)
             if state is not None:
                 state.apply(event)
                 self._changed.add(event.runner)
+                self._charts_changed = True
                 self._parity_changed |= self.parity.observe(event) or state.phase == "failed"
+        self._consuming = False
         self._redraw()
         if self._stopping:
             return  # quitting: the CLI records the stopped run
-        failed = [s.name for s in self.states.values() if s.phase == "failed"]
+        failed = self._failed_runners()
         summary = "all runners finished" + (f"; failed: {', '.join(failed)}" if failed else "")
         if self._on_finished is not None:
             self.verdict = self._on_finished(list(self.states.values()))
             summary = self.verdict
-        self.notify(summary, title="verdict", severity="error" if failed else "information", timeout=60)
+        verdict = self._main.query_one("#verdict", Static)
+        verdict.update(f"[b]verdict[/b] · {summary}")
+        verdict.display = True
+        verdict.set_class(bool(failed), "-failed")
+        self.notify(summary, title="verdict", severity="error" if failed else "information", timeout=6)
 
     async def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()
@@ -142,13 +214,26 @@ class DashboardApp(App):
             await self.source.stop()
 
     def _redraw(self) -> None:
-        """Coalesce: however many events arrived, each changed panel redraws once per tick."""
-        for name in self._changed:
-            self.query_one(f"#{_panel_id(name)}", RunnerPanel).show(self.states[name], self.gpu)
+        """Coalesce: however many events arrived, each changed widget redraws once per tick."""
+        if self.animate:
+            self._frame += 1
+        frame = self._frame if self.animate else None
+        spinning = {name for name, s in self.states.items() if s.phase in ("importing", "building", "warmup", "training")}
+        for name in self._changed | (spinning if self.animate else set()):
+            self.panels[name].show(self.states[name], self.gpu, self.host_memory, frame)
+        if self._changed or self._charts_changed:
+            self.leaderboard.show(list(self.states.values()), self.colours)
+        if self._charts_changed:
+            self._charts_changed = False
+            for metric, chart in self.charts.items():
+                if chart.display:
+                    chart.show(list(self.states.values()), self.colours, self.view)
+        if isinstance(self.screen, RunnerDetailScreen):
+            self.screen.show(self.states[self.screen.runner], self.colours, self.view)
         self._changed.clear()
         if self._parity_changed:
             self._parity_changed = False
-            bar = self.query_one(ParityBar)
+            bar = self._main.query_one(ParityBar)
             if self._parity_judged:
                 bar.show(self.parity_report(), self._failed_runners())
             else:
@@ -163,22 +248,107 @@ class DashboardApp(App):
         facts = {name: f for name, f in self.parity.facts.items() if name not in failed}
         return compare(facts, expected_params=self._expected_params, step_rtol=self._parity_step_rtol)
 
+    # Layout: adapts to the terminal; classes on the screen, sizes in app.tcss.
+
     def on_resize(self, event) -> None:
-        self._layout_for(event.size.width, event.size.height)
+        if hasattr(self, "_main"):  # resizes before mount are laid out in on_mount
+            self._layout_for(event.size.width, event.size.height)
 
     def _layout_for(self, width: int, height: int) -> None:
-        grid = self.query_one("#panels", Grid)
+        screen = self._main
+        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
+        screen.set_class(too_small, "-too-small")
+        self._main.query_one("#too-small", Static).update(
+            f"[b]kvp-dash needs at least {MIN_WIDTH}×{MIN_HEIGHT}[/b]\n"
+            f"this terminal is {width}×{height}: enlarge it or zoom out.\n"
+            "Training goes on; q quits."
+        )
+        wide = width >= WIDE_FROM
+        screen.set_class(wide, "-wide")
+        screen.set_class(height < SHORT_BELOW, "-short")
         count = max(1, len(self.states))
-        columns = count if width >= WIDE_FROM else (min(2, count) if width >= STACK_BELOW else 1)
+        columns = count if wide else (min(2, count) if width >= STACK_BELOW else 1)
+        grid = self._main.query_one("#panels", Grid)
         grid.styles.grid_size_columns = columns
         grid.set_class(columns == 1, "-stacked")
-        rows = -(-count // columns)
-        grid.set_class(rows > 1 and height < COMPACT_BELOW, "-compact")
+        self._show_charts()
+
+    def _show_charts(self) -> None:
+        wide = self._main.has_class("-wide")
+        for metric, chart in self.charts.items() if hasattr(self, "charts") else ():
+            chart.display = wide or metric == self.chart
+        self._charts_changed = True
+
+    # Keys.
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action.startswith("replay_"):
             return hasattr(self.source, "toggle_pause")
+        if action in ("stop_runner", "restart_runner"):
+            return True if self.source.live else None  # shown disabled: a recording is read-only
+        if action == "pause":
+            return True if self.source.live or hasattr(self.source, "toggle_pause") else None
+        if action == "next_chart":
+            return not self._main.has_class("-wide")
         return True
+
+    def action_help(self) -> None:
+        extra = [("Tab / Shift+Tab / arrows", "move between runner panels"), ("Esc", "back from a detail screen"),
+                 ("1 / 2 / 3", "detail screen: charts, output log, settings & versions")]
+        if hasattr(self.source, "toggle_pause"):
+            extra.append(("Space / p", "pause / resume the replay"))
+        self.push_screen(HelpScreen(self.BINDINGS, extra))
+
+    def _focused_runner(self) -> str:
+        panel = self.focused if isinstance(self.focused, RunnerPanel) else None
+        return panel.runner if panel is not None else self.source.runner_names[0]
+
+    def action_detail(self, tab: str = "charts") -> None:
+        runner = self._focused_runner()
+        self.push_screen(RunnerDetailScreen(runner, self.source.output_path(runner), self.settings, tab))
+        self.call_after_refresh(self._redraw)
+
+    def action_smoothing(self) -> None:
+        self._set_view(self.view.next_smoothing())
+
+    def action_log_scale(self) -> None:
+        self._set_view(self.view.toggled_log())
+
+    def action_x_axis(self) -> None:
+        self._set_view(self.view.toggled_x())
+
+    def _set_view(self, view: ChartView) -> None:
+        self.view = view
+        self._charts_changed = True
+        self.notify(f"charts: {view.describe()}", timeout=2)
+        self._redraw()
+
+    def action_next_chart(self) -> None:
+        self.chart = CHART_ORDER[(CHART_ORDER.index(self.chart) + 1) % len(CHART_ORDER)]
+        self._show_charts()
+        self._redraw()
+
+    async def action_pause(self) -> None:
+        if hasattr(self.source, "toggle_pause"):
+            return self.action_replay_pause()
+        if not any(not s.ended for s in self.states.values()):
+            return self.notify("nothing is training", timeout=2)
+        if self.source.paused:
+            await self.source.resume()
+            self.notify("resumed: timing figures leave the pause out", timeout=3)
+        else:
+            await self.source.pause()
+            self.notify("paused every runner (p resumes)", timeout=3)
+
+    async def action_stop_runner(self) -> None:
+        self.notify(await self.source.stop_runner(self._focused_runner()), timeout=3)
+
+    async def action_restart_runner(self) -> None:
+        self.notify(await self.source.restart_runner(self._focused_runner()), timeout=3)
+        if not self._consuming and not self._stopping:
+            self._main.query_one("#verdict").display = False
+            self.verdict = None
+            self._consume_events()  # the run had ended: follow the restarted runner to its end
 
     def action_replay_pause(self) -> None:
         self.source.toggle_pause()
@@ -192,11 +362,17 @@ class DashboardApp(App):
     def action_replay_jump(self) -> None:
         self.source.jump(10.0)
 
-    def action_show_output(self) -> None:
-        panel = self.focused if isinstance(self.focused, RunnerPanel) else None
-        if panel is None:
-            panel = self.query(RunnerPanel).first()
-        self.push_screen(OutputScreen(panel.runner, self.source.output_path(panel.runner)))
+    def action_request_quit(self) -> None:
+        active = [s.name for s in self.states.values() if not s.ended]
+        if not self.source.live or not active or self._stopping:
+            self.call_later(self.action_quit)
+            return
+
+        def answered(stop: bool | None) -> None:
+            if stop:
+                self.call_later(self.action_quit)
+
+        self.push_screen(ConfirmQuitScreen(active), answered)
 
     async def action_quit(self) -> None:
         if self._stopping:

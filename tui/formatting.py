@@ -37,3 +37,20 @@ def fmt_count(value: int) -> str:
 
 def fmt_loss(value: float | None) -> str:
     return "–" if value is None else f"{value:.4f}"
+
+
+def fmt_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = round(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def meter(fraction: float | None, width: int = 8) -> str:
+    """A bar of full and light blocks: readable without colour (NO_COLOR, 16 colours, a projector)."""
+    if fraction is None:
+        return "·" * width
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * filled + "░" * (width - filled)

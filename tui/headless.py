@@ -19,6 +19,7 @@ from rich.table import Table
 from runners.host_monitor import HostMonitor
 from runners.launcher import Launcher, run_headless
 from runners.protocol import Error, Phase
+from tui.formatting import fmt_loss
 from tui.state import RunnerState
 from tui.summary import finish_run, relative
 
@@ -31,7 +32,7 @@ def _figures(state: RunnerState) -> tuple[str, str, str, str]:
     value, unit = state.throughput
     rate = f"{value:,.0f} {unit}" if value else "–"
     rss = f"{state.host.rss_bytes / 1024**2:,.0f} MiB" if state.host else "–"
-    loss = f"{state.loss:.4f}" if state.loss is not None else "–"
+    loss = fmt_loss(state.current_loss)
     return step, rate, rss, loss
 
 

@@ -1,19 +1,20 @@
 """What the dashboard knows about each runner, folded from its events.
 
 Widgets read this; only events write it. Metrics are placed by step, never by
-arrival order.
+arrival order, in bounded series (``tui.series``): a million events cost what a
+thousand do. Windows a pause fell into count for progress and loss, never for
+timing.
 """
 
 from __future__ import annotations
 
-import bisect
-import statistics
 from dataclasses import dataclass, field
 
 from runners.host_monitor import HostSample
 from runners.nvml_monitor import ProcessSample
 from runners.peaks import peak_flops
 from runners.protocol import FINAL_PHASES, Done, Error, Event, Hello, Metrics, Phase
+from tui.series import Quantiles, StepSeries
 
 
 # Steps in the running mean behind "who reached loss X first".
@@ -28,28 +29,30 @@ class RunnerState:
     hello: Hello | None = None
     error: Error | None = None
     done: Done | None = None
-    loss_steps: list[int] = field(default_factory=list)
-    losses: list[float] = field(default_factory=list)
     latest: Metrics | None = None  # the window with the highest step
-    # (wall time the window closed, its last step, seconds per step in it): when each step ended.
-    window_clock: list[tuple[float, int, float]] = field(default_factory=list)
+    # By step, bounded: batch loss, and each window's seconds per step and samples per second.
+    loss: StepSeries = field(default_factory=StepSeries)
+    step_time: StepSeries = field(default_factory=StepSeries)
+    rate: StepSeries = field(default_factory=StepSeries)
     warmup_s: float = 0.0  # time of the warm-up windows (compilation / tracing)
-    steady_step_times_s: list[float] = field(default_factory=list)  # one per steady window
+    steady_windows: Quantiles = field(default_factory=Quantiles)  # seconds per step of each steady window
     steady_steps: int = 0
     steady_s: float = 0.0
+    paused_windows: int = 0  # windows a pause fell into: left out of every timing figure
     phase_since: dict[str, float] = field(default_factory=dict)
+    pauses: list[list[float | None]] = field(default_factory=list)  # [start, end or None]
     # Sampled by the dashboard itself, not sent by the runner.
     host: HostSample | None = None
     peak_rss_bytes: int = 0
     gpu: ProcessSample | None = None
     sharing_with: list[str] = field(default_factory=list)
+    _resume_phase: str = "starting"
 
     def apply(self, event: Event) -> None:
         if isinstance(event, Metrics):
             self._apply_metrics(event)
         elif isinstance(event, Phase):
-            self.phase = event.phase
-            self.phase_since.setdefault(event.phase, event.t)
+            self._apply_phase(event)
         elif isinstance(event, Hello):
             self.hello = event
         elif isinstance(event, Error):
@@ -57,19 +60,49 @@ class RunnerState:
         elif isinstance(event, Done):
             self.done = event
 
+    def _apply_phase(self, event: Phase) -> None:
+        phase = event.phase
+        if phase == "paused":
+            self.pauses.append([event.t, None])
+            self._resume_phase, self.phase = self.phase, "paused"
+            return
+        if self.paused and phase not in FINAL_PHASES:
+            if phase == "resumed":
+                self.pauses[-1][1] = event.t
+                self.phase = self._resume_phase
+            else:
+                self._resume_phase = phase  # said just before the stop, read just after it
+            return
+        if self.paused:
+            self.pauses[-1][1] = event.t  # ended while paused
+        self.phase = phase
+        self.phase_since.setdefault(phase, event.t)
+
     def _apply_metrics(self, event: Metrics) -> None:
-        at = bisect.bisect_left(self.loss_steps, event.first_step)
-        self.loss_steps[at:at] = range(event.first_step, event.step + 1)
-        self.losses[at:at] = event.losses
         if self.latest is None or event.step > self.latest.step:
             self.latest = event
-        self.window_clock.append((event.t, event.step, event.step_time_s))
-        if event.warmup:
+        for step, loss in enumerate(event.losses, start=event.first_step):
+            # Each step of the window ended this long before the window closed.
+            t_end = event.t - (event.step - step) * event.step_time_s
+            self.loss.add(step, loss, t_end)
+        self.step_time.add(event.step, event.step_time_s, event.t)
+        self.rate.add(event.step, event.samples_per_s, event.t)
+        paused = self._paused_during(event.t - event.window_s, event.t)
+        if paused:
+            self.paused_windows += 1
+        elif event.warmup:
             self.warmup_s += event.window_s
         else:
-            self.steady_step_times_s.append(event.step_time_s)
+            self.steady_windows.add(event.step_time_s)
             self.steady_steps += event.steps
             self.steady_s += event.window_s
+
+    def _paused_during(self, start: float, end: float) -> bool:
+        return any(p0 < end and (p1 is None or p1 > start) for p0, p1 in self.pauses)
+
+    @property
+    def paused(self) -> bool:
+        return self.phase == "paused"
 
     @property
     def started_at(self) -> float | None:
@@ -77,26 +110,39 @@ class RunnerState:
         return min(self.phase_since.values()) if self.phase_since else None
 
     def smoothed_losses(self, span: int = LOSS_SPAN) -> list[float]:
-        """Mean of the last ``span`` batch losses at each step: batch noise would decide races."""
-        out, total = [], 0.0
-        for i, loss in enumerate(self.losses):
-            total += loss - (self.losses[i - span] if i >= span else 0.0)
-            out.append(total / min(i + 1, span))
-        return out
+        """Mean of about the last ``span`` batch losses at each bucket: batch noise would decide races."""
+        return [mean for _, mean in self.loss.running_means(span)]
 
     def time_to_loss(self, level: float) -> float | None:
         """Seconds from the runner's first word until its smoothed loss first reached ``level``."""
         start = self.started_at
         if start is None:
             return None
-        for index, loss in enumerate(self.smoothed_losses()):
-            if loss <= level:
-                step = self.loss_steps[index]
-                # The step ended this long before the end of the window that holds it.
-                for t_end, last, step_s in sorted(self.window_clock, key=lambda w: w[1]):
-                    if last >= step:
-                        return t_end - (last - step) * step_s - start
+        for bucket, mean in self.loss.running_means(LOSS_SPAN):
+            if mean <= level:
+                return bucket.t_end - start
         return None
+
+    @property
+    def first_loss(self) -> float | None:
+        return self.loss.first[1] if self.loss.first else None
+
+    @property
+    def current_loss(self) -> float | None:
+        return self.loss.last[1] if self.loss.last else None
+
+    @property
+    def smoothed_loss(self) -> float | None:
+        means = self.loss.running_means(LOSS_SPAN)
+        return means[-1][1] if means else None
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds to the last step at the latest window's pace (None before steps are timed)."""
+        if self.latest is None or self.ended:
+            return None
+        pace = self.mean_step_time_s or self.latest.step_time_s
+        return max(0, self.total_steps - self.steps_done) * pace
 
     @property
     def ended(self) -> bool:
@@ -105,10 +151,6 @@ class RunnerState:
     @property
     def steps_done(self) -> int:
         return self.latest.step + 1 if self.latest else 0
-
-    @property
-    def loss(self) -> float | None:
-        return self.losses[-1] if self.losses else None
 
     def sampled(self, host: HostSample | None, gpu: ProcessSample | None) -> None:
         self.host = host
@@ -123,15 +165,12 @@ class RunnerState:
 
     @property
     def median_step_time_s(self) -> float | None:
-        """Median over steady-state windows; warm-up never counts."""
-        return statistics.median(self.steady_step_times_s) if self.steady_step_times_s else None
+        """Median over steady-state windows; warm-up and pauses never count."""
+        return self.steady_windows.quantile(0.5)
 
     @property
     def p90_step_time_s(self) -> float | None:
-        times = self.steady_step_times_s
-        if not times:
-            return None
-        return statistics.quantiles(times, n=10, method="inclusive")[-1] if len(times) > 1 else times[0]
+        return self.steady_windows.quantile(0.9)
 
     def phase_seconds(self, start: str, end: str) -> float | None:
         if start in self.phase_since and end in self.phase_since:

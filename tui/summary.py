@@ -50,7 +50,7 @@ def standings(states: Iterable[RunnerState]) -> list[Standing]:
                 warmup_s=s.warmup_s,
                 peak_rss_bytes=s.peak_rss_bytes or (latest.rss_bytes if latest else None),
                 peak_device_bytes=latest.device_peak_bytes if latest else None,
-                final_loss=s.loss,
+                final_loss=s.current_loss,
                 tflops=s.achieved_flops / 1e12 if s.achieved_flops else None,
                 mfu=s.mfu,
                 error=f"{s.error.error_type}: {s.error.message}" if s.error else None,
@@ -83,7 +83,7 @@ def verdict(states: list[RunnerState], table: list[Standing], workload: str, bat
         )
     # A loss every finished runner reached (the highest of their best smoothed losses), and who got
     # there first in wall time from its start: start-up and compilation count, as they do for a user.
-    finished = [s for s in states if s.phase == "done" and s.losses]
+    finished = [s for s in states if s.phase == "done" and len(s.loss)]
     if len(finished) > 1:
         level = max(min(s.smoothed_losses()) for s in finished)
         times = [(s.time_to_loss(level), s.name) for s in finished]

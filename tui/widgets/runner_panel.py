@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import statistics
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import ProgressBar, Sparkline, Static
+from textual.widgets import ProgressBar, Static
 
 from runners.nvml_monitor import GpuSnapshot
-from tui.formatting import fmt_bytes, fmt_count, fmt_duration_ms, fmt_loss, fmt_rate
+from tui.formatting import fmt_bytes, fmt_duration_ms, fmt_eta, fmt_loss, fmt_rate, meter
 from tui.state import RunnerState
 
 PHASE_LABELS = {
@@ -27,56 +25,79 @@ PHASE_LABELS = {
 SHORT_NAMES = {"tensorflow": "tf"}
 
 
-class RunnerPanel(Vertical, can_focus=True):
-    """Attributes down: the app calls ``show(state, gpu)``; the panel only draws."""
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+ACTIVE_PHASES = ("importing", "building", "warmup", "training")
 
-    def __init__(self, runner: str, total_steps: int, **kwargs):
+
+class RunnerPanel(Vertical, can_focus=True):
+    """Attributes down: the app calls ``show(...)``; the panel only draws."""
+
+    def __init__(self, runner: str, total_steps: int, colour: str, **kwargs):
         super().__init__(**kwargs)
         self.runner = runner
         self.total_steps = total_steps
-        self.border_title = runner
+        self.colour = colour
+        self.border_title = self._title(sharing=False)
+
+    def _title(self, sharing: bool) -> str:
+        return f"[{self.colour}]■[/] {self.runner}" + (" ⇄ shares device" if sharing else "")
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="meta")
-        yield Static("", classes="model")
         with Horizontal(classes="progress"):
             yield Static("", classes="steps")
-            yield ProgressBar(total=self.total_steps, show_eta=False)
-        yield Static("", classes="phase")
-        yield Static("", classes="speed")
-        yield Static("", classes="throughput")
-        yield Static("", classes="memory")
-        yield Static("", classes="gpu")
+            yield ProgressBar(total=self.total_steps, show_eta=False, show_percentage=False)
+            yield Static("", classes="eta")
         yield Static("", classes="loss")
-        yield Sparkline([], summary_function=statistics.fmean)
+        yield Static("", classes="speed")
+        yield Static("", classes="timing")
+        yield Static("", classes="host")
+        yield Static("", classes="gpu")
         yield Static("", classes="error")
 
-    def show(self, state: RunnerState, gpu: GpuSnapshot | None) -> None:
+    def show(self, state: RunnerState, gpu: GpuSnapshot | None, host_memory: int | None, frame: int | None) -> None:
+        """``frame`` turns the spinner (None: a still dot, for snapshots)."""
         self.set_class(state.phase == "failed", "-failed")
         self.set_class(state.phase == "done", "-done")
-        self.set_class(state.phase in ("warmup", "training"), "-active")
+        self.set_class(state.phase in ACTIVE_PHASES, "-active")
+        self.set_class(state.phase == "paused", "-paused")
         self.set_class(state.hello is not None and state.hello.gpu is None, "-on-cpu")
-        self.border_title = self.runner + (" ⇄ shares device" if state.sharing_with else "")
-        self.border_subtitle = PHASE_LABELS.get(state.phase, state.phase)
+        self.border_title = self._title(bool(state.sharing_with))
+        label = PHASE_LABELS.get(state.phase, state.phase)
+        if state.phase in ACTIVE_PHASES:
+            label = f"{SPINNER[frame % len(SPINNER)] if frame is not None else '●'} {label}"
+        self.border_subtitle = label
         self.query_one(".meta", Static).update(_meta_line(state))
-        self.query_one(".model", Static).update(_model_line(state))
         self.query_one(".steps", Static).update(f"step {state.steps_done}/{state.total_steps}")
         self.query_one(ProgressBar).update(progress=state.steps_done)
-        self.query_one(".phase", Static).update(_phase_line(state))
+        self.query_one(".eta", Static).update(_eta(state))
+        self.query_one(".loss", Static).update(_loss_line(state))
         self.query_one(".speed", Static).update(_speed_line(state))
-        self.query_one(".throughput", Static).update(_throughput_line(state))
-        self.query_one(".memory", Static).update(_memory_line(state))
+        self.query_one(".timing", Static).update(_timing_line(state))
+        self.query_one(".host", Static).update(_host_line(state, host_memory))
         self.query_one(".gpu", Static).update(_gpu_line(state, gpu))
-        self.query_one(".loss", Static).update(
-            f"loss [b]{fmt_loss(state.loss)}[/b]"
-            + (f"  (step 0: {fmt_loss(state.losses[0])})" if state.losses else "")
-        )
-        # A new list, not the state's own: the reactive only redraws when the value changes identity.
-        self.query_one(Sparkline).data = list(state.losses)
         error = self.query_one(".error", Static)
         error.display = state.error is not None
         if state.error is not None:
             error.update(f"{state.error.error_type}: {state.error.message}")
+
+
+def _eta(state: RunnerState) -> str:
+    if state.phase == "done":
+        return "[b]✓[/b]"
+    if state.phase == "paused":
+        return "paused"
+    eta = state.eta_s
+    return f"ETA {fmt_eta(eta)}" if eta is not None else "ETA –"
+
+
+def _loss_line(state: RunnerState) -> str:
+    if state.current_loss is None:
+        return "[dim]loss –[/dim]"
+    return (
+        f"loss [b]{fmt_loss(state.current_loss)}[/b] · smoothed {fmt_loss(state.smoothed_loss)}"
+        f" · start {fmt_loss(state.first_loss)}"
+    )
 
 
 def _meta_line(state: RunnerState) -> str:
@@ -91,23 +112,16 @@ def _meta_line(state: RunnerState) -> str:
     return f"[b]{hello.device}[/b] · {hello.compiler} · {precision} · {libs}"
 
 
-def _model_line(state: RunnerState) -> str:
-    hello = state.hello
-    if hello is None:
-        return ""
-    cpus = ",".join(map(str, hello.cpus))
-    line = f"{fmt_count(hello.params)} params · cpu {cpus} ({hello.threads} thr) · pid {hello.pid}"
-    if state.sharing_with:
-        line += f" · shares with {', '.join(state.sharing_with)}"
-    return line
-
-
-def _phase_line(state: RunnerState) -> str:
+def _timing_line(state: RunnerState) -> str:
     parts = []
     if state.startup_s is not None:
         parts.append(f"start-up {state.startup_s:.1f} s")
     if state.warmup_s:
-        parts.append(f"warm-up {state.warmup_s:.1f} s")
+        parts.append(f"compile/warm-up {state.warmup_s:.1f} s")
+    if state.achieved_flops is not None:
+        parts.append(f"{state.achieved_flops / 1e12:.3g} TFLOP/s")
+    if state.mfu is not None:
+        parts.append(f"MFU {state.mfu:.0%}")
     return " · ".join(parts) or "[dim]start-up –[/dim]"
 
 
@@ -118,32 +132,25 @@ def _speed_line(state: RunnerState) -> str:
         if latest is None:
             return "[dim]step time –[/dim]"
         return f"[dim]warm-up step {fmt_duration_ms(latest.step_time_s)}[/dim]"
-    # Steady-state mean, then the spread over windows (median, p90), units once.
+    value, unit = state.throughput
+    # The rate, the steady-state mean step it follows, then the spread over windows.
     return (
-        f"step [b]{fmt_duration_ms(mean)}[/b] · med {fmt_duration_ms(state.median_step_time_s)[:-3]} "
-        f"· p90 {fmt_duration_ms(state.p90_step_time_s)[:-3]}"
+        f"[b]{fmt_rate(value)}[/b] {unit} · step [b]{fmt_duration_ms(mean)}[/b]"
+        f" (med {fmt_duration_ms(state.median_step_time_s)[:-3]} · p90 {fmt_duration_ms(state.p90_step_time_s)[:-3]})"
     )
 
 
-def _throughput_line(state: RunnerState) -> str:
-    if state.samples_per_s is None:
-        return "[dim]throughput –[/dim]"
-    value, unit = state.throughput
-    line = f"[b]{fmt_rate(value)}[/b] {unit}"
-    if state.achieved_flops is not None:
-        line += f" · {state.achieved_flops / 1e12:.3g} TFLOP/s"
-    if state.mfu is not None:
-        line += f" · MFU {state.mfu:.0%}"
-    return line
-
-
-def _memory_line(state: RunnerState) -> str:
-    host = state.host
+def _host_line(state: RunnerState, host_memory: int | None) -> str:
+    """CPU against the threads the runner was given; RSS against the machine's memory."""
+    host, hello = state.host, state.hello
     if host is None:
         latest = state.latest
         rss = latest.rss_bytes if latest else None
-        return f"RSS {fmt_bytes(rss)}" if rss else "[dim]RSS –[/dim]"
-    return f"RSS {fmt_bytes(host.rss_bytes)} · cpu {host.cpu_percent:.0f}% · peak {fmt_bytes(state.peak_rss_bytes)}"
+        return f"cpu n/a · RSS {fmt_bytes(rss)} (recorded)" if rss else "[dim]cpu – · RSS –[/dim]"
+    threads = hello.threads if hello else 1
+    cpu = f"cpu {meter(host.cpu_percent / (100 * threads), 6)} {host.cpu_percent:.0f}%"
+    rss_share = host.rss_bytes / host_memory if host_memory else None
+    return f"{cpu} · RSS {meter(rss_share, 6)} {fmt_bytes(host.rss_bytes)} (peak {fmt_bytes(state.peak_rss_bytes)})"
 
 
 def _gpu_line(state: RunnerState, gpu: GpuSnapshot | None) -> str:
@@ -151,6 +158,8 @@ def _gpu_line(state: RunnerState, gpu: GpuSnapshot | None) -> str:
     if hello is not None and hello.gpu is None:
         return "[dim]gpu – (runs on the cpu)[/dim]"
     parts = []
+    if gpu is not None and gpu.available and state.gpu is not None:
+        parts.append(_gpu_meters(state, gpu))
     if latest is not None and latest.device_bytes is not None:
         fw = f"fw {fmt_bytes(latest.device_bytes)}"
         if latest.device_peak_bytes is not None:
@@ -162,8 +171,18 @@ def _gpu_line(state: RunnerState, gpu: GpuSnapshot | None) -> str:
         parts.append("nvml –")
     elif not gpu.available:
         parts.append(f"nvml n/a: {gpu.reason}")
-    elif state.gpu is not None:
-        used, sm = state.gpu.used_bytes, state.gpu.sm_utilization
-        parts.append(f"nvml {fmt_bytes(used.value)}" if used.ok else f"nvml n/a: {used.reason}")
-        parts.append(f"sm {sm.value}%" if sm.ok else f"sm n/a: {sm.reason}")
     return "gpu " + " · ".join(parts)
+
+
+def _gpu_meters(state: RunnerState, gpu: GpuSnapshot) -> str:
+    """NVML's view: the runner's memory against its device's, and its SM utilisation."""
+    used, sm = state.gpu.used_bytes, state.gpu.sm_utilization
+    totals = {d.index: d.memory_total for d in gpu.devices}
+    total = totals.get(state.gpu.devices[0]) if state.gpu.devices else None
+    if used.ok:
+        share = used.value / total.value if total is not None and total.ok and total.value else None
+        memory = f"mem {meter(share, 6)} {fmt_bytes(used.value)}"
+    else:
+        memory = f"mem n/a: {used.reason}"
+    util = f"sm {meter(sm.value / 100, 6)} {sm.value}%" if sm.ok else f"sm n/a: {sm.reason}"
+    return f"{memory} · {util}"

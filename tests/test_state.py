@@ -1,0 +1,89 @@
+"""Runner state and its bounded series: what the panels, charts and summary read."""
+
+from __future__ import annotations
+
+import random
+import statistics
+
+import pytest
+
+from runners.protocol import Metrics, Phase
+from tui.series import Quantiles, StepSeries
+from tui.state import RunnerState
+
+
+def window(first, last, losses, window_s, warmup=False, t=100.0):
+    return Metrics("keras/jax", first_step=first, step=last, losses=losses, window_s=window_s,
+                   batch_size=8, warmup=warmup, t=t)
+
+
+def test_state_orders_windows_by_step_not_arrival():
+    state = RunnerState("keras/jax", total_steps=6)
+    state.apply(window(3, 5, [0.4, 0.3, 0.2], 0.3))
+    state.apply(window(0, 2, [2.0, 1.0, 0.5], 1.0, warmup=True))
+    assert [b.first for b in state.loss.buckets()] == [0, 1, 2, 3, 4, 5]
+    assert [b.mean for b in state.loss.buckets()] == [2.0, 1.0, 0.5, 0.4, 0.3, 0.2]
+    assert state.steps_done == 6 and state.current_loss == 0.2 and state.first_loss == 2.0
+    # Warm-up windows never count in steady state.
+    assert state.median_step_time_s == pytest.approx(0.1, rel=3e-3) and state.warmup_s == 1.0
+    assert state.mean_step_time_s == pytest.approx(0.1)
+    assert state.samples_per_s == pytest.approx(3 * 8 / 0.3)
+
+
+def test_each_step_gets_the_wall_time_it_ended():
+    state = RunnerState("keras/jax", total_steps=4)
+    state.apply(window(0, 3, [1.0, 0.9, 0.8, 0.7], 0.4, t=10.0))
+    assert [b.t_end for b in state.loss.buckets()] == pytest.approx([9.7, 9.8, 9.9, 10.0])
+
+
+def test_a_pause_is_left_out_of_every_timing_figure():
+    state = RunnerState("torch", total_steps=30)
+    state.apply(Phase("torch", "training", t=0.0))
+    state.apply(window(0, 9, [1.0] * 10, 1.0, t=1.0))  # 0.1 s/step
+    state.apply(Phase("torch", "paused", t=1.5))
+    assert state.paused and state.phase == "paused"
+    # A word the runner said just before it was stopped does not end the pause.
+    state.apply(Phase("torch", "training", t=1.4))
+    assert state.paused
+    state.apply(Phase("torch", "resumed", t=9.5))
+    assert state.phase == "training"
+    state.apply(window(10, 19, [1.0] * 10, 9.0, t=10.0))  # straddles the pause: 8 s of it
+    state.apply(window(20, 29, [1.0] * 10, 1.0, t=11.0))
+    assert state.paused_windows == 1
+    assert state.mean_step_time_s == pytest.approx(0.1)
+    assert state.steady_steps == 20 and state.steps_done == 30
+
+
+def test_series_stays_bounded_and_keeps_the_envelope():
+    series = StepSeries(capacity=64)
+    rng = random.Random(1)
+    values = [rng.uniform(0, 1) for _ in range(100_000)]
+    values[77_777] = 5.0  # a spike must survive downsampling
+    for step, value in enumerate(values):
+        series.add(step, value, float(step))
+    buckets = series.buckets()
+    assert len(buckets) <= 64 and series.width >= 100_000 // 64
+    assert max(b.high for b in buckets) == 5.0 and min(b.low for b in buckets) == min(values)
+    assert sum(b.count for b in buckets) == len(values) == len(series)
+    assert sum(b.total for b in buckets) == pytest.approx(sum(values))
+    assert series.first == (0, values[0]) and series.last == (99_999, values[-1])
+
+
+def test_series_is_exact_until_it_fills_and_order_free():
+    series = StepSeries(capacity=16)
+    for step in [5, 3, 9, 0, 1, 2, 4, 6, 7, 8]:
+        series.add(step, float(step), 0.0)
+    assert [b.mean for b in series.buckets()] == [float(i) for i in range(10)]
+    means = [m for _, m in series.running_means(3)]
+    assert means == pytest.approx([0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+
+
+def test_quantiles_within_a_quarter_percent():
+    rng = random.Random(2)
+    values = [rng.lognormvariate(-3, 0.5) for _ in range(10_001)]
+    q = Quantiles()
+    for v in values:
+        q.add(v)
+    assert q.quantile(0.5) == pytest.approx(statistics.median(values), rel=3e-3)
+    assert q.quantile(0.9) == pytest.approx(statistics.quantiles(values, n=10)[-1], rel=3e-3)
+    assert len(q._counts) < 1000

@@ -1,0 +1,115 @@
+"""One runner in depth (Enter on its panel): its charts, its captured output, its settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Log, Static, TabbedContent, TabPane
+
+from tui.state import RunnerState
+from tui.widgets.metric_chart import ChartView, MetricChart
+
+# Enough to see the end of a long run's log without loading all of it.
+TAIL_BYTES = 256 * 1024
+TABS = ("charts", "log", "settings")
+
+
+class RunnerDetailScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("1", "tab('charts')", "Charts"),
+        Binding("2", "tab('log')", "Output log"),
+        Binding("3", "tab('settings')", "Settings"),
+        Binding("f5", "reload_log", "Reload log"),
+    ]
+
+    def __init__(self, runner: str, output_path: Path | None, settings: dict[str, str], tab: str = "charts"):
+        super().__init__()
+        self.runner = runner
+        self.output_path = output_path
+        self.settings = settings
+        self.initial_tab = tab
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial=self.initial_tab):
+            with TabPane("Charts", id="charts"):
+                with Vertical(classes="detail-charts"):
+                    yield MetricChart("loss")
+                    yield MetricChart("step_time")
+                    yield MetricChart("throughput")
+            with TabPane("Output log", id="log"):
+                yield Log(highlight=False)
+            with TabPane("Settings & versions", id="settings"):
+                with VerticalScroll():
+                    yield Static(id="settings-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.runner} · Escape: back to all runners"
+        self.action_reload_log()
+
+    def show(self, state: RunnerState, colours: dict[str, tuple[int, int, int]], view: ChartView) -> None:
+        """Attributes down: the app hands over the runner's state at every redraw."""
+        for chart in self.query(MetricChart):
+            chart.show([state], colours, view)
+        self.query_one("#settings-table", Static).update(settings_table(state, self.settings))
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_reload_log(self) -> None:
+        log = self.query_one(Log)
+        log.clear()
+        log.write(read_tail(self.output_path))
+
+
+def settings_table(state: RunnerState, settings: dict[str, str]) -> Table:
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
+    table.add_column(style="bold")
+    table.add_column()
+    hello = state.hello
+    rows = dict(settings)
+    if hello is not None:
+        rows.update(
+            {
+                "framework": f"{hello.framework} (backend {hello.backend})",
+                "device": hello.device + (f" (CUDA_VISIBLE_DEVICES={hello.gpu})" if hello.gpu else ""),
+                "compiler": hello.compiler,
+                "precision": hello.precision + (f", tf32 {hello.tf32}" if hello.tf32 != "n/a" else ""),
+                "parameters": f"{hello.params:,}",
+                "threads / cpus": f"{hello.threads} / {','.join(map(str, hello.cpus))}",
+                "pid": str(hello.pid),
+                "analytic FLOPs / step": f"{hello.flops_per_step:.3g}" if hello.flops_per_step else "–",
+            }
+        )
+        rows.update({f"version: {k}": v for k, v in hello.versions.items()})
+    else:
+        rows["runner"] = "has not reported yet"
+    if state.sharing_with:
+        rows["shares the device with"] = ", ".join(state.sharing_with)
+    if state.paused_windows:
+        rows["windows left out (paused)"] = str(state.paused_windows)
+    if state.error is not None:
+        rows["error"] = f"{state.error.error_type}: {state.error.message}"
+    for key, value in rows.items():
+        table.add_row(key, value)
+    return table
+
+
+def read_tail(path: Path | None) -> str:
+    if path is None:
+        return "This event source has no captured output for the runner."
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - TAIL_BYTES))
+            text = handle.read().decode(errors="replace")
+    except OSError as exc:
+        return f"Cannot read {path}: {exc.strerror}"
+    return text or "(the runner has printed nothing yet)"

@@ -1,0 +1,151 @@
+"""One metric of several runners overlaid on shared axes (textual-plotext).
+
+TensorBoard's conventions: a stable colour per runner, exponential smoothing
+with the raw line faint behind the smoothed one, a log scale, and the x axis by
+step or by wall time since each runner started (so start-up and compilation
+show as a head start). However long the run, at most about two points per
+column are drawn: each group of buckets keeps its min and its max.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from textual.color import Color
+from textual_plotext import PlotextPlot
+
+from tui.palette import faded
+from tui.series import Bucket, StepSeries
+from tui.state import RunnerState
+
+SMOOTHING_STEPS = (0.0, 0.6, 0.9, 0.99)
+
+
+@dataclass(frozen=True)
+class ChartView:
+    """The user's chart settings, shared by every chart (keys s, l, x)."""
+
+    smoothing: float = 0.6
+    log_scale: bool = False
+    x_axis: str = "step"  # or "time"
+
+    def next_smoothing(self) -> "ChartView":
+        at = SMOOTHING_STEPS.index(self.smoothing) if self.smoothing in SMOOTHING_STEPS else 0
+        return ChartView(SMOOTHING_STEPS[(at + 1) % len(SMOOTHING_STEPS)], self.log_scale, self.x_axis)
+
+    def toggled_log(self) -> "ChartView":
+        return ChartView(self.smoothing, not self.log_scale, self.x_axis)
+
+    def toggled_x(self) -> "ChartView":
+        return ChartView(self.smoothing, self.log_scale, "time" if self.x_axis == "step" else "step")
+
+    def describe(self) -> str:
+        smoothing = f"smoothing {self.smoothing:g}" if self.smoothing else "raw"
+        x = "x: step" if self.x_axis == "step" else "x: s since start"
+        return f"{smoothing} · {'log' if self.log_scale else 'linear'} · {x}"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    title: str
+    series: Callable[[RunnerState], StepSeries]
+    scale: Callable[[RunnerState], float]  # display unit per stored unit
+
+
+METRICS = {
+    "loss": Metric("loss", "loss", lambda s: s.loss, lambda s: 1.0),
+    "step_time": Metric("step_time", "step time (ms)", lambda s: s.step_time, lambda s: 1000.0),
+    "throughput": Metric(
+        "throughput", "throughput (samples/s; tokens/s for language models)", lambda s: s.rate,
+        lambda s: float(s.hello.tokens_per_sample) if s.hello else 1.0,
+    ),
+}
+
+
+class MetricChart(PlotextPlot):
+    """Attributes down: the app calls ``show(states, colours, view)``; the chart only draws."""
+
+    def __init__(self, metric: str, **kwargs):
+        super().__init__(**kwargs)
+        self.metric = METRICS[metric]
+        self.border_title = self.metric.title
+
+    def show(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]], view: ChartView) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        plt.xscale("linear")
+        plt.yscale("log" if view.log_scale else "linear")
+        background = Color.parse(self.app.theme_variables.get("surface", "#1e1e1e")).rgb
+        # Columns the plot area has, roughly: one min and one max point per column.
+        groups = max(8, self.size.width - 10)
+        drew = False
+        for state in states:
+            buckets = self.metric.series(state).buckets()
+            if not buckets or (view.x_axis == "time" and state.started_at is None):
+                continue
+            scale = self.metric.scale(state)
+            x_of = _x_axis(view.x_axis, state)
+            colour = colours[state.name]
+            xs, ys = envelope(buckets, groups, x_of, scale)
+            if view.log_scale:
+                xs, ys = _positive(xs, ys)
+            if view.smoothing and len(buckets) > 1:
+                plt.plot(xs, ys, color=faded(colour, background), marker="braille")
+                sx, sy = smoothed(buckets, view.smoothing, groups, x_of, scale)
+                if view.log_scale:
+                    sx, sy = _positive(sx, sy)
+                plt.plot(sx, sy, color=colour, marker="braille", label=state.name)
+            else:
+                plt.plot(xs, ys, color=colour, marker="braille", label=state.name)
+            drew = True
+        self.border_subtitle = view.describe() if drew else "waiting for the first steps…"
+        self.refresh()
+
+
+def _x_axis(axis: str, state: RunnerState) -> Callable[[Bucket], float]:
+    if axis == "time":
+        start = state.started_at
+        return lambda b: b.t_end - start
+    return lambda b: b.middle
+
+
+def envelope(buckets: list[Bucket], groups: int, x_of, scale: float) -> tuple[list[float], list[float]]:
+    """At most ``groups`` groups of buckets, each drawn as its min and its max (in x order)."""
+    size = max(1, math.ceil(len(buckets) / groups))
+    xs, ys = [], []
+    for start in range(0, len(buckets), size):
+        chunk = buckets[start : start + size]
+        if len(chunk) == 1 and chunk[0].count == 1:
+            xs.append(x_of(chunk[0]))
+            ys.append(chunk[0].low * scale)
+            continue
+        low = min(chunk, key=lambda b: b.low)
+        high = max(chunk, key=lambda b: b.high)
+        points = sorted([(x_of(low), low.low), (x_of(high), high.high)])
+        for x, y in points:
+            xs.append(x)
+            ys.append(y * scale)
+    return xs, ys
+
+
+def smoothed(buckets: list[Bucket], weight: float, groups: int, x_of, scale: float):
+    """TensorBoard's debiased exponential moving average over the bucket means, thinned to ``groups`` points."""
+    size = max(1, math.ceil(len(buckets) / groups))
+    xs, ys = [], []
+    last, debias = 0.0, 0.0
+    for index, bucket in enumerate(buckets):
+        last = last * weight + (1 - weight) * bucket.mean
+        debias = debias * weight + (1 - weight)
+        if index % size == size - 1 or index == len(buckets) - 1:
+            xs.append(x_of(bucket))
+            ys.append(last / debias * scale)
+    return xs, ys
+
+
+def _positive(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
+    """A log axis cannot show zero or less: such points are left out, not bent."""
+    kept = [(x, y) for x, y in zip(xs, ys) if y > 0]
+    return [x for x, _ in kept], [y for _, y in kept]
