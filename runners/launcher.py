@@ -93,6 +93,9 @@ class Launcher:
     def output_path(self, runner: str) -> Path:
         return self.folder.output_path(self._children[runner].spec)
 
+    def describe(self) -> str:
+        return f"{len(self._children)} runners live, {self.schedule} schedule, recording to {self.folder.path}"
+
     def pids(self) -> dict[str, int]:
         """The process of every runner started so far."""
         return {name: c.process.pid for name, c in self._children.items() if c.process}

@@ -49,6 +49,9 @@ class RecordedRun:
     def _file(self, runner: str, suffix: str) -> Path:
         return self.path / f"{runner.replace('/', '-')}.{suffix}"
 
+    def describe(self) -> str:
+        return f"attached to {self.path} · read-only: q leaves, the session goes on · recorded figures only"
+
     def _read(self, runner: str) -> list[Event]:
         try:
             return self._decode(self._file(runner, "events.jsonl").read_bytes().splitlines())
@@ -111,6 +114,9 @@ class RecordedRun:
         path = self._file(runner, "output.log")
         return path if path.exists() else None
 
+    def describe(self) -> str:
+        return f"replay of {self.path} · {self.speed:g}× · recorded figures only, nothing is sampled"
+
     def pids(self) -> dict[str, int]:
         return {}  # nothing runs: nothing to sample
 
@@ -158,6 +164,8 @@ class AttachedRun(RecordedRun):
             for event in sorted(batch, key=lambda e: e.t):
                 if isinstance(event, Phase) and event.phase in FINAL_PHASES:
                     ended.add(event.runner)
+                elif isinstance(event, Phase) and event.phase == "restarting":
+                    ended.discard(event.runner)
                 yield event
             if len(ended) < len(self.runner_names):
                 await asyncio.sleep(self.POLL_S)

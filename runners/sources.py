@@ -32,6 +32,10 @@ class EventSource(Protocol):
         """Where the runner's captured stdout/stderr are, if anywhere."""
         ...
 
+    def describe(self) -> str:
+        """One line on where the events come from (shown when the source is not live)."""
+        ...
+
     def pids(self) -> dict[str, int]:
         """Live runner processes to sample for CPU, RSS and GPU use (empty for a recording)."""
         ...

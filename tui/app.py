@@ -63,8 +63,6 @@ class DashboardApp(App):
         Binding("l", "log_scale", "Log"),
         Binding("x", "x_axis", "X axis"),
         Binding("c", "next_chart", "Next chart", show=False),
-        Binding("left,up", "focus_previous", "Previous runner", show=False),
-        Binding("right,down", "focus_next", "Next runner", show=False),
         # Shown only when the event source is a recording (check_action).
         Binding("space", "replay_pause", "Pause replay", show=False),
         Binding("full_stop", "replay_step", "Step", key_display="."),
@@ -151,7 +149,7 @@ class DashboardApp(App):
         if self.source.live:
             self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
         else:
-            self._main.query_one("#devices", Static).update(_recording_line(self.source))
+            self._main.query_one("#devices", Static).update(self.source.describe())
         self.panels[self.source.runner_names[0]].focus()
         self._consume_events()
 
@@ -381,14 +379,6 @@ class DashboardApp(App):
         self.notify("stopping runners…", timeout=5)
         await self.source.stop()
         self.exit()
-
-
-def _recording_line(source) -> str:
-    from runners.replay import AttachedRun
-
-    if isinstance(source, AttachedRun):
-        return f"attached to {source.path} · read-only: q leaves, the session goes on · recorded figures only"
-    return f"replay of {source.path} · {source.speed:g}× · recorded figures only, nothing is sampled"
 
 
 def _devices_line(gpu: GpuSnapshot, source) -> str:

@@ -34,6 +34,7 @@ class RunnerDetailScreen(Screen):
         self.output_path = output_path
         self.settings = settings
         self.initial_tab = tab
+        self._mounted = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -53,9 +54,12 @@ class RunnerDetailScreen(Screen):
     def on_mount(self) -> None:
         self.sub_title = f"{self.runner} · Escape: back to all runners"
         self.action_reload_log()
+        self._mounted = True
 
     def show(self, state: RunnerState, colours: dict[str, tuple[int, int, int]], view: ChartView) -> None:
         """Attributes down: the app hands over the runner's state at every redraw."""
+        if not self._mounted:
+            return  # the app's timer can tick between push and mount
         for chart in self.query(MetricChart):
             chart.show([state], colours, view)
         self.query_one("#settings-table", Static).update(settings_table(state, self.settings))

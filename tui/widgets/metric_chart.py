@@ -72,6 +72,7 @@ class MetricChart(PlotextPlot):
         super().__init__(**kwargs)
         self.metric = METRICS[metric]
         self.border_title = self.metric.title
+        self.drawn: dict[str, tuple[list[float], list[float]]] = {}  # runner -> the raw points drawn
 
     def show(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]], view: ChartView) -> None:
         plt = self.plt
@@ -81,7 +82,7 @@ class MetricChart(PlotextPlot):
         background = Color.parse(self.app.theme_variables.get("surface", "#1e1e1e")).rgb
         # Columns the plot area has, roughly: one min and one max point per column.
         groups = max(8, self.size.width - 10)
-        drew = False
+        self.drawn = {}
         for state in states:
             buckets = self.metric.series(state).buckets()
             if not buckets or (view.x_axis == "time" and state.started_at is None):
@@ -92,6 +93,7 @@ class MetricChart(PlotextPlot):
             xs, ys = envelope(buckets, groups, x_of, scale)
             if view.log_scale:
                 xs, ys = _positive(xs, ys)
+            self.drawn[state.name] = (xs, ys)
             if view.smoothing and len(buckets) > 1:
                 plt.plot(xs, ys, color=faded(colour, background), marker="braille")
                 sx, sy = smoothed(buckets, view.smoothing, groups, x_of, scale)
@@ -100,8 +102,7 @@ class MetricChart(PlotextPlot):
                 plt.plot(sx, sy, color=colour, marker="braille", label=state.name)
             else:
                 plt.plot(xs, ys, color=colour, marker="braille", label=state.name)
-            drew = True
-        self.border_subtitle = view.describe() if drew else "waiting for the first steps…"
+        self.border_subtitle = view.describe() if self.drawn else "waiting for the first steps…"
         self.refresh()
 
 

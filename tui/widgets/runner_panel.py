@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Static
 
@@ -31,6 +32,12 @@ ACTIVE_PHASES = ("importing", "building", "warmup", "training")
 
 class RunnerPanel(Vertical, can_focus=True):
     """Attributes down: the app calls ``show(...)``; the panel only draws."""
+
+    # Here, not on the app: the scrolling body would take the arrows first.
+    BINDINGS = [
+        Binding("left,up", "app.focus_previous", "Previous runner", show=False),
+        Binding("right,down", "app.focus_next", "Next runner", show=False),
+    ]
 
     def __init__(self, runner: str, total_steps: int, colour: str, **kwargs):
         super().__init__(**kwargs)
