@@ -49,9 +49,6 @@ class RecordedRun:
     def _file(self, runner: str, suffix: str) -> Path:
         return self.path / f"{runner.replace('/', '-')}.{suffix}"
 
-    def describe(self) -> str:
-        return f"attached to {self.path} · read-only: q leaves, the session goes on · recorded figures only"
-
     def _read(self, runner: str) -> list[Event]:
         try:
             return self._decode(self._file(runner, "events.jsonl").read_bytes().splitlines())
@@ -132,6 +129,9 @@ class AttachedRun(RecordedRun):
     """
 
     POLL_S = 0.25
+
+    def describe(self) -> str:
+        return f"attached to {self.path} · read-only: q leaves, the session goes on · recorded figures only"
 
     def __init__(self, path: Path):
         super().__init__(path, speed=1.0)

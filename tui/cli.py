@@ -130,8 +130,15 @@ def build_replay_parser() -> argparse.ArgumentParser:
 
 
 def _add_refresh_option(parser: argparse.ArgumentParser) -> None:
+    """The screen options every dashboard command shares."""
     parser.add_argument("--refresh", type=_refresh, default=4.0, metavar="HZ",
                         help="screen redraws per second (default: 4)")
+    parser.add_argument("--theme", choices=sorted(THEMES), default="dark",
+                        help="colour theme (default: dark). NO_COLOR=1 in the environment turns colour off")
+
+
+# Textual's own themes; the plots follow them.
+THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "textual-ansi"}
 
 
 def build_attach_parser() -> argparse.ArgumentParser:
@@ -165,7 +172,7 @@ def _replay(args: argparse.Namespace, attach: bool = False) -> int:
         device = next((s.hello.device for s in states if s.hello), "the recorded device")
         return verdict(states, standings(states), workload, settings["batch_size"], device)
 
-    DashboardApp(source, description, refresh_hz=args.refresh, on_finished=judge).run()
+    DashboardApp(source, description, refresh_hz=args.refresh, on_finished=judge, theme=THEMES[args.theme]).run()
     return 0
 
 
@@ -334,6 +341,9 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
         parity_step_rtol=plan.workload.parity_step_rtol,
         parity_judged=args.precision == "fp32",
         on_finished=record,
+        theme=THEMES[args.theme],
+        settings={"run folder": str(folder.path), "schedule": args.schedule, "precision": args.precision,
+                  "keras jit": args.keras_jit, "tf32": args.tf32},
     )
     app.run()
     launcher.kill_now()

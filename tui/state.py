@@ -30,7 +30,7 @@ class RunnerState:
     error: Error | None = None
     done: Done | None = None
     latest: Metrics | None = None  # the window with the highest step
-    # By step, bounded: batch loss, and each window's seconds per step and samples per second.
+    # By step, bounded: batch loss, and each steady window's seconds per step and samples per second.
     loss: StepSeries = field(default_factory=StepSeries)
     step_time: StepSeries = field(default_factory=StepSeries)
     rate: StepSeries = field(default_factory=StepSeries)
@@ -85,14 +85,15 @@ class RunnerState:
             # Each step of the window ended this long before the window closed.
             t_end = event.t - (event.step - step) * event.step_time_s
             self.loss.add(step, loss, t_end)
-        self.step_time.add(event.step, event.step_time_s, event.t)
-        self.rate.add(event.step, event.samples_per_s, event.t)
         paused = self._paused_during(event.t - event.window_s, event.t)
         if paused:
             self.paused_windows += 1
         elif event.warmup:
             self.warmup_s += event.window_s
         else:
+            # Charted like the figures: steady windows only (a compile step would flatten the scale).
+            self.step_time.add(event.step, event.step_time_s, event.t)
+            self.rate.add(event.step, event.samples_per_s, event.t)
             self.steady_windows.add(event.step_time_s)
             self.steady_steps += event.steps
             self.steady_s += event.window_s

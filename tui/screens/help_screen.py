@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -24,7 +24,7 @@ class HelpScreen(ModalScreen):
         table.add_column("does")
         for key, description in self.keys:
             table.add_row(key, description)
-        with VerticalScroll(id="help"):
+        with Vertical(id="help"):
             yield Static(table)
             yield Static("[dim]Escape or ? closes this help.[/dim]")
 

@@ -16,7 +16,7 @@ from typing import Callable
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
-from tui.palette import faded
+from tui.palette import faded, hex_colour
 from tui.series import Bucket, StepSeries
 from tui.state import RunnerState
 
@@ -59,7 +59,7 @@ METRICS = {
     "loss": Metric("loss", "loss", lambda s: s.loss, lambda s: 1.0),
     "step_time": Metric("step_time", "step time (ms)", lambda s: s.step_time, lambda s: 1000.0),
     "throughput": Metric(
-        "throughput", "throughput (samples/s; tokens/s for language models)", lambda s: s.rate,
+        "throughput", "throughput (samples/s, tokens/s for text)", lambda s: s.rate,
         lambda s: float(s.hello.tokens_per_sample) if s.hello else 1.0,
     ),
 }
@@ -99,11 +99,23 @@ class MetricChart(PlotextPlot):
                 sx, sy = smoothed(buckets, view.smoothing, groups, x_of, scale)
                 if view.log_scale:
                     sx, sy = _positive(sx, sy)
-                plt.plot(sx, sy, color=colour, marker="braille", label=state.name)
+                plt.plot(sx, sy, color=colour, marker="braille")
             else:
-                plt.plot(xs, ys, color=colour, marker="braille", label=state.name)
+                plt.plot(xs, ys, color=colour, marker="braille")
+        # The legend sits in the border, where it never hides the start of a curve.
+        self.border_title = f"{self.metric.title} " + " ".join(
+            f"[{hex_colour(colours[s.name])}]■[/] {short_name(s.name)}" for s in states if s.name in self.drawn
+        )
         self.border_subtitle = view.describe() if self.drawn else "waiting for the first steps…"
         self.refresh()
+
+
+def short_name(runner: str) -> str:
+    """keras/tensorflow → k/tf: four names must fit in a chart's border."""
+    framework, _, backend = runner.partition("/")
+    if framework == "keras":
+        return "k/" + {"tensorflow": "tf"}.get(backend, backend)
+    return runner
 
 
 def _x_axis(axis: str, state: RunnerState) -> Callable[[Bucket], float]:
