@@ -16,7 +16,6 @@ from runners.peaks import peak_flops
 from runners.protocol import FINAL_PHASES, Done, Error, Event, Hello, Metrics, Phase
 from tui.series import Quantiles, StepSeries
 
-
 # Steps in the running mean behind "who reached loss X first".
 LOSS_SPAN = 10
 

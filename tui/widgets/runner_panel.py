@@ -8,7 +8,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Static
 
 from runners.nvml_monitor import GpuSnapshot
-from tui.formatting import fmt_bytes, fmt_duration_ms, fmt_eta, fmt_loss, fmt_rate, meter
+from tui.formatting import (
+    fmt_bytes,
+    fmt_duration_ms,
+    fmt_eta,
+    fmt_loss,
+    fmt_rate,
+    meter,
+)
 from tui.state import RunnerState
 
 PHASE_LABELS = {
