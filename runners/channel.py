@@ -1,4 +1,4 @@
-"""The runner's end of the event channel: JSON lines written to a pipe fd.
+"""Both ends of the event channel: JSON lines over a pipe fd.
 
 Not stdout: frameworks print warnings and progress bars there.
 
@@ -10,11 +10,13 @@ instead of stalling the training loop on a full pipe.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import threading
+from typing import AsyncIterator, Callable
 
-from runners.protocol import Event
+from runners.protocol import Event, ProtocolError, decode
 
 EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
 _CLOSE = None
@@ -50,3 +52,33 @@ class EventWriter:
     @classmethod
     def from_environment(cls, runner: str) -> "EventWriter":
         return cls(runner, int(os.environ[EVENT_FD_ENV]))
+
+
+class ChannelReader:
+    """The dashboard's end: valid events from a runner's channel, whatever else arrives on it.
+
+    Malformed JSON, unknown event types, lines over the reader's limit and a
+    partial line at EOF are counted in ``bad_lines`` and skipped, never raised.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader):
+        self.reader = reader
+        self.bad_lines = 0
+
+    async def events(self, record: Callable[[bytes], None] = lambda line: None) -> AsyncIterator[Event]:
+        """Each line (valid or not) goes to ``record`` first, so the run's record is complete."""
+        while True:
+            try:
+                line = await self.reader.readline()
+            except ValueError:  # longer than the reader's limit: its buffer is dropped
+                self.bad_lines += 1
+                continue
+            if not line:
+                return
+            record(line if line.endswith(b"\n") else line + b"\n")
+            try:
+                event = decode(line)
+            except ProtocolError:
+                self.bad_lines += 1
+                continue
+            yield event

@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 from typing import AsyncIterator
 
-from runners.channel import EVENT_FD_ENV
+from runners.channel import EVENT_FD_ENV, ChannelReader
 from runners.child import PARENT_PID_ENV
 from runners.config import RunConfig
 from runners.cpu_share import plan_cpu_shares, thread_environment
-from runners.protocol import Error, Event, Phase, ProtocolError, decode
+from runners.protocol import Error, Event, Phase
 from runners.recording import RunFolder
 from runners.specs import RunnerSpec
 
@@ -78,7 +78,8 @@ class Launcher:
         self.runner_names = [spec.name for spec in specs]
         self.total_steps = config.settings.steps
         self.schedule = schedule
-        self.bad_lines = 0
+        self._channels: list[ChannelReader] = []
+        self.record_error: str | None = None
         self._queue: asyncio.Queue = asyncio.Queue()
         self._waiting: list[_Child] = []  # sequential: runners whose turn has not come
         self._pumps: list[asyncio.Task] = []
@@ -86,6 +87,11 @@ class Launcher:
         self.paused = False
         # Runners whose end events() still waits for; a restart adds one.
         self._remaining = len(self._children)
+
+    @property
+    def bad_lines(self) -> int:
+        """Channel lines that were not valid events: counted, skipped, shown."""
+        return sum(channel.bad_lines for channel in self._channels)
 
     def config_for(self, runner: str) -> RunConfig:
         return self._children[runner].config
@@ -126,9 +132,34 @@ class Launcher:
 
     async def _announce(self, child: _Child, event: Event) -> None:
         """An event the launcher says for a runner: recorded and queued like the runner's own."""
-        with open(self.folder.events_path(child.spec), "ab") as record:
-            record.write((event.to_json() + "\n").encode())
+        record = self._open_record(child)
+        self._record(record, (event.to_json() + "\n").encode())
+        if record is not None:
+            record.close()
         await self._queue.put(event)
+
+    def _open_record(self, child: _Child):
+        """The runner's events file, or None once recording has failed."""
+        if self.record_error is not None:
+            return None
+        try:
+            return open(self.folder.events_path(child.spec), "ab")
+        except OSError as exc:
+            self._recording_failed(exc)
+            return None
+
+    def _record(self, record, data: bytes) -> None:
+        """Recording is best effort: a full or failing disk ends the record, never the training."""
+        if record is None or self.record_error is not None:
+            return
+        try:
+            record.write(data)
+            record.flush()
+        except OSError as exc:
+            self._recording_failed(exc)
+
+    def _recording_failed(self, exc: OSError) -> None:
+        self.record_error = f"recording stopped ({exc.strerror or exc}) in {self.folder.path}; training goes on"
 
     async def _spawn(self, child: _Child) -> None:
         read_fd, write_fd = os.pipe()
@@ -177,33 +208,23 @@ class Launcher:
         reader = asyncio.StreamReader(limit=MAX_EVENT_BYTES)
         pipe = os.fdopen(read_fd, "rb", buffering=0)
         transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+        record = self._open_record(child)
+        channel = ChannelReader(reader)
+        self._channels.append(channel)
         try:
-            with open(self.folder.events_path(child.spec), "ab") as record:
-                while True:
-                    try:
-                        line = await reader.readline()
-                    except ValueError:  # longer than MAX_EVENT_BYTES
-                        self.bad_lines += 1
-                        continue
-                    if not line:
-                        break
-                    record.write(line if line.endswith(b"\n") else line + b"\n")
-                    record.flush()
-                    try:
-                        event = decode(line)
-                    except ProtocolError:
-                        self.bad_lines += 1
-                        continue
-                    if isinstance(event, Phase) and event.phase in ("done", "failed"):
-                        child.ended = True
+            async for event in channel.events(lambda line: self._record(record, line)):
+                if isinstance(event, Phase) and event.phase in ("done", "failed"):
+                    child.ended = True
+                await self._queue.put(event)
+            returncode = await child.process.wait()
+            if not child.ended:
+                for event in self._exit_events(child, returncode):
+                    self._record(record, (event.to_json() + "\n").encode())
                     await self._queue.put(event)
-                returncode = await child.process.wait()
-                if not child.ended:
-                    for event in self._exit_events(child, returncode):
-                        record.write((event.to_json() + "\n").encode())
-                        await self._queue.put(event)
         finally:
             transport.close()
+            if record is not None:
+                record.close()
             await self._queue.put(_ENDED)
         await self._next_turn()
 

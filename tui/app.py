@@ -116,6 +116,7 @@ class DashboardApp(App):
         self._started = False
         self._consuming = False
         self._frame = 0
+        self._told_record_error = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -149,7 +150,7 @@ class DashboardApp(App):
         if self.source.live:
             self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
         else:
-            self._main.query_one("#devices", Static).update(self.source.describe())
+            self._main.query_one("#devices", Static).update(self.source.describe() + _source_warnings(self.source))
         self.panels[self.source.runner_names[0]].focus()
         self._consume_events()
 
@@ -163,13 +164,17 @@ class DashboardApp(App):
 
     def _take_samples(self, host, gpu: GpuSnapshot, sharing: dict[str, list[str]]) -> None:
         self.gpu = gpu
+        record_error = getattr(self.source, "record_error", None)
+        if record_error and not self._told_record_error:
+            self._told_record_error = True  # the devices line keeps saying it; the toast says it once
+            self.notify(record_error, title="recording", severity="warning", timeout=15)
         for name, state in self.states.items():
             if state.ended or state.paused:
                 continue  # keep the last figures a finished runner had; a paused one has none
             state.sampled(host.get(name), gpu.runners.get(name))
             state.sharing_with = sharing.get(name, [])
             self._changed.add(name)
-        self._main.query_one("#devices", Static).update(_devices_line(gpu, self.source))
+        self._main.query_one("#devices", Static).update(_devices_line(gpu, self.source) + _source_warnings(self.source))
 
     @work(exclusive=True, group="events")
     async def _consume_events(self) -> None:
@@ -396,6 +401,16 @@ def _devices_line(gpu: GpuSnapshot, source) -> str:
         power = f"{d.power_watts.value:.0f} W" if d.power_watts.ok else "power n/a"
         parts.append(f"{d.index}: {name} util {util} · {mem} · {power}")
     return "devices · " + " | ".join(parts) + f" · {schedule} schedule"
+
+
+def _source_warnings(source) -> str:
+    """What went wrong on the way in: garbage on a channel, a record the disk refused."""
+    text = ""
+    if getattr(source, "bad_lines", 0):
+        text += f" · [b]{source.bad_lines} bad channel line(s) skipped[/b]"
+    if getattr(source, "record_error", None):
+        text += f" · [b]{source.record_error}[/b]"
+    return text
 
 
 def _panel_id(runner: str) -> str:

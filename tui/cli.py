@@ -187,6 +187,76 @@ def build_check_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_serve_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kvp-dash serve",
+        description="Show a run (live or finished) in a browser, read-only, through textual-serve. "
+        "Each browser tab runs `kvp-dash attach RUN_DIR`: a viewer never starts training.",
+    )
+    parser.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--latest", action="store_true", help="the most recent run folder under --output")
+    parser.add_argument("--output", type=Path, default=Path("runs"), metavar="DIR",
+                        help="where --latest looks (default: ./runs)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=_number_in(int, 1, 65535, "between 1 and 65535", "a port number"),
+                        default=8000, help="port (default: 8000)")
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from runners.replay import AttachedRun, NotARunFolder
+    from tui.serve import latest_run, serve
+
+    if (args.run_dir is None) == (not args.latest):
+        raise UsageError("give RUN_DIR or --latest (one of them)")
+    run_dir = args.run_dir or latest_run(args.output)
+    if run_dir is None:
+        raise UsageError(f"no run folder under {args.output}")
+    try:
+        AttachedRun(run_dir)  # refuse a folder the viewers could not open
+    except NotARunFolder as exc:
+        raise UsageError(str(exc)) from None
+    return serve(run_dir, args.host, args.port)
+
+
+def build_sweep_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kvp-dash sweep",
+        description="Train the workload at several model sizes, one headless run per size with the "
+        "sequential schedule, and show the Keras ÷ PyTorch throughput ratio per backend against size "
+        "(a table and a chart, saved in a sweep folder with every run).",
+    )
+    _add_common_options(parser)
+    parser.add_argument("--sizes", default="tiny,small,base", metavar="S1,S2,…",
+                        help="size presets to sweep (default: tiny,small,base)")
+    parser.add_argument("--steps", type=_positive_int, metavar="N", help="optimizer steps per runner and size")
+    return parser
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from runners.config import RunConfig
+    from runners.cpu_share import available_cpus
+    from runners.launcher import Launcher
+    from tui import headless
+    from tui.sweep import run_sweep
+
+    def plan_for(size: str) -> Plan:
+        return _plan(argparse.Namespace(**{**vars(args), "size": size}), steps=args.steps)
+
+    def run_one(plan: Plan, folder) -> int:
+        config = RunConfig(workload=plan.workload_ref, settings=plan.settings, device=plan.device)
+        launcher = Launcher(plan.specs, config, folder, available_cpus(), schedule="sequential", gpus=plan.gpus)
+        folder.write_json("run.json", run_record(config, plan, "sequential"))
+        folder.write_json("meta.json", _meta(config, plan, "sequential"))
+        atexit.register(launcher.kill_now)
+        return headless.run(launcher, describe(plan), plan.workload.name, plan.settings.batch_size, plan.device)
+
+    try:
+        return run_sweep(args, plan_for, run_one)
+    except OSError as exc:
+        raise UsageError(f"cannot write the sweep folder in {args.output}: {exc.strerror or exc}") from None
+
+
 @dataclass(frozen=True)
 class Plan:
     """Validated input: what to train, with which runners."""
@@ -289,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
             return _replay(build_replay_parser().parse_args(argv[1:]))
         if argv[:1] == ["attach"]:
             return _replay(build_attach_parser().parse_args(argv[1:]), attach=True)
+        if argv[:1] == ["serve"]:
+            return _serve(build_serve_parser().parse_args(argv[1:]))
+        if argv[:1] == ["sweep"]:
+            return _sweep(build_sweep_parser().parse_args(argv[1:]))
         if argv[:1] == ["check"]:
             args = build_check_parser().parse_args(argv[1:])
             from runners.parity import PARITY_STEPS

@@ -21,7 +21,8 @@ from runners.launcher import Launcher, run_headless
 from runners.protocol import Error, Phase
 from tui.formatting import fmt_loss
 from tui.state import RunnerState
-from tui.summary import finish_run, relative
+from tui.summary import finish_run
+from tui.widgets.leaderboard import leaderboard_table
 
 PLAIN_EVERY_S = 5.0
 SAMPLE_EVERY_S = 1.0
@@ -48,20 +49,7 @@ def live_table(states: dict[str, RunnerState]) -> Table:
 
 
 def standings_table(table_rows) -> Table:
-    table = Table(title="standings (steady-state throughput)", title_justify="left")
-    for column in ("#", "runner", "step time", "throughput", "relative", "start-up", "warm-up", "final loss"):
-        table.add_column(column, justify="left" if column in ("runner", "relative") else "right")
-    for s in table_rows:
-        table.add_row(
-            str(s.rank or "–"), f"{s.runner} ({s.phase})",
-            f"{s.step_time_s * 1000:.1f} ms" if s.step_time_s else "–",
-            f"{s.throughput:,.0f} {s.unit}" if s.throughput else "–",
-            relative(s),
-            f"{s.startup_s:.1f} s" if s.startup_s is not None else "–",
-            f"{s.warmup_s:.1f} s",
-            f"{s.final_loss:.4f}" if s.final_loss is not None else "–",
-        )
-    return table
+    return leaderboard_table(table_rows, title="standings (steady-state throughput)")
 
 
 def run(launcher: Launcher, header: str, workload: str, batch_size: int, device: str) -> int:
@@ -130,6 +118,10 @@ def run(launcher: Launcher, header: str, workload: str, batch_size: int, device:
     console.print(standings_table(table))
     console.print(f"verdict: {verdict_text}")
     console.print(f"run folder: {launcher.folder.path}")
+    if launcher.record_error:
+        console.print(f"[bold]warning:[/bold] {launcher.record_error}")
+    if launcher.bad_lines:
+        console.print(f"[bold]warning:[/bold] {launcher.bad_lines} bad channel line(s) were skipped")
     if any(s.phase == "failed" for s in states.values()):
         return 1
     return 130 if interrupted else 0

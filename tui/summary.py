@@ -99,7 +99,10 @@ def finish_run(folder: RunFolder, states: list[RunnerState], header: str, worklo
     """Rank, judge and record a finished (or stopped) run; the verdict is returned for the screen."""
     table = standings(states)
     verdict_text = verdict(states, table, workload, batch_size, device)
-    write_summary(folder, table, verdict_text, header)
+    try:
+        write_summary(folder, table, verdict_text, header)
+    except OSError as exc:  # a full or read-only disk: the verdict still reaches the screen
+        verdict_text += f" (summary not saved: {exc.strerror or exc})"
     return table, verdict_text
 
 

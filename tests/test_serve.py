@@ -1,0 +1,90 @@
+"""kvp-dash serve: a browser tab gets a read-only attach viewer; no tab ever starts training."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+
+import aiohttp
+import psutil
+
+from runners.replay import SHIPPED
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _descendants(pid: int) -> list[str]:
+    try:
+        return [" ".join(p.cmdline()) for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+async def test_each_browser_tab_runs_a_read_only_viewer():
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tui.cli", "serve", str(SHIPPED), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        async with aiohttp.ClientSession() as session:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/") as response:
+                        page = await response.text()
+                        break
+                except aiohttp.ClientConnectionError:
+                    assert time.monotonic() < deadline, "the server did not come up"
+                    await asyncio.sleep(0.2)
+            assert response.status == 200 and "kvp-dash" in page
+            # Two tabs: two viewers, each `kvp-dash attach`, and not one runner.
+            sockets = [await session.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30") for _ in range(2)]
+            received = [await asyncio.wait_for(ws.receive(), 30) for ws in sockets]
+            assert all(message.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT) for message in received)
+            children = _descendants(server.pid)
+            viewers = [c for c in children if "tui.cli attach" in c and not c.startswith("/bin/sh")]
+            assert len(viewers) == 2, children
+            assert not [c for c in children if "runners.child" in c]
+            for ws in sockets:
+                await ws.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_binding_beyond_this_machine_warns_that_there_is_no_authentication():
+    result = subprocess.run([sys.executable, "-m", "tui.cli", "serve", "/nonexistent", "--host", "0.0.0.0"],
+                            capture_output=True, text=True, timeout=30)
+    # The folder is refused first (one line, exit 2)...
+    assert result.returncode == 2 and "not a kvp-dash run folder" in result.stderr
+    from tui.serve import LOCAL_HOSTS
+
+    assert "0.0.0.0" not in LOCAL_HOSTS  # ...and a valid folder on 0.0.0.0 gets the warning:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tui.cli", "serve", str(SHIPPED), "--host", "0.0.0.0",
+                               "--port", str(port)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        first = server.stderr.readline()
+        assert "warning" in first and "no authentication" in first
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_latest_picks_the_newest_run_folder(tmp_path):
+    from tui.serve import latest_run
+
+    old = tmp_path / "20260101-000000-mlp"
+    new = tmp_path / "20260102-000000-mlp"
+    for folder in (old, new):
+        folder.mkdir()
+        (folder / "run.json").write_text("{}")
+        time.sleep(0.01)
+    assert latest_run(tmp_path) == new
+    assert latest_run(tmp_path / "empty") is None
