@@ -12,7 +12,6 @@ import argparse
 import csv
 import io
 import json
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
