@@ -134,8 +134,7 @@ class Launcher:
         """An event the launcher says for a runner: recorded and queued like the runner's own."""
         record = self._open_record(child)
         self._record(record, (event.to_json() + "\n").encode())
-        if record is not None:
-            record.close()
+        self._close_record(record)
         await self._queue.put(event)
 
     def _open_record(self, child: _Child):
@@ -158,8 +157,16 @@ class Launcher:
         except OSError as exc:
             self._recording_failed(exc)
 
+    def _close_record(self, record) -> None:
+        try:
+            if record is not None:
+                record.close()  # flushes what a failed write left behind: may fail again
+        except OSError as exc:
+            self._recording_failed(exc)
+
     def _recording_failed(self, exc: OSError) -> None:
-        self.record_error = f"recording stopped ({exc.strerror or exc}) in {self.folder.path}; training goes on"
+        if self.record_error is None:
+            self.record_error = f"recording stopped ({exc.strerror or exc}) in {self.folder.path}; training goes on"
 
     async def _spawn(self, child: _Child) -> None:
         read_fd, write_fd = os.pipe()
@@ -223,8 +230,7 @@ class Launcher:
                     await self._queue.put(event)
         finally:
             transport.close()
-            if record is not None:
-                record.close()
+            self._close_record(record)
             await self._queue.put(_ENDED)
         await self._next_turn()
 

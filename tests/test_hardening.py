@@ -132,7 +132,7 @@ async def test_runners_killed_mid_run_are_marked_and_the_others_finish(tmp_path)
     assert states["torch"].phase == "failed" and "killed by SIGKILL" in states["torch"].error.message
     assert states["keras/torch"].phase == "failed" and "killed by SIGABRT" in states["keras/torch"].error.message
     table, verdict = finish_run(launcher.folder, list(states.values()), "kill test", "mlp", 32, "cpu")
-    assert "failed: torch, keras/torch" in verdict
+    assert "failed: " in verdict and "torch" in verdict.split("failed: ")[1] and "keras/torch" in verdict.split("failed: ")[1]
     summary = json.loads((launcher.folder.path / "summary.json").read_text())
     assert {s["runner"]: s["phase"] for s in summary["standings"]} == {
         "keras/jax": "done", "torch": "failed", "keras/torch": "failed"}

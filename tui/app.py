@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from typing import Callable
 
 import psutil
@@ -44,6 +45,7 @@ MIN_WIDTH, MIN_HEIGHT = 60, 18
 # How often the dashboard samples CPU, RSS and GPU use of the runners itself.
 SAMPLE_EVERY_S = 1.0
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+CHARTS_HZ = 1.0
 CHART_ORDER = tuple(METRICS)
 
 
@@ -117,6 +119,7 @@ class DashboardApp(App):
         self._consuming = False
         self._frame = 0
         self._told_record_error = False
+        self._charts_drawn_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -194,7 +197,7 @@ class DashboardApp(App):
                 self._charts_changed = True
                 self._parity_changed |= self.parity.observe(event) or state.phase == "failed"
         self._consuming = False
-        self._redraw()
+        self._redraw(force_charts=True)
         if self._stopping:
             return  # quitting: the CLI records the stopped run
         failed = self._failed_runners()
@@ -216,7 +219,7 @@ class DashboardApp(App):
             self._stopping = True
             await self.source.stop()
 
-    def _redraw(self) -> None:
+    def _redraw(self, force_charts: bool = False) -> None:
         """Coalesce: however many events arrived, each changed widget redraws once per tick."""
         if self.animate:
             self._frame += 1
@@ -226,8 +229,11 @@ class DashboardApp(App):
             self.panels[name].show(self.states[name], self.gpu, self.host_memory, frame)
         if self._changed or self._charts_changed:
             self.leaderboard.show(list(self.states.values()), self.colours)
-        if self._charts_changed:
+        # Charts cost the most to draw and change slowly: at most CHARTS_HZ, whatever the refresh rate.
+        due = time.monotonic() - self._charts_drawn_at >= 1 / CHARTS_HZ
+        if self._charts_changed and (due or force_charts):
             self._charts_changed = False
+            self._charts_drawn_at = time.monotonic()
             for metric, chart in self.charts.items():
                 if chart.display:
                     chart.show(list(self.states.values()), self.colours, self.view)
@@ -324,12 +330,12 @@ class DashboardApp(App):
         self.view = view
         self._charts_changed = True
         self.notify(f"charts: {view.describe()}", timeout=2)
-        self._redraw()
+        self._redraw(force_charts=True)
 
     def action_next_chart(self) -> None:
         self.chart = CHART_ORDER[(CHART_ORDER.index(self.chart) + 1) % len(CHART_ORDER)]
         self._show_charts()
-        self._redraw()
+        self._redraw(force_charts=True)
 
     async def action_pause(self) -> None:
         if hasattr(self.source, "toggle_pause"):

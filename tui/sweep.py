@@ -36,9 +36,7 @@ def run_sweep(args: argparse.Namespace, plan_for, run_one) -> int:
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     plans = [plan_for(size) for size in sizes]  # every size checked before anything trains
     if REFERENCE not in [spec.name for spec in plans[0].specs]:
-        from tui.cli import UsageError
-
-        raise UsageError("sweep compares every Keras runner with the torch runner: include torch in --runners")
+        raise ValueError("sweep compares every Keras runner with the torch runner: include torch in --runners")
     sweep = RunFolder.create(args.output, f"sweep-{plans[0].workload.name}")
     rows, failures = [], 0
     for size, plan in zip(sizes, plans):
