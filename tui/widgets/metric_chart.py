@@ -73,8 +73,28 @@ class MetricChart(PlotextPlot):
         self.metric = METRICS[metric]
         self.border_title = self.metric.title
         self.drawn: dict[str, tuple[list[float], list[float]]] = {}  # runner -> the raw points drawn
+        self._shown: tuple | None = None
 
     def show(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]], view: ChartView) -> None:
+        """Take what to draw; the points are worked out in ``render``, for the size the chart has then."""
+        self._shown = (states, colours, view)
+        with_data = [s for s in states if self._plottable(s, view)]
+        # The legend sits in the border, where it never hides the start of a curve.
+        self.border_title = f"{self.metric.title} " + " ".join(
+            f"[{hex_colour(colours[s.name])}]■[/] {short_name(s.name)}" for s in with_data
+        )
+        self.border_subtitle = view.describe() if with_data else "waiting for the first steps…"
+        self.refresh()
+
+    def _plottable(self, state: RunnerState, view: ChartView) -> bool:
+        return bool(len(self.metric.series(state))) and (view.x_axis == "step" or state.started_at is not None)
+
+    def render(self):
+        if self._shown is not None:
+            self._draw_points(*self._shown)
+        return super().render()
+
+    def _draw_points(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]], view: ChartView) -> None:
         plt = self.plt
         plt.clear_figure()
         plt.xscale("linear")
@@ -84,9 +104,9 @@ class MetricChart(PlotextPlot):
         groups = max(8, self.size.width - 10)
         self.drawn = {}
         for state in states:
-            buckets = self.metric.series(state).buckets()
-            if not buckets or (view.x_axis == "time" and state.started_at is None):
+            if not self._plottable(state, view):
                 continue
+            buckets = self.metric.series(state).buckets()
             scale = self.metric.scale(state)
             x_of = _x_axis(view.x_axis, state)
             colour = colours[state.name]
@@ -102,12 +122,6 @@ class MetricChart(PlotextPlot):
                 plt.plot(sx, sy, color=colour, marker="braille")
             else:
                 plt.plot(xs, ys, color=colour, marker="braille")
-        # The legend sits in the border, where it never hides the start of a curve.
-        self.border_title = f"{self.metric.title} " + " ".join(
-            f"[{hex_colour(colours[s.name])}]■[/] {short_name(s.name)}" for s in states if s.name in self.drawn
-        )
-        self.border_subtitle = view.describe() if self.drawn else "waiting for the first steps…"
-        self.refresh()
 
 
 def short_name(runner: str) -> str:
