@@ -10,15 +10,18 @@ instead of stalling the training loop on a full pipe.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import queue
+import select
 import threading
-from typing import AsyncIterator, Callable
+import time
+from typing import Callable
 
 from runners.protocol import Event, ProtocolError, decode
 
 EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
+# Room for a generous event; a longer line is counted as bad and skipped.
+MAX_EVENT_BYTES = 16 * 1024 * 1024
 _CLOSE = None
 
 
@@ -54,31 +57,88 @@ class EventWriter:
         return cls(runner, int(os.environ[EVENT_FD_ENV]))
 
 
-class ChannelReader:
-    """The dashboard's end: valid events from a runner's channel, whatever else arrives on it.
+class ChannelDecoder:
+    """The dashboard's end: valid events from the bytes of a runner's channel, whatever else arrives.
 
-    Malformed JSON, unknown event types, lines over the reader's limit and a
-    partial line at EOF are counted in ``bad_lines`` and skipped, never raised.
+    Malformed JSON, unknown event types, lines longer than ``limit`` and a partial
+    line at EOF are counted in ``bad_lines`` and skipped, never raised. Every line
+    that is kept in memory goes to ``record`` first, so the run's record is complete.
     """
 
-    def __init__(self, reader: asyncio.StreamReader):
-        self.reader = reader
+    def __init__(self, record: Callable[[bytes], None] = lambda line: None, limit: int = MAX_EVENT_BYTES):
+        self.record = record
+        self.limit = limit
         self.bad_lines = 0
+        self._pieces: list[bytes] = []  # the line being received, in pieces (a 10 MB line is not copied per read)
+        self._pending = 0
+        self._skipping = False  # inside an over-long line: dropped up to its newline
 
-    async def events(self, record: Callable[[bytes], None] = lambda line: None) -> AsyncIterator[Event]:
-        """Each line (valid or not) goes to ``record`` first, so the run's record is complete."""
+    def feed(self, data: bytes) -> list[Event]:
+        events = []
+        *complete, rest = data.split(b"\n")
+        for index, piece in enumerate(complete):
+            line = b"".join(self._pieces) + piece if index == 0 else piece
+            if index == 0:
+                self._pieces, self._pending = [], 0
+                if self._skipping:
+                    self._skipping = False
+                    self.bad_lines += 1  # counted once, at its end
+                    continue
+            if len(line) > self.limit:  # arrived whole in one read
+                self.bad_lines += 1
+                continue
+            events.extend(self._line(line))
+        if rest:
+            self._pieces.append(rest)
+            self._pending += len(rest)
+            if self._pending > self.limit:
+                self._pieces, self._pending, self._skipping = [], 0, True
+        return events
+
+    def close(self) -> list[Event]:
+        """End of the channel: a line still unfinished is a runner cut off mid-write."""
+        if self._skipping:
+            self._skipping = False
+            self.bad_lines += 1
+            return []
+        line, self._pieces, self._pending = b"".join(self._pieces), [], 0
+        return self._line(line) if line else []
+
+    def _line(self, line: bytes) -> list[Event]:
+        self.record(line + b"\n")
+        try:
+            return [decode(line)]
+        except ProtocolError:
+            self.bad_lines += 1
+            return []
+
+
+def read_channel(fd: int, decoder: ChannelDecoder, deliver: Callable[[list[Event]], None],
+                 coalesce_s: float = 0.01) -> None:
+    """Read a runner's channel to EOF on this (worker) thread, handing events over in batches.
+
+    Decoding and recording happen here, off the dashboard's event loop, and events
+    that arrive within ``coalesce_s`` of each other travel together: a runner
+    reporting every millisecond wakes the screen's loop at most 1/coalesce_s times a second.
+    """
+    batch: list[Event] = []
+    deadline = None
+    try:
         while True:
-            try:
-                line = await self.reader.readline()
-            except ValueError:  # longer than the reader's limit: its buffer is dropped
-                self.bad_lines += 1
-                continue
-            if not line:
-                return
-            record(line if line.endswith(b"\n") else line + b"\n")
-            try:
-                event = decode(line)
-            except ProtocolError:
-                self.bad_lines += 1
-                continue
-            yield event
+            if batch:
+                wait = max(0.0, deadline - time.monotonic())
+                if not select.select([fd], [], [], wait)[0]:
+                    deliver(batch)
+                    batch, deadline = [], None
+                    continue
+            data = os.read(fd, 1 << 16)
+            if not data:
+                break
+            batch.extend(decoder.feed(data))
+            if batch and deadline is None:
+                deadline = time.monotonic() + coalesce_s
+    finally:
+        batch.extend(decoder.close())
+        if batch:
+            deliver(batch)
+        os.close(fd)

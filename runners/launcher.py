@@ -12,11 +12,12 @@ import dataclasses
 import os
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import AsyncIterator
 
-from runners.channel import EVENT_FD_ENV, ChannelReader
+from runners.channel import EVENT_FD_ENV, ChannelDecoder, read_channel
 from runners.child import PARENT_PID_ENV
 from runners.config import RunConfig
 from runners.cpu_share import plan_cpu_shares, thread_environment
@@ -24,8 +25,6 @@ from runners.protocol import Error, Event, Phase
 from runners.recording import RunFolder
 from runners.specs import RunnerSpec
 
-# Room for a generous event; a longer line is counted as bad and skipped.
-MAX_EVENT_BYTES = 16 * 1024 * 1024
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _ENDED = object()
 
@@ -78,7 +77,7 @@ class Launcher:
         self.runner_names = [spec.name for spec in specs]
         self.total_steps = config.settings.steps
         self.schedule = schedule
-        self._channels: list[ChannelReader] = []
+        self._channels: list[ChannelDecoder] = []
         self.record_error: str | None = None
         self._queue: asyncio.Queue = asyncio.Queue()
         self._waiting: list[_Child] = []  # sequential: runners whose turn has not come
@@ -153,6 +152,14 @@ class Launcher:
             return
         try:
             record.write(data)
+        except OSError as exc:
+            self._recording_failed(exc)
+
+    def _flush_record(self, record) -> None:
+        """After each batch: the record on disk is never more than a batch (~10 ms) behind."""
+        if record is None or self.record_error is not None:
+            return
+        try:
             record.flush()
         except OSError as exc:
             self._recording_failed(exc)
@@ -173,7 +180,7 @@ class Launcher:
         # Appended, not truncated: a restarted runner's earlier output stays readable.
         with open(self.folder.output_path(child.spec), "ab") as output:
             child.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "runners.child", child.spec.name, child.config.to_json(),
+                *self._child_command(child),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=output,
                 stderr=asyncio.subprocess.STDOUT,
@@ -184,6 +191,9 @@ class Launcher:
         os.close(write_fd)  # only the child writes; EOF then means the child is gone
         child.pump = asyncio.create_task(self._pump(child, read_fd))
         self._pumps.append(child.pump)
+
+    def _child_command(self, child: _Child) -> list[str]:
+        return [sys.executable, "-m", "runners.child", child.spec.name, child.config.to_json()]
 
     def _environment(self, child: _Child, event_fd: int) -> dict[str, str]:
         env = dict(os.environ)
@@ -211,25 +221,38 @@ class Launcher:
         return env
 
     async def _pump(self, child: _Child, read_fd: int) -> None:
+        """Events of one runner into the queue: read, decoded and recorded on a thread of their own."""
         loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=MAX_EVENT_BYTES)
-        pipe = os.fdopen(read_fd, "rb", buffering=0)
-        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
         record = self._open_record(child)
-        channel = ChannelReader(reader)
-        self._channels.append(channel)
-        try:
-            async for event in channel.events(lambda line: self._record(record, line)):
+        decoder = ChannelDecoder(lambda line: self._record(record, line))
+        self._channels.append(decoder)
+        finished = loop.create_future()
+
+        def deliver(batch: list[Event]) -> None:  # on the loop: one wake-up per batch
+            for event in batch:
                 if isinstance(event, Phase) and event.phase in ("done", "failed"):
                     child.ended = True
-                await self._queue.put(event)
+                self._queue.put_nowait(event)
+
+        def hand_over(batch: list[Event]) -> None:  # on the reading thread
+            self._flush_record(record)
+            loop.call_soon_threadsafe(deliver, batch)
+
+        def read() -> None:
+            try:
+                read_channel(read_fd, decoder, hand_over)
+            finally:
+                loop.call_soon_threadsafe(finished.set_result, None)  # after the last batch: FIFO
+
+        threading.Thread(target=read, name=f"channel-{child.spec.name}", daemon=True).start()
+        try:
+            await finished
             returncode = await child.process.wait()
             if not child.ended:
                 for event in self._exit_events(child, returncode):
                     self._record(record, (event.to_json() + "\n").encode())
                     await self._queue.put(event)
         finally:
-            transport.close()
             self._close_record(record)
             await self._queue.put(_ENDED)
         await self._next_turn()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -15,8 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runners.channel import ChannelReader, EventWriter
-from runners.launcher import MAX_EVENT_BYTES
+from runners.channel import MAX_EVENT_BYTES, ChannelDecoder, EventWriter, read_channel
 from runners.protocol import Metrics, Phase
 from tests.conftest import collect, tiny_launcher
 from tui.state import RunnerState
@@ -36,15 +34,11 @@ GARBAGE = st.one_of(
 )
 
 
-async def _read_all(chunks: list[bytes], limit: int) -> tuple[list, int, list[bytes]]:
-    reader = asyncio.StreamReader(limit=limit)
-    for chunk in chunks:
-        reader.feed_data(chunk)
-    reader.feed_eof()
-    channel = ChannelReader(reader)
+def _read_all(chunks: list[bytes], limit: int) -> tuple[list, int, list[bytes]]:
     recorded: list[bytes] = []
-    events = [event async for event in channel.events(recorded.append)]
-    return events, channel.bad_lines, recorded
+    decoder = ChannelDecoder(recorded.append, limit)
+    events = [event for chunk in chunks for event in decoder.feed(chunk)] + decoder.close()
+    return events, decoder.bad_lines, recorded
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -66,25 +60,47 @@ def test_garbage_on_the_channel_is_counted_and_skipped_never_raised(lines, cuts,
         chunks.append(data[at : at + cut])
         at += cut
     chunks.append(data[at:])
-    events, bad, recorded = asyncio.run(_read_all(chunks, limit=4096))
+    events, bad, recorded = _read_all(chunks, limit=4096)
     assert events == [item for item in lines if not isinstance(item, bytes)]
     garbage = [item for item in lines if isinstance(item, bytes)] + ([tail] if tail else [])
-    # An over-long line may be counted more than once (its pieces), never less.
-    assert bad >= len(garbage) and (bad == len(garbage) or any(len(g) > 4096 for g in garbage))
-    assert len(events) + bad <= len(recorded) + sum(len(g) // 4096 for g in garbage)
+    assert bad == len(garbage)  # each bad line counted once, over-long ones included
+    # Every line is recorded except over-long ones, which are dropped as they arrive.
+    assert len(recorded) == len(events) + sum(1 for g in garbage if len(g) <= 4096)
 
 
 def test_a_ten_megabyte_line_is_one_bad_line_and_the_next_event_arrives():
     huge = b'{"v": 1, "type": "phase", "runner": "torch", "t": 1, "phase": "' + b"x" * 10_000_000 + b'"}'
-    events, bad, _ = asyncio.run(_read_all([huge + b"\n", VALID[1].to_json().encode() + b"\n"], MAX_EVENT_BYTES))
+    events, bad, _ = _read_all([huge[i : i + 65536] for i in range(0, len(huge), 65536)]
+                               + [b"\n" + VALID[1].to_json().encode() + b"\n"], MAX_EVENT_BYTES)
     # It parses as JSON but is no phase a runner has: counted by the state, not a crash anywhere.
     state = RunnerState("torch", 2)
     for event in events:
         state.apply(event)
     assert bad == 0 and len(events) == 2 and state.steps_done == 2
     garbage = b"{" * 10_000_000
-    events, bad, _ = asyncio.run(_read_all([garbage + b"\n", VALID[0].to_json().encode()], MAX_EVENT_BYTES))
+    events, bad, _ = _read_all([garbage + b"\n", VALID[0].to_json().encode()], MAX_EVENT_BYTES)
     assert bad == 1 and events == [VALID[0]]  # and a final line without a newline still counts
+    over_limit = b"y" * (MAX_EVENT_BYTES + 10)
+    events, bad, recorded = _read_all([over_limit[i : i + 65536] for i in range(0, len(over_limit), 65536)]
+                                      + [b"\n", VALID[0].to_json().encode() + b"\n"], MAX_EVENT_BYTES)
+    assert bad == 1 and events == [VALID[0]] and len(recorded) == 1  # dropped as it came, counted once
+
+
+def test_the_channel_is_read_off_the_loop_in_batches():
+    """read_channel: events that arrive together travel together; all of them, in order, then the fd closes."""
+    read_fd, write_fd = os.pipe()
+    batches: list[list] = []
+    reader = threading.Thread(target=read_channel, args=(read_fd, ChannelDecoder(), batches.append))
+    reader.start()
+    events = [Metrics("torch", first_step=i, step=i, losses=[1.0], window_s=0.1, batch_size=8, warmup=False, t=1.0)
+              for i in range(300)]
+    for event in events:
+        os.write(write_fd, (event.to_json() + "\n").encode())
+    os.close(write_fd)
+    reader.join(10)
+    assert not reader.is_alive()
+    assert [e for batch in batches for e in batch] == events
+    assert len(batches) < len(events)  # coalesced: far fewer hand-overs than events
 
 
 def test_reporting_never_blocks_training_when_nobody_reads():

@@ -28,7 +28,7 @@ async def test_shipped_recording_replays_to_the_recorded_outcome():
         assert "replay of" in str(app.query_one("#devices").content)
         assert app.query_one("#parity").has_class("-verified")
         panel = app.query_one("#panel-torch", RunnerPanel)
-        assert panel_text(panel, ".steps") == f"step {source.total_steps}/{source.total_steps}"
+        assert panel_text(panel, "progress").startswith(f"step {source.total_steps}/{source.total_steps} ")
     assert source.bad_lines == 0
 
 

@@ -45,7 +45,12 @@ MIN_WIDTH, MIN_HEIGHT = 60, 18
 # How often the dashboard samples CPU, RSS and GPU use of the runners itself.
 SAMPLE_EVERY_S = 1.0
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-CHARTS_HZ = 1.0
+# Charts are the costliest widgets to draw (plotext builds each one in Python): they redraw at most
+# once a second, and less often when drawing them would take more than this share of one core.
+CHARTS_MAX_HZ = 1.0
+CHART_CPU_SHARE = 0.02
+# The leaderboard's figures are steady-state means: once a second is live enough.
+LEADERBOARD_HZ = 1.0
 CHART_ORDER = tuple(METRICS)
 
 
@@ -120,6 +125,8 @@ class DashboardApp(App):
         self._frame = 0
         self._told_record_error = False
         self._charts_drawn_at = 0.0
+        self._leaderboard_drawn_at = 0.0
+        self._leaderboard_changed = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -197,9 +204,9 @@ class DashboardApp(App):
                 self._charts_changed = True
                 self._parity_changed |= self.parity.observe(event) or state.phase == "failed"
         self._consuming = False
-        self._redraw(force_charts=True)
-        if self._stopping:
+        if self._stopping or not self.is_running:
             return  # quitting: the CLI records the stopped run
+        self._redraw(force_charts=True)
         failed = self._failed_runners()
         summary = "all runners finished" + (f"; failed: {', '.join(failed)}" if failed else "")
         if self._on_finished is not None:
@@ -224,16 +231,22 @@ class DashboardApp(App):
         if self.animate:
             self._frame += 1
         frame = self._frame if self.animate else None
+        compact = self._main.has_class("-short")
         spinning = {name for name, s in self.states.items() if s.phase in ("importing", "building", "warmup", "training")}
         for name in self._changed | (spinning if self.animate else set()):
-            self.panels[name].show(self.states[name], self.gpu, self.host_memory, frame)
-        if self._changed or self._charts_changed:
+            self.panels[name].show(self.states[name], self.gpu, self.host_memory, frame, compact)
+        now = time.monotonic()
+        if self._changed:
+            self._leaderboard_changed = True
+        if self._leaderboard_changed and (force_charts or now - self._leaderboard_drawn_at >= 1 / LEADERBOARD_HZ):
+            self._leaderboard_changed = False
+            self._leaderboard_drawn_at = now
             self.leaderboard.show(list(self.states.values()), self.colours)
-        # Charts cost the most to draw and change slowly: at most CHARTS_HZ, whatever the refresh rate.
-        due = time.monotonic() - self._charts_drawn_at >= 1 / CHARTS_HZ
+        cost = sum(chart.render_s for chart in self.charts.values() if chart.display)
+        due = now - self._charts_drawn_at >= max(1 / CHARTS_MAX_HZ, cost / CHART_CPU_SHARE)
         if self._charts_changed and (due or force_charts):
             self._charts_changed = False
-            self._charts_drawn_at = time.monotonic()
+            self._charts_drawn_at = now
             for metric, chart in self.charts.items():
                 if chart.display:
                     chart.show(list(self.states.values()), self.colours, self.view)
@@ -274,7 +287,9 @@ class DashboardApp(App):
         )
         wide = width >= WIDE_FROM
         screen.set_class(wide, "-wide")
-        screen.set_class(height < SHORT_BELOW, "-short")
+        if screen.has_class("-short") != (height < SHORT_BELOW):
+            screen.set_class(height < SHORT_BELOW, "-short")
+            self._changed.update(self.states)  # panels drop or bring back their detail lines
         count = max(1, len(self.states))
         columns = count if wide else (min(2, count) if width >= STACK_BELOW else 1)
         grid = self._main.query_one("#panels", Grid)

@@ -17,10 +17,15 @@ FIGURES_WIDTH = 1 + 9 + 12 + 8 + 7 + 8 + 7 + 12
 
 
 class Leaderboard(Static):
+    _rows = -1
+
     def show(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]]) -> None:
         # The figures keep their width; the runner's name gives way on a narrow terminal.
         runner_width = max(12, min(26, self.size.width - FIGURES_WIDTH))
-        self.update(leaderboard_table(standings(states), colours, runner_width=runner_width))
+        # Its height only changes with the number of runners: no screen re-layout on every redraw.
+        self.update(leaderboard_table(standings(states), colours, runner_width=runner_width),
+                    layout=len(states) != self._rows)
+        self._rows = len(states)
 
 
 def leaderboard_table(rows: list[Standing], colours: dict[str, tuple[int, int, int]] | None = None,

@@ -10,6 +10,7 @@ column are drawn: each group of buckets keeps its min and its max.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -74,6 +75,7 @@ class MetricChart(PlotextPlot):
         self.border_title = self.metric.title
         self.drawn: dict[str, tuple[list[float], list[float]]] = {}  # runner -> the raw points drawn
         self._shown: tuple | None = None
+        self.render_s = 0.0
 
     def show(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]], view: ChartView) -> None:
         """Take what to draw; the points are worked out in ``render``, for the size the chart has then."""
@@ -90,9 +92,12 @@ class MetricChart(PlotextPlot):
         return bool(len(self.metric.series(state))) and (view.x_axis == "step" or state.started_at is not None)
 
     def render(self):
+        started = time.perf_counter()
         if self._shown is not None:
             self._draw_points(*self._shown)
-        return super().render()
+        rendered = super().render()
+        self.render_s = time.perf_counter() - started  # the app paces chart redraws by this
+        return rendered
 
     def _draw_points(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]], view: ChartView) -> None:
         plt = self.plt
