@@ -80,7 +80,7 @@ class DashboardApp(App):
         self,
         source: EventSource,
         description: str,
-        refresh_hz: float = 4.0,
+        refresh_hz: float = 6.0,
         expected_params: int | None = None,
         parity_step_rtol: float = STEP_LOSS_RTOL,
         gpu_monitor: NvmlMonitor | None = None,
@@ -154,13 +154,17 @@ class DashboardApp(App):
         self.panels = {name: self._main.query_one(f"#{_panel_id(name)}", RunnerPanel) for name in self.states}
         self.charts = {metric: self._main.query_one(f"#chart-{metric}", MetricChart) for metric in CHART_ORDER}
         self.leaderboard = self._main.query_one(Leaderboard)
-        self._main.query_one("#verdict").display = False
+        # Held too: a sampling worker may report while the app is being torn down.
+        self.devices_line = self._main.query_one("#devices", Static)
+        self.verdict_line = self._main.query_one("#verdict", Static)
+        self.parity_bar = self._main.query_one(ParityBar)
+        self.verdict_line.display = False
         self._layout_for(self.size.width, self.size.height)
         self.set_interval(1 / self.refresh_hz, self._redraw)
         if self.source.live:
             self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
         else:
-            self._main.query_one("#devices", Static).update(self.source.describe() + _source_warnings(self.source))
+            self.devices_line.update(self.source.describe() + _source_warnings(self.source))
         self.panels[self.source.runner_names[0]].focus()
         self._consume_events()
 
@@ -184,7 +188,8 @@ class DashboardApp(App):
             state.sampled(host.get(name), gpu.runners.get(name))
             state.sharing_with = sharing.get(name, [])
             self._changed.add(name)
-        self._main.query_one("#devices", Static).update(_devices_line(gpu, self.source) + _source_warnings(self.source))
+        # One row, always: no re-layout of the screen every second.
+        self.devices_line.update(_devices_line(gpu, self.source) + _source_warnings(self.source), layout=False)
 
     @work(exclusive=True, group="events")
     async def _consume_events(self) -> None:
@@ -212,7 +217,7 @@ class DashboardApp(App):
         if self._on_finished is not None:
             self.verdict = self._on_finished(list(self.states.values()))
             summary = self.verdict
-        verdict = self._main.query_one("#verdict", Static)
+        verdict = self.verdict_line
         verdict.update(f"[b]verdict[/b] · {summary}")
         verdict.display = True
         verdict.set_class(bool(failed), "-failed")
@@ -255,7 +260,7 @@ class DashboardApp(App):
         self._changed.clear()
         if self._parity_changed:
             self._parity_changed = False
-            bar = self._main.query_one(ParityBar)
+            bar = self.parity_bar
             if self._parity_judged:
                 bar.show(self.parity_report(), self._failed_runners())
             else:
@@ -370,7 +375,7 @@ class DashboardApp(App):
     async def action_restart_runner(self) -> None:
         self.notify(await self.source.restart_runner(self._focused_runner()), timeout=3)
         if not self._consuming and not self._stopping:
-            self._main.query_one("#verdict").display = False
+            self.verdict_line.display = False
             self.verdict = None
             self._consume_events()  # the run had ended: follow the restarted runner to its end
 

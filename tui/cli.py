@@ -129,10 +129,14 @@ def build_replay_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Six redraws a second keep 95 % of events on screen within 200 ms (benchmarks/tool_performance.py).
+DEFAULT_REFRESH_HZ = 6.0
+
+
 def _add_refresh_option(parser: argparse.ArgumentParser) -> None:
     """The screen options every dashboard command shares."""
-    parser.add_argument("--refresh", type=_refresh, default=4.0, metavar="HZ",
-                        help="screen redraws per second (default: 4)")
+    parser.add_argument("--refresh", type=_refresh, default=DEFAULT_REFRESH_HZ, metavar="HZ",
+                        help=f"screen redraws per second (default: {DEFAULT_REFRESH_HZ:g})")
     parser.add_argument("--theme", choices=sorted(THEMES), default="dark",
                         help="colour theme (default: dark). NO_COLOR=1 in the environment turns colour off")
 

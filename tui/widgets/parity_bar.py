@@ -8,10 +8,15 @@ from runners.parity import INITIAL_LOSS_RTOL, LOGITS_ATOL, PARITY_STEPS, ParityR
 
 
 class ParityBar(Static):
+    _shown = ""
+
     def show(self, report: ParityReport, failed_runners: list[str]) -> None:
         for status in ("verified", "pending", "failed", "single"):
             self.set_class(report.status == status, f"-{status}")
-        self.update(_describe(report, failed_runners))
+        text = _describe(report, failed_runners)
+        if text != self._shown:  # one row, always: redraw only on news, never re-layout
+            self._shown = text
+            self.update(text, layout=False)
 
 
 def _describe(report: ParityReport, failed_runners: list[str]) -> str:
