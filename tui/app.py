@@ -32,7 +32,7 @@ from tui.state import RunnerState
 from tui.widgets.leaderboard import Leaderboard
 from tui.widgets.metric_chart import METRICS, ChartView, MetricChart
 from tui.widgets.parity_bar import ParityBar
-from tui.widgets.runner_panel import RunnerPanel
+from tui.widgets.runner_panel import ACTIVE_PHASES, RunnerPanel
 
 # Terminal width from which the runners sit side by side and all three charts show.
 WIDE_FROM = 160
@@ -237,7 +237,7 @@ class DashboardApp(App):
             self._frame += 1
         frame = self._frame if self.animate else None
         compact = self._main.has_class("-short")
-        spinning = {name for name, s in self.states.items() if s.phase in ("importing", "building", "warmup", "training")}
+        spinning = {name for name, s in self.states.items() if s.phase in ACTIVE_PHASES}
         for name in self._changed | (spinning if self.animate else set()):
             self.panels[name].show(self.states[name], self.gpu, self.host_memory, frame, compact)
         now = time.monotonic()
@@ -304,7 +304,7 @@ class DashboardApp(App):
 
     def _show_charts(self) -> None:
         wide = self._main.has_class("-wide")
-        for metric, chart in self.charts.items() if hasattr(self, "charts") else ():
+        for metric, chart in self.charts.items():
             chart.display = wide or metric == self.chart
         self._charts_changed = True
 
