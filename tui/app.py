@@ -249,13 +249,15 @@ class DashboardApp(App):
             self.leaderboard.show(list(self.states.values()), self.colours)
         cost = sum(chart.render_s for chart in self.charts.values() if chart.display)
         due = now - self._charts_drawn_at >= max(1 / CHARTS_MAX_HZ, cost / CHART_CPU_SHARE)
-        if self._charts_changed and (due or force_charts):
+        charts_now = self._charts_changed and (due or force_charts)
+        if charts_now:
             self._charts_changed = False
             self._charts_drawn_at = now
             for metric, chart in self.charts.items():
                 if chart.display:
                     chart.show(list(self.states.values()), self.colours, self.view)
-        if isinstance(self.screen, RunnerDetailScreen):
+        # The detail screen's charts keep the same pace (and always draw when it opens).
+        if isinstance(self.screen, RunnerDetailScreen) and (charts_now or force_charts):
             self.screen.show(self.states[self.screen.runner], self.colours, self.view)
         self._changed.clear()
         if self._parity_changed:
@@ -335,7 +337,7 @@ class DashboardApp(App):
     def action_detail(self, tab: str = "charts") -> None:
         runner = self._focused_runner()
         self.push_screen(RunnerDetailScreen(runner, self.source.output_path(runner), self.settings, tab))
-        self.call_after_refresh(self._redraw)
+        self.call_after_refresh(self._redraw, force_charts=True)
 
     def action_smoothing(self) -> None:
         self._set_view(self.view.next_smoothing())

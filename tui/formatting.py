@@ -54,3 +54,15 @@ def meter(fraction: float | None, width: int = 8) -> str:
         return "·" * width
     filled = round(max(0.0, min(1.0, fraction)) * width)
     return "█" * filled + "░" * (width - filled)
+
+
+# Panels are 34 columns wide at 80x24 and a chart border holds four names: "tensorflow" is long.
+SHORT_NAMES = {"tensorflow": "tf"}
+
+
+def short_name(runner: str) -> str:
+    """keras/tensorflow → k/tf, for legends and narrow tables."""
+    framework, _, backend = runner.partition("/")
+    if framework == "keras":
+        return "k/" + SHORT_NAMES.get(backend, backend)
+    return runner

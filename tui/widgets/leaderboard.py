@@ -6,11 +6,10 @@ from rich import box
 from rich.table import Table
 from textual.widgets import Static
 
-from tui.formatting import fmt_bytes, fmt_duration_ms, fmt_loss, fmt_rate
+from tui.formatting import fmt_bytes, fmt_duration_ms, fmt_loss, fmt_rate, short_name
 from tui.palette import hex_colour
 from tui.state import RunnerState
 from tui.summary import Standing, relative, standings
-from tui.widgets.metric_chart import short_name
 
 # Columns other than the runner's name, with the gaps between them.
 FIGURES_WIDTH = 1 + 9 + 12 + 8 + 7 + 8 + 7 + 12

@@ -17,6 +17,7 @@ from typing import Callable
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
+from tui.formatting import short_name
 from tui.palette import faded, hex_colour
 from tui.series import Bucket, StepSeries
 from tui.state import RunnerState
@@ -127,14 +128,6 @@ class MetricChart(PlotextPlot):
                 plt.plot(sx, sy, color=colour, marker="braille")
             else:
                 plt.plot(xs, ys, color=colour, marker="braille")
-
-
-def short_name(runner: str) -> str:
-    """keras/tensorflow → k/tf: four names must fit in a chart's border."""
-    framework, _, backend = runner.partition("/")
-    if framework == "keras":
-        return "k/" + {"tensorflow": "tf"}.get(backend, backend)
-    return runner
 
 
 def _x_axis(axis: str, state: RunnerState) -> Callable[[Bucket], float]:

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from runners.nvml_monitor import GpuSnapshot
 from tui.formatting import (
+    SHORT_NAMES,
     fmt_bytes,
     fmt_duration_ms,
     fmt_eta,
@@ -31,8 +32,6 @@ PHASE_LABELS = {
     "failed": "FAILED",
     "stopped": "stopped",
 }
-# Panels are 34 columns wide at 80x24: long library names would push versions off the edge.
-SHORT_NAMES = {"tensorflow": "tf"}
 
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
