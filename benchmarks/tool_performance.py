@@ -61,11 +61,11 @@ def frameworks_imported_by_the_parent() -> list[str]:
 class FloodLauncher(Launcher):
     """The real launcher (pipes, pumps, JSONL record, queue), with flood_runner.py in place of each runner."""
 
-    def __init__(self, runners: int, per_runner_hz: float, count: int, base: Path):
+    def __init__(self, runners: int, per_runner_hz: float, count: int, base: Path, refresh_hz: float = 6):
         specs = list(SPECS.values())[:runners]
         workload = get_workload("mlp")
         config = RunConfig(workload="mlp", settings=workload.settings(steps=count))
-        super().__init__(specs, config, RunFolder.create(base, "flood"), cpus=[FLOOD_CPU])
+        super().__init__(specs, config, RunFolder.create(base, "flood"), cpus=[FLOOD_CPU], read_every_s=1 / refresh_hz)
         self.rate, self.count = per_runner_hz, count
         self.born: dict[tuple[str, int], float] = {}
 
@@ -99,8 +99,8 @@ async def ingest(total: int, base: Path) -> tuple[float, float]:
 async def latency(refresh_hz: float, base: Path, runners: int = 5, hz: float = 200,
                   seconds: float = 10) -> tuple[float, float]:
     """p95 delay from an event's birth (in its runner) to the redraw that shows it, and the app's CPU %."""
-    launcher = FloodLauncher(runners, hz, int(hz * seconds), base)
-    app = DashboardApp(launcher, "latency", animate=False, refresh_hz=refresh_hz)
+    launcher = FloodLauncher(runners, hz, int(hz * seconds), base, refresh_hz)  # as the CLI does
+    app = DashboardApp(launcher, "latency", refresh_hz=refresh_hz)
     delays: list[float] = []
     shown: dict[str, int] = {}
     original = RunnerPanel.show

@@ -22,6 +22,8 @@ from runners.protocol import Event, ProtocolError, decode
 EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
 # Room for a generous event; a longer line is counted as bad and skipped.
 MAX_EVENT_BYTES = 16 * 1024 * 1024
+# One read takes at most this much; a fuller channel is read again at once.
+READ_BYTES = 1 << 16
 _CLOSE = None
 
 
@@ -113,32 +115,74 @@ class ChannelDecoder:
             return []
 
 
-def read_channel(fd: int, decoder: ChannelDecoder, deliver: Callable[[list[Event]], None],
-                 coalesce_s: float = 0.01) -> None:
-    """Read a runner's channel to EOF on this (worker) thread, handing events over in batches.
+class ChannelReader:
+    """Every runner's channel, read on one thread and handed over in batches.
 
-    Decoding and recording happen here, off the dashboard's event loop, and events
-    that arrive within ``coalesce_s`` of each other travel together: a runner
-    reporting every millisecond wakes the screen's loop at most 1/coalesce_s times a second.
+    Decoding and recording happen here, off the dashboard's event loop. After each
+    pass the thread rests ``pace_s``: runners reporting every millisecond cost the
+    dashboard at most 1/pace_s wake-ups a second in all (each a thread switch and
+    one hand-over to the loop), while a quiet runner's event is read the moment it
+    lands. The thread starts with the first channel and ends with the last.
+
+    ``hand_over`` gets, on the reading thread, a list of ``(key, events, closed)``:
+    the events each channel gave since the last pass, and whether it reached EOF
+    (its fd is then closed).
     """
-    batch: list[Event] = []
-    deadline = None
-    try:
+
+    def __init__(self, hand_over: Callable[[list[tuple[object, list[Event], bool]]], None], pace_s: float = 0.025):
+        self._hand_over = hand_over
+        self.pace_s = pace_s
+        self._lock = threading.Lock()
+        self._channels: dict[int, tuple[object, ChannelDecoder]] = {}
+        self._wake: tuple[int, int] | None = None  # a pipe that interrupts the wait when a channel is added
+
+    def watch(self, fd: int, decoder: ChannelDecoder, key: object) -> None:
+        os.set_blocking(fd, False)  # a pass reads what is there and never waits for more
+        with self._lock:
+            self._channels[fd] = (key, decoder)
+            if self._wake is None:
+                self._wake = os.pipe()
+                threading.Thread(target=self._run, args=(self._wake,), name="kvp-dash-channels", daemon=True).start()
+            os.write(self._wake[1], b".")
+
+    def _run(self, wake: tuple[int, int]) -> None:
+        try:
+            while fds := self._watched():
+                ready = select.select(fds + [wake[0]], [], [])[0]
+                if wake[0] in ready:
+                    os.read(wake[0], 1024)
+                batches = [self._read(fd) for fd in ready if fd != wake[0]]
+                if batches:
+                    self._hand_over(batches)
+                    time.sleep(self.pace_s)  # let the next events gather
+        except Exception:  # nobody to hand over to any more (the dashboard's loop closed): stop reading
+            with self._lock:
+                for fd in self._channels:
+                    os.close(fd)
+                self._channels.clear()
+                self._wake = None
+        finally:
+            os.close(wake[0])
+            os.close(wake[1])
+
+    def _watched(self) -> list[int]:
+        with self._lock:
+            if not self._channels:
+                self._wake = None  # this thread ends: the next watch() starts another
+            return list(self._channels)
+
+    def _read(self, fd: int) -> tuple[object, list[Event], bool]:
+        key, decoder = self._channels[fd]
+        events: list[Event] = []
         while True:
-            if batch:
-                wait = max(0.0, deadline - time.monotonic())
-                if not select.select([fd], [], [], wait)[0]:
-                    deliver(batch)
-                    batch, deadline = [], None
-                    continue
-            data = os.read(fd, 1 << 16)
+            try:
+                data = os.read(fd, READ_BYTES)
+            except BlockingIOError:
+                return key, events, False
             if not data:
-                break
-            batch.extend(decoder.feed(data))
-            if batch and deadline is None:
-                deadline = time.monotonic() + coalesce_s
-    finally:
-        batch.extend(decoder.close())
-        if batch:
-            deliver(batch)
-        os.close(fd)
+                events.extend(decoder.close())
+                with self._lock:
+                    del self._channels[fd]
+                os.close(fd)
+                return key, events, True
+            events.extend(decoder.feed(data))

@@ -12,12 +12,11 @@ import dataclasses
 import os
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import AsyncIterator
 
-from runners.channel import EVENT_FD_ENV, ChannelDecoder, read_channel
+from runners.channel import EVENT_FD_ENV, ChannelDecoder, ChannelReader
 from runners.child import PARENT_PID_ENV
 from runners.config import RunConfig
 from runners.cpu_share import plan_cpu_shares, thread_environment
@@ -27,6 +26,8 @@ from runners.specs import RunnerSpec
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _ENDED = object()
+# The dashboard's default frame interval (kvp-dash --refresh 6).
+READ_EVERY_S = 1 / 6
 
 
 @dataclasses.dataclass
@@ -44,6 +45,14 @@ class _Child:
         return self.process is not None and self.process.returncode is None
 
 
+class _Channel:
+    """What the channel thread hands back with a runner's events: whose they are and where they go."""
+
+    def __init__(self, child: _Child, record, loop: asyncio.AbstractEventLoop):
+        self.child, self.record, self.loop = child, record, loop
+        self.closed = loop.create_future()  # set once the runner's channel reached EOF
+
+
 class Launcher:
     live = True  # real processes: the dashboard samples their CPU, memory and GPU use
     def __init__(
@@ -55,12 +64,15 @@ class Launcher:
         overrides: dict[str, dict] | None = None,
         schedule: str = "parallel",
         gpus: list[int] | None = None,
+        read_every_s: float = READ_EVERY_S,
     ):
         """Runners on ``config.device``; with ``gpus``, assigned to them round-robin.
 
         ``schedule`` is "parallel" (all at once: a live race, sharing the machine) or
         "sequential" (one at a time, each with every CPU: the numbers to quote).
         ``overrides`` changes one runner's config (tests inject a crash this way).
+        ``read_every_s``: how often the channels are read while events keep coming; a
+        dashboard passes its frame interval, so each read makes one frame.
         """
         sequential = schedule == "sequential"
         shares = [list(cpus)] * len(specs) if sequential else plan_cpu_shares(len(specs), cpus)
@@ -78,6 +90,7 @@ class Launcher:
         self.total_steps = config.settings.steps
         self.schedule = schedule
         self._channels: list[ChannelDecoder] = []
+        self._reader = ChannelReader(self._hand_over, pace_s=read_every_s)
         self.record_error: str | None = None
         self._queue: asyncio.Queue = asyncio.Queue()
         self._waiting: list[_Child] = []  # sequential: runners whose turn has not come
@@ -156,7 +169,7 @@ class Launcher:
             self._recording_failed(exc)
 
     def _flush_record(self, record) -> None:
-        """After each batch: the record on disk is never more than a batch (~10 ms) behind."""
+        """After each batch: the record on disk is never more than a pass (~25 ms) behind."""
         if record is None or self.record_error is not None:
             return
         try:
@@ -221,32 +234,14 @@ class Launcher:
         return env
 
     async def _pump(self, child: _Child, read_fd: int) -> None:
-        """Events of one runner into the queue: read, decoded and recorded on a thread of their own."""
-        loop = asyncio.get_running_loop()
+        """Events of one runner into the queue: read, decoded and recorded on the channel thread."""
         record = self._open_record(child)
         decoder = ChannelDecoder(lambda line: self._record(record, line))
         self._channels.append(decoder)
-        finished = loop.create_future()
-
-        def deliver(batch: list[Event]) -> None:  # on the loop: one wake-up per batch
-            for event in batch:
-                if isinstance(event, Phase) and event.phase in ("done", "failed"):
-                    child.ended = True
-                self._queue.put_nowait(event)
-
-        def hand_over(batch: list[Event]) -> None:  # on the reading thread
-            self._flush_record(record)
-            loop.call_soon_threadsafe(deliver, batch)
-
-        def read() -> None:
-            try:
-                read_channel(read_fd, decoder, hand_over)
-            finally:
-                loop.call_soon_threadsafe(finished.set_result, None)  # after the last batch: FIFO
-
-        threading.Thread(target=read, name=f"channel-{child.spec.name}", daemon=True).start()
+        channel = _Channel(child, record, asyncio.get_running_loop())
+        self._reader.watch(read_fd, decoder, channel)
         try:
-            await finished
+            await channel.closed
             returncode = await child.process.wait()
             if not child.ended:
                 for event in self._exit_events(child, returncode):
@@ -256,6 +251,21 @@ class Launcher:
             self._close_record(record)
             await self._queue.put(_ENDED)
         await self._next_turn()
+
+    def _hand_over(self, batches: list[tuple["_Channel", list[Event], bool]]) -> None:
+        """On the channel thread, after each pass: records flushed, then one wake-up of the loop for all."""
+        for channel, _, _ in batches:
+            self._flush_record(channel.record)
+        batches[0][0].loop.call_soon_threadsafe(self._deliver, batches)
+
+    def _deliver(self, batches: list[tuple["_Channel", list[Event], bool]]) -> None:
+        for channel, events, closed in batches:
+            for event in events:
+                if isinstance(event, Phase) and event.phase in ("done", "failed"):
+                    channel.child.ended = True
+                self._queue.put_nowait(event)
+            if closed:
+                channel.closed.set_result(None)  # after its last events: they are queued first
 
     async def _next_turn(self) -> None:
         """Sequential schedule: start the next queued runner once none is running (and not paused)."""

@@ -131,6 +131,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls for cls in (Hello, Phase, Probe, Metrics, Error, Done)
 }
 
+# Looked up once: decode() runs for every event of every runner.
+_FIELDS = {cls: frozenset(f.name for f in fields(cls)) for cls in EVENT_TYPES.values()}
+
 
 def decode(line: str | bytes) -> Event:
     """Parse one JSON line into an event; raise ProtocolError for anything else."""
@@ -145,7 +148,7 @@ def decode(line: str | bytes) -> Event:
     cls = EVENT_TYPES.get(data.get("type"))
     if cls is None:
         raise ProtocolError(f"unknown event type {data.get('type')!r}")
-    known = {f.name for f in fields(cls)}
+    known = _FIELDS[cls]
     kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in known}
     try:
         return cls(**kwargs)

@@ -11,10 +11,11 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runners.channel import MAX_EVENT_BYTES, ChannelDecoder, EventWriter, read_channel
+from runners.channel import MAX_EVENT_BYTES, READ_BYTES, ChannelDecoder, ChannelReader, EventWriter
 from runners.protocol import Metrics, Phase
 from tests.conftest import collect, tiny_launcher
 from tui.state import RunnerState
@@ -86,21 +87,70 @@ def test_a_ten_megabyte_line_is_one_bad_line_and_the_next_event_arrives():
     assert bad == 1 and events == [VALID[0]] and len(recorded) == 1  # dropped as it came, counted once
 
 
-def test_the_channel_is_read_off_the_loop_in_batches():
-    """read_channel: events that arrive together travel together; all of them, in order, then the fd closes."""
+def _metrics(runner: str, count: int) -> list[Metrics]:
+    return [Metrics(runner, first_step=i, step=i, losses=[1.0], window_s=0.1, batch_size=8, warmup=False, t=1.0)
+            for i in range(count)]
+
+
+def test_one_thread_reads_every_channel_in_paced_batches():
+    """ChannelReader: each channel's events arrive whole and in order, many per hand-over, then EOF is told."""
+    reader_passes: list[list] = []
+    ended = threading.Event()
+
+    def hand_over(batches):
+        reader_passes.append(batches)
+        if sum(closed for passes in reader_passes for _, _, closed in passes) == 2:
+            ended.set()
+
+    reader = ChannelReader(hand_over, pace_s=0.05)
+    pipes = {name: os.pipe() for name in ("torch", "keras/jax")}
+    for name, (read_fd, _) in pipes.items():
+        reader.watch(read_fd, ChannelDecoder(), name)
+    sent = {name: _metrics(name, 100) for name in pipes}
+    started = time.monotonic()
+    for i in range(100):  # both runners report every 2 ms for 0.2 s
+        for name, (_, write_fd) in pipes.items():
+            os.write(write_fd, (sent[name][i].to_json() + "\n").encode())
+        time.sleep(0.002)
+    for _, write_fd in pipes.values():
+        os.close(write_fd)
+    assert ended.wait(10)
+    elapsed = time.monotonic() - started
+    for name in pipes:
+        got = [e for passes in reader_passes for key, events, _ in passes if key == name for e in events]
+        assert got == sent[name]
+    # One hand-over per pass for all channels, at most one pass per pace: not one per event.
+    assert len(reader_passes) <= elapsed / 0.05 + 2
+    for read_fd, _ in pipes.values():
+        with pytest.raises(OSError):
+            os.fstat(read_fd)  # closed by the reader at EOF
+
+
+def test_a_quiet_channel_is_read_at_once_and_a_full_read_never_blocks():
+    """A lone event is handed over well within the pace; a read that exactly fills the buffer does not hang."""
+    got: list = []
+    arrived = threading.Event()
+
+    def hand_over(batches):
+        got.extend(e for _, events, _ in batches for e in events)
+        arrived.set()
+
+    reader = ChannelReader(hand_over, pace_s=0.5)
     read_fd, write_fd = os.pipe()
-    batches: list[list] = []
-    reader = threading.Thread(target=read_channel, args=(read_fd, ChannelDecoder(), batches.append))
-    reader.start()
-    events = [Metrics("torch", first_step=i, step=i, losses=[1.0], window_s=0.1, batch_size=8, warmup=False, t=1.0)
-              for i in range(300)]
-    for event in events:
-        os.write(write_fd, (event.to_json() + "\n").encode())
+    reader.watch(read_fd, ChannelDecoder(), "torch")
+    event = _metrics("torch", 1)[0]
+    started = time.monotonic()
+    os.write(write_fd, (event.to_json() + "\n").encode())
+    assert arrived.wait(5) and time.monotonic() - started < 0.4 and got == [event]
+    # Exactly READ_BYTES of complete lines, then silence: the reader must come back for more, not block.
+    line = (event.to_json() + "\n").encode()
+    filler = b" " * (READ_BYTES - len(line) - 1) + b"\n"  # a blank line: counted bad, no event
+    os.write(write_fd, filler + line)  # the write end stays open: a blocking read would wait here for ever
+    deadline = time.monotonic() + 10
+    while len(got) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     os.close(write_fd)
-    reader.join(10)
-    assert not reader.is_alive()
-    assert [e for batch in batches for e in batch] == events
-    assert len(batches) < len(events)  # coalesced: far fewer hand-overs than events
+    assert got == [event, event]
 
 
 def test_reporting_never_blocks_training_when_nobody_reads():

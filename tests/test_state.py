@@ -78,6 +78,16 @@ def test_series_is_exact_until_it_fills_and_order_free():
     assert means == pytest.approx([0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
 
 
+def test_tail_mean_is_the_last_running_mean_however_coarse_the_buckets():
+    rng = random.Random(3)
+    for capacity, steps, span in [(16, 10, 3), (16, 1000, 10), (64, 5000, 1), (8, 50, 100)]:
+        series = StepSeries(capacity=capacity)
+        for step in range(steps):
+            series.add(step, rng.uniform(0, 1), 0.0)
+        assert series.tail_mean(span) == pytest.approx(series.running_means(span)[-1][1])
+    assert StepSeries().tail_mean(10) is None
+
+
 def test_quantiles_within_a_quarter_percent():
     rng = random.Random(2)
     values = [rng.lognormvariate(-3, 0.5) for _ in range(10_001)]
@@ -87,3 +97,5 @@ def test_quantiles_within_a_quarter_percent():
     assert q.quantile(0.5) == pytest.approx(statistics.median(values), rel=3e-3)
     assert q.quantile(0.9) == pytest.approx(statistics.quantiles(values, n=10)[-1], rel=3e-3)
     assert len(q._counts) < 1000
+    q.add(100.0)  # an answer is kept only until the next value
+    assert q.quantile(0.5) == pytest.approx(statistics.median(values + [100.0]), rel=3e-3)

@@ -1,8 +1,11 @@
 """The dashboard app: leaderboard, overlaid charts and one panel per runner, fed by any event source.
 
-Data flows one way: events fold into ``RunnerState`` (``tui.state``); a timer
-at the refresh rate hands the changed states down to the widgets, so the
-screen redraws at that rate however many events arrive.
+Data flows one way: events fold into ``RunnerState`` (``tui.state``) and each
+frame hands the changed states down to the widgets. Frames follow the data: new
+events ask for one, drawn at once unless the last was less than a refresh
+interval ago, so an event reaches the screen within one interval however many
+arrive. A clock at the refresh rate turns the spinners and brings what waits
+for its own pace (charts, leaderboard) when no data comes.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # Charts are the costliest widgets to draw (plotext builds each one in Python): they redraw at most
 # once a second, and less often when drawing them would take more than this share of one core.
 CHARTS_MAX_HZ = 1.0
-CHART_CPU_SHARE = 0.02
+CHART_CPU_SHARE = 0.01
 # The leaderboard's figures are steady-state means: once a second is live enough.
 LEADERBOARD_HZ = 1.0
 CHART_ORDER = tuple(METRICS)
@@ -122,7 +125,11 @@ class DashboardApp(App):
         self._stopping = False
         self._started = False
         self._consuming = False
-        self._frame = 0
+        self._frame = 0  # the spinners' position
+        self._frame_s = 1 / refresh_hz
+        self._frame_at = 0.0  # when the last frame was drawn (monotonic)
+        self._data_frame_at = 0.0  # and the last one new data asked for
+        self._frame_handle: asyncio.TimerHandle | None = None
         self._told_record_error = False
         self._charts_drawn_at = 0.0
         self._leaderboard_drawn_at = 0.0
@@ -160,7 +167,7 @@ class DashboardApp(App):
         self.parity_bar = self._main.query_one(ParityBar)
         self.verdict_line.display = False
         self._layout_for(self.size.width, self.size.height)
-        self.set_interval(1 / self.refresh_hz, self._redraw)
+        self.set_interval(self._frame_s, self._tick)
         if self.source.live:
             self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
         else:
@@ -188,6 +195,7 @@ class DashboardApp(App):
             state.sampled(host.get(name), gpu.runners.get(name))
             state.sharing_with = sharing.get(name, [])
             self._changed.add(name)
+        self._frame_due()
         # One row, always: no re-layout of the screen every second.
         self.devices_line.update(_devices_line(gpu, self.source) + _source_warnings(self.source), layout=False)
 
@@ -208,6 +216,7 @@ class DashboardApp(App):
                 self._changed.add(event.runner)
                 self._charts_changed = True
                 self._parity_changed |= self.parity.observe(event) or state.phase == "failed"
+                self._frame_due()
         self._consuming = False
         if self._stopping or not self.is_running:
             return  # quitting: the CLI records the stopped run
@@ -231,14 +240,42 @@ class DashboardApp(App):
             self._stopping = True
             await self.source.stop()
 
+    def _frame_due(self) -> None:
+        """New data: a frame at once, unless the last data frame was less than half an interval ago.
+
+        Live, the launcher reads the channels once per refresh interval, so data frames
+        come at the refresh rate and never wait; the half interval only caps sources
+        that deliver continuously (a replay at speed) at twice the refresh rate.
+        """
+        if self._frame_handle is None and self.is_running:
+            delay = max(0.0, self._data_frame_at + self._frame_s / 2 - time.monotonic())
+            self._frame_handle = asyncio.get_running_loop().call_later(delay, self._draw_data_frame)
+
+    def _draw_data_frame(self) -> None:
+        self._frame_handle = None
+        self._data_frame_at = time.monotonic()
+        self._redraw()
+
+    def _tick(self) -> None:
+        """The clock's frames, when no frame came lately: spinners turn, charts and leaderboard come due.
+
+        A clock frame never holds back the next data frame: their pace is counted apart.
+        """
+        if time.monotonic() - self._frame_at < self._frame_s:
+            return
+        spinning = self.animate and any(s.phase in ACTIVE_PHASES for s in self.states.values())
+        if spinning or self._changed or self._charts_changed or self._leaderboard_changed:
+            self._redraw()
+
     def _redraw(self, force_charts: bool = False) -> None:
-        """Coalesce: however many events arrived, each changed widget redraws once per tick."""
+        """Each changed widget redraws once, however many events arrived since the last frame."""
+        self._frame_at = time.monotonic()
         if self.animate:
             self._frame += 1
+            self._changed |= {name for name, s in self.states.items() if s.phase in ACTIVE_PHASES}
         frame = self._frame if self.animate else None
         compact = self._main.has_class("-short")
-        spinning = {name for name, s in self.states.items() if s.phase in ACTIVE_PHASES}
-        for name in self._changed | (spinning if self.animate else set()):
+        for name in self._changed:
             self.panels[name].show(self.states[name], self.gpu, self.host_memory, frame, compact)
         now = time.monotonic()
         if self._changed:

@@ -397,7 +397,7 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
     )
     launcher = Launcher(
         plan.specs, config, folder, available_cpus(), overrides=overrides,
-        schedule=args.schedule, gpus=plan.gpus,
+        schedule=args.schedule, gpus=plan.gpus, read_every_s=1 / args.refresh,
     )
     folder.write_json("run.json", run_record(config, plan, args.schedule))
     folder.write_json("meta.json", _meta(config, plan, args.schedule))

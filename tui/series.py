@@ -64,8 +64,19 @@ class StepSeries:
         self._sorted = None
         key = step // self.width
         bucket = self._buckets.get(key)
-        if bucket is not None:
-            bucket.merge(Bucket(step, step, value, value, value, 1, t_end))
+        if bucket is not None:  # merged in place: this runs for every step of every runner
+            if step < bucket.first:
+                bucket.first = step
+            elif step > bucket.last:
+                bucket.last = step
+            if value < bucket.low:
+                bucket.low = value
+            elif value > bucket.high:
+                bucket.high = value
+            bucket.total += value
+            bucket.count += 1
+            if t_end > bucket.t_end:
+                bucket.t_end = t_end
             return
         self._buckets[key] = Bucket(step, step, value, value, value, 1, t_end)
         if len(self._buckets) > self.capacity:
@@ -107,6 +118,18 @@ class StepSeries:
         return out
 
 
+    def tail_mean(self, span: int) -> float | None:
+        """The last entry of ``running_means(span)``, from the last buckets only (a panel asks every frame)."""
+        buckets = self.buckets()
+        total, count = 0.0, 0
+        for bucket in reversed(buckets):
+            total += bucket.total
+            count += bucket.count
+            if count >= span:
+                break
+        return total / count if count else None
+
+
 class Quantiles:
     RATIO = 1.005
     _LOG_RATIO = math.log(RATIO)
@@ -114,6 +137,7 @@ class Quantiles:
     def __init__(self):
         self._counts: dict[int, int] = {}
         self.count = 0
+        self._answers: dict[float, float] = {}  # quantiles asked since the last add
 
     def add(self, value: float) -> None:
         if value <= 0:
@@ -121,10 +145,16 @@ class Quantiles:
         key = round(math.log(value) / self._LOG_RATIO)
         self._counts[key] = self._counts.get(key, 0) + 1
         self.count += 1
+        self._answers.clear()
 
     def quantile(self, q: float) -> float | None:
         if not self.count:
             return None
+        if q not in self._answers:
+            self._answers[q] = self._quantile(q)
+        return self._answers[q]
+
+    def _quantile(self, q: float) -> float:
         wanted = max(1, math.ceil(q * self.count))
         seen = 0
         for key in sorted(self._counts):

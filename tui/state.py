@@ -133,8 +133,7 @@ class RunnerState:
 
     @property
     def smoothed_loss(self) -> float | None:
-        means = self.loss.running_means(LOSS_SPAN)
-        return means[-1][1] if means else None
+        return self.loss.tail_mean(LOSS_SPAN)
 
     @property
     def eta_s(self) -> float | None:

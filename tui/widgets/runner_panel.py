@@ -6,8 +6,11 @@ import textwrap
 
 from textual.binding import Binding
 from textual.content import Content
+from textual.geometry import Region, Size
 from textual.markup import escape
-from textual.widgets import Static
+from textual.strip import Strip
+from textual.visual import Visual
+from textual.widget import Widget
 
 from runners.nvml_monitor import GpuSnapshot
 from tui.formatting import (
@@ -38,12 +41,14 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 ACTIVE_PHASES = ("importing", "building", "warmup", "training")
 
 
-class RunnerPanel(Static, can_focus=True):
+class RunnerPanel(Widget, can_focus=True):
     """Attributes down: the app calls ``show(...)``; the panel only draws.
 
-    One widget whose content is all of its lines: Textual repaints a container's
-    children together, so nine child widgets cost nine renders per redraw (at
-    1,000 events/s that was most of the dashboard's CPU time).
+    Textual's line API: each row is drawn once into a cached strip and only the
+    rows whose text changed are repainted. At 200 events/s a runner's step, loss
+    and speed change every frame while its device, timing and memory rows do not;
+    redrawing (and recompositing) all of them each frame was most of the
+    dashboard's CPU time.
     """
 
     # Here, not on the app: the scrolling body would take the arrows first.
@@ -53,14 +58,18 @@ class RunnerPanel(Static, can_focus=True):
     ]
 
     def __init__(self, runner: str, total_steps: int, colour: str, **kwargs):
-        super().__init__("", **kwargs)
+        super().__init__(**kwargs)
         self.runner = runner
         self.total_steps = total_steps
         self.colour = colour
         self.lines: dict[str, str] = {}  # line name -> its markup, as last shown
+        self._rows: list[str] = []  # the markup of each row on screen
+        self._strips: list[Strip] = []  # each row drawn, at ``_strips_width``
+        self._strips_width = -1
         self._last: tuple | None = None
-        self._rows = 0
-        self.border_title = self._title(sharing=False)
+        # As set, to compare with: the border_title property reads back re-written markup.
+        self._labels = (self._title(sharing=False), "")
+        self.border_title = self._labels[0]
 
     def _title(self, sharing: bool) -> str:
         return f"[{self.colour}]■[/] {self.runner}" + (" ⇄ shares device" if sharing else "")
@@ -78,18 +87,18 @@ class RunnerPanel(Static, can_focus=True):
         self.set_class(state.phase in ACTIVE_PHASES, "-active")
         self.set_class(state.phase == "paused", "-paused")
         title = self._title(bool(state.sharing_with))
-        if self.border_title != title:
-            self.border_title = title
         label = PHASE_LABELS.get(state.phase, state.phase)
-        if state.phase in ACTIVE_PHASES:
-            label = f"{SPINNER[frame % len(SPINNER)] if frame is not None else '●'} {label}"
-        if self.border_subtitle != label:
+        # Each setter parses markup and redraws the whole border: only when it changed.
+        if title != self._labels[0]:
+            self.border_title = title
+        if label != self._labels[1]:
             self.border_subtitle = label
+        self._labels = (title, label)
         on_cpu = state.hello is not None and state.hello.gpu is None
-        width = max(20, self.content_size.width)
+        width = max(20, self.size.width)
         lines = {
             "meta": _meta_line(state),
-            "progress": _progress_line(state, width),
+            "progress": _progress_line(state, width, frame),
             "loss": _loss_line(state),
             "speed": _speed_line(state),
             "timing": _timing_line(state),
@@ -106,19 +115,57 @@ class RunnerPanel(Static, can_focus=True):
                 f"[b $error]{escape(part)}[/]" for part in textwrap.wrap(message, width)[:3]
             )
         if lines != self.lines:
+            self.lines = lines
+            self._show_rows("\n".join(lines.values()).split("\n"))
+
+    def _show_rows(self, rows: list[str]) -> None:
+        if len(rows) != len(self._rows):
             # A new layout only when the panel's height changes: re-laying out the screen repaints all of it.
-            rows = sum(text.count("\n") + 1 for text in lines.values())
-            self.update(Content.from_markup("\n".join(lines.values())), layout=rows != self._rows)
-            self.lines, self._rows = lines, rows
+            self._rows, self._strips_width = rows, -1
+            self.refresh(layout=True)
+            return
+        for y, (old, new) in enumerate(zip(self._rows, rows)):
+            if old != new:
+                self._rows[y] = new
+                if self._strips_width >= 0:
+                    self._strips[y] = self._draw(new, self._strips_width)
+                self.refresh(Region(0, y, self.size.width, 1))
+
+    def _draw(self, row: str, width: int) -> Strip:
+        strips = Visual.to_strips(self, Content.from_markup(row), width, 1, self.visual_style)
+        return strips[0] if strips else Strip.blank(width, self.visual_style.rich_style)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if width != self._strips_width:  # first draw, a resize or a new theme: every row again
+            self._strips = [self._draw(row, width) for row in self._rows]
+            self._strips_width = width
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(width, self.visual_style.rich_style)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._rows)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips_width = -1  # colours come from the stylesheet and theme
 
     def on_resize(self) -> None:
         if self._last is not None:
             self.show(*self._last)  # the progress bar spans the new width
 
 
-def _progress_line(state: RunnerState, width: int) -> str:
-    """"step 120/200 ━━━━━━━╺━━━━ ETA 0:12": the bar takes what the figures leave."""
-    left, right = f"step {state.steps_done}/{state.total_steps} ", f" {_eta(state)}"
+def _progress_line(state: RunnerState, width: int, frame: int | None) -> str:
+    """"⠹ step 120/200 ━━━━━━━╺━━━━ ETA 0:12": the bar takes what the figures leave.
+
+    The spinner sits on this row, not in the border: the row changes every frame
+    anyway, while a new border title redraws the whole panel.
+    """
+    spinner = ""
+    if state.phase in ACTIVE_PHASES:
+        spinner = (SPINNER[frame % len(SPINNER)] if frame is not None else "●") + " "
+    left, right = f"{spinner}step {state.steps_done}/{state.total_steps} ", f" {_eta(state)}"
     room = max(4, width - len(left) - len(Content.from_markup(right).plain))
     done = round(room * min(1.0, state.steps_done / state.total_steps)) if state.total_steps else 0
     # Two glyphs, not only two colours: the bar reads without colour too.
