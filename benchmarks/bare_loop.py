@@ -61,7 +61,7 @@ def keras_loop(spec, workload, settings, warmup: int):
 def torch_loop(spec, workload, settings, warmup: int):
     import torch
 
-    from runners.config import ADAM_BETA_2, TORCH_ADAM_EPSILON, LEARNING_RATE
+    from runners.config import ADAM_BETA_2, LEARNING_RATE, TORCH_ADAM_EPSILON
     from runners.torch_runner import _build, _tensors
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,8 +32,8 @@ from runners.protocol import Metrics  # noqa: E402
 from runners.recording import RunFolder  # noqa: E402
 from runners.specs import SPECS  # noqa: E402
 from tui.app import DashboardApp  # noqa: E402
-from workloads import get_workload  # noqa: E402
 from tui.widgets.runner_panel import RunnerPanel  # noqa: E402
+from workloads import get_workload  # noqa: E402
 
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras")
 FLOOD_RUNNER = Path(__file__).resolve().parent / "flood_runner.py"

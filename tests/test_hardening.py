@@ -15,7 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runners.channel import MAX_EVENT_BYTES, READ_BYTES, ChannelDecoder, ChannelReader, EventWriter
+from runners.channel import (
+    MAX_EVENT_BYTES,
+    READ_BYTES,
+    ChannelDecoder,
+    ChannelReader,
+    EventWriter,
+)
 from runners.protocol import Metrics, Phase
 from tests.conftest import collect, tiny_launcher
 from tui.state import RunnerState

@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from runners.protocol import PROTOCOL_VERSION, Done, Error, Hello, Metrics, Phase, ProtocolError, decode
+from runners.protocol import (
+    PROTOCOL_VERSION,
+    Done,
+    Error,
+    Hello,
+    Metrics,
+    Phase,
+    ProtocolError,
+    decode,
+)
 
 EXAMPLES = [
     Hello("torch", pid=42, framework="torch", backend="torch", versions={"torch": "2.13.0"},
