@@ -29,21 +29,30 @@ class HostMonitor:
         return self._processes[pid]
 
     def sample(self, pids: dict[str, int]) -> dict[str, HostSample]:
-        found = {}
+        children = _children_by_parent()  # one pass over /proc for every runner's tree
+        found, seen = {}, set()
         for runner, pid in pids.items():
-            try:
-                root = self._tracked(pid)
-                tree = [root, *root.children(recursive=True)]
-            except psutil.Error:
-                continue  # the runner is gone: nothing to show, nothing to invent
-            cpu, rss = 0.0, 0
-            for process in tree:
+            tree, cpu, rss = [pid], 0.0, 0
+            for member in tree:  # grows as it goes: the runner's descendants, breadth first
+                tree.extend(children.get(member, ()))
                 try:
-                    process = self._tracked(process.pid)
+                    process = self._tracked(member)
                     with process.oneshot():
                         cpu += process.cpu_percent()
                         rss += process.memory_info().rss
                 except psutil.Error:
+                    if member == pid:
+                        break  # the runner is gone: nothing to show, nothing to invent
                     continue
-            found[runner] = HostSample(cpu, rss)
+                seen.add(member)
+            else:
+                found[runner] = HostSample(cpu, rss)
+        self._processes = {pid: process for pid, process in self._processes.items() if pid in seen}
         return found
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for process in psutil.process_iter(["ppid"]):
+        children.setdefault(process.info["ppid"], []).append(process.pid)
+    return children

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from runners.config import RunConfig
@@ -116,6 +117,29 @@ def test_host_monitor_samples_a_busy_process_and_skips_a_gone_one():
     finally:
         busy.kill()
         busy.wait()
+
+
+def test_host_monitor_counts_a_runners_children_against_it():
+    """A compiler or data worker the runner started is the runner's cost: its CPU and memory are summed in."""
+    spin = "import subprocess, sys; subprocess.Popen([sys.executable, '-c', 'while True: pass']).wait()"
+    parent = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        monitor = HostMonitor()
+        deadline = time.monotonic() + 10
+        while not psutil.Process(parent.pid).children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        monitor.sample({"runner": parent.pid})
+        time.sleep(0.6)
+        sample = monitor.sample({"runner": parent.pid})
+        # The parent only waits: the busy core is its child's.
+        assert sample["runner"].cpu_percent > 30
+        child_rss = psutil.Process(parent.pid).children()[0].memory_info().rss
+        assert sample["runner"].rss_bytes > psutil.Process(parent.pid).memory_info().rss + child_rss / 2
+    finally:
+        for child in psutil.Process(parent.pid).children(recursive=True):
+            child.kill()
+        parent.kill()
+        parent.wait()
 
 
 def _gpu_state(device: str = "cuda:0 NVIDIA A100-SXM4-40GB", precision="bf16") -> RunnerState:

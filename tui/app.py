@@ -51,9 +51,10 @@ QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # Charts are the costliest widgets to draw (plotext builds each one in Python): they redraw at most
 # once a second, and less often when drawing them would take more than this share of one core.
 CHARTS_MAX_HZ = 1.0
-CHART_CPU_SHARE = 0.01
+CHART_CPU_SHARE = 0.005
 # The leaderboard's figures are steady-state means: once a second is live enough.
 LEADERBOARD_HZ = 1.0
+PANEL_FIGURES_EVERY_S = 1.0
 CHART_ORDER = tuple(METRICS)
 
 
@@ -129,6 +130,7 @@ class DashboardApp(App):
         self._frame_s = 1 / refresh_hz
         self._frame_at = 0.0  # when the last frame was drawn (monotonic)
         self._data_frame_at = 0.0  # and the last one new data asked for
+        self._figures_at = 0.0  # and the last that redrew the panels' steady-state means
         self._frame_handle: asyncio.TimerHandle | None = None
         self._told_record_error = False
         self._charts_drawn_at = 0.0
@@ -264,20 +266,25 @@ class DashboardApp(App):
         if time.monotonic() - self._frame_at < self._frame_s:
             return
         spinning = self.animate and any(s.phase in ACTIVE_PHASES for s in self.states.values())
-        if spinning or self._changed or self._charts_changed or self._leaderboard_changed:
-            self._redraw()
+        stale = any(panel.stale for panel in self.panels.values())
+        if spinning or stale or self._changed or self._charts_changed or self._leaderboard_changed:
+            self._redraw(figures=True)  # the data paused: every figure catches up
 
-    def _redraw(self, force_charts: bool = False) -> None:
+    def _redraw(self, force_charts: bool = False, figures: bool = False) -> None:
         """Each changed widget redraws once, however many events arrived since the last frame."""
-        self._frame_at = time.monotonic()
+        now = self._frame_at = time.monotonic()
         if self.animate:
             self._frame += 1
             self._changed |= {name for name, s in self.states.items() if s.phase in ACTIVE_PHASES}
         frame = self._frame if self.animate else None
+        # The panels' steady-state means: once a second while data flows, like the leaderboard's.
+        figures = figures or force_charts or now - self._figures_at >= PANEL_FIGURES_EVERY_S
+        if figures:
+            self._figures_at = now
+            self._changed |= {name for name, panel in self.panels.items() if panel.stale}
         compact = self._main.has_class("-short")
         for name in self._changed:
-            self.panels[name].show(self.states[name], self.gpu, self.host_memory, frame, compact)
-        now = time.monotonic()
+            self.panels[name].show(self.states[name], self.gpu, self.host_memory, frame, compact, figures)
         if self._changed:
             self._leaderboard_changed = True
         if self._leaderboard_changed and (force_charts or now - self._leaderboard_drawn_at >= 1 / LEADERBOARD_HZ):

@@ -6,11 +6,6 @@ import textwrap
 
 from textual.binding import Binding
 from textual.content import Content
-from textual.geometry import Region, Size
-from textual.markup import escape
-from textual.strip import Strip
-from textual.visual import Visual
-from textual.widget import Widget
 
 from runners.nvml_monitor import GpuSnapshot
 from tui.formatting import (
@@ -23,6 +18,7 @@ from tui.formatting import (
     meter,
 )
 from tui.state import RunnerState
+from tui.widgets.rows_view import RowsView
 
 PHASE_LABELS = {
     "starting": "starting",
@@ -41,14 +37,11 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 ACTIVE_PHASES = ("importing", "building", "warmup", "training")
 
 
-class RunnerPanel(Widget, can_focus=True):
+class RunnerPanel(RowsView, can_focus=True):
     """Attributes down: the app calls ``show(...)``; the panel only draws.
 
-    Textual's line API: each row is drawn once into a cached strip and only the
-    rows whose text changed are repainted. At 200 events/s a runner's step, loss
-    and speed change every frame while its device, timing and memory rows do not;
-    redrawing (and recompositing) all of them each frame was most of the
-    dashboard's CPU time.
+    A runner's step and loss change every frame while its device, timing and
+    memory rows do not: as a ``RowsView`` only the changed rows are repainted.
     """
 
     # Here, not on the app: the scrolling body would take the arrows first.
@@ -62,11 +55,10 @@ class RunnerPanel(Widget, can_focus=True):
         self.runner = runner
         self.total_steps = total_steps
         self.colour = colour
-        self.lines: dict[str, str] = {}  # line name -> its markup, as last shown
-        self._rows: list[str] = []  # the markup of each row on screen
-        self._strips: list[Strip] = []  # each row drawn, at ``_strips_width``
-        self._strips_width = -1
+        self.lines: dict[str, Content] = {}  # line name -> its content, as last shown
         self._last: tuple | None = None
+        self._figures: tuple[Content, Content] | None = None  # the speed and timing rows, as last worked out
+        self.stale = False
         # As set, to compare with: the border_title property reads back re-written markup.
         self._labels = (self._title(sharing=False), "")
         self.border_title = self._labels[0]
@@ -76,12 +68,20 @@ class RunnerPanel(Widget, can_focus=True):
 
     def line(self, name: str) -> str:
         """A line as plain text (for tests and the detail screen)."""
-        return Content.from_markup(self.lines.get(name, "")).plain
+        return self.lines[name].plain if name in self.lines else ""
 
     def show(self, state: RunnerState, gpu: GpuSnapshot | None, host_memory: int | None, frame: int | None,
-             compact: bool = False) -> None:
-        """``frame`` turns the spinner (None: a still dot, for snapshots); ``compact`` drops detail lines."""
+             compact: bool = False, figures: bool = True) -> None:
+        """``frame`` turns the spinner (None: a still dot, for snapshots); ``compact`` drops detail lines.
+
+        ``figures`` False keeps the steady-state means (speed and timing rows) as last
+        shown: they move a little with every step, and the app redraws them about once
+        a second rather than every frame. ``stale`` then says they are behind the data.
+        """
         self._last = (state, gpu, host_memory, frame, compact)
+        if figures or self._figures is None:
+            self._figures = (_speed_line(state), _timing_line(state))
+        self.stale = not figures
         self.set_class(state.phase == "failed", "-failed")
         self.set_class(state.phase == "done", "-done")
         self.set_class(state.phase in ACTIVE_PHASES, "-active")
@@ -100,8 +100,8 @@ class RunnerPanel(Widget, can_focus=True):
             "meta": _meta_line(state),
             "progress": _progress_line(state, width, frame),
             "loss": _loss_line(state),
-            "speed": _speed_line(state),
-            "timing": _timing_line(state),
+            "speed": self._figures[0],
+            "timing": self._figures[1],
             "host": _host_line(state, host_memory),
             "gpu": _gpu_line(state, gpu),
         }
@@ -109,55 +109,35 @@ class RunnerPanel(Widget, can_focus=True):
             del lines["meta"], lines["timing"]
             if on_cpu:
                 del lines["gpu"]
+        rows = list(lines.values())
         if state.error is not None:
             message = f"{state.error.error_type}: {state.error.message}"
-            lines["error"] = "\n".join(
-                f"[b $error]{escape(part)}[/]" for part in textwrap.wrap(message, width)[:3]
-            )
+            parts = [Content.styled(part, "bold $error") for part in textwrap.wrap(message, width)[:3]]
+            lines["error"] = Content("\n").join(parts)
+            rows += parts
         if lines != self.lines:
             self.lines = lines
-            self._show_rows("\n".join(lines.values()).split("\n"))
-
-    def _show_rows(self, rows: list[str]) -> None:
-        if len(rows) != len(self._rows):
-            # A new layout only when the panel's height changes: re-laying out the screen repaints all of it.
-            self._rows, self._strips_width = rows, -1
-            self.refresh(layout=True)
-            return
-        for y, (old, new) in enumerate(zip(self._rows, rows)):
-            if old != new:
-                self._rows[y] = new
-                if self._strips_width >= 0:
-                    self._strips[y] = self._draw(new, self._strips_width)
-                self.refresh(Region(0, y, self.size.width, 1))
-
-    def _draw(self, row: str, width: int) -> Strip:
-        strips = Visual.to_strips(self, Content.from_markup(row), width, 1, self.visual_style)
-        return strips[0] if strips else Strip.blank(width, self.visual_style.rich_style)
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        if width != self._strips_width:  # first draw, a resize or a new theme: every row again
-            self._strips = [self._draw(row, width) for row in self._rows]
-            self._strips_width = width
-        if y < len(self._strips):
-            return self._strips[y]
-        return Strip.blank(width, self.visual_style.rich_style)
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._rows)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._strips_width = -1  # colours come from the stylesheet and theme
+            self.set_rows(rows)
 
     def on_resize(self) -> None:
         if self._last is not None:
             self.show(*self._last)  # the progress bar spans the new width
 
 
-def _progress_line(state: RunnerState, width: int, frame: int | None) -> str:
-    """"⠹ step 120/200 ━━━━━━━╺━━━━ ETA 0:12": the bar takes what the figures leave.
+def _dim(text: str) -> Content:
+    return Content.styled(text, "dim")
+
+
+def _bold(text: str) -> tuple[str, str]:
+    return text, "bold"
+
+
+# Rows are assembled from pieces, not written as markup: parsing markup for every
+# row of every panel each frame cost more than drawing them.
+
+
+def _progress_line(state: RunnerState, width: int, frame: int | None) -> Content:
+    """"⠹ step 120/200 ━━━━━━━━━━━───── ETA 0:12": the bar takes what the figures leave.
 
     The spinner sits on this row, not in the border: the row changes every frame
     anyway, while a new border title redraws the whole panel.
@@ -165,44 +145,44 @@ def _progress_line(state: RunnerState, width: int, frame: int | None) -> str:
     spinner = ""
     if state.phase in ACTIVE_PHASES:
         spinner = (SPINNER[frame % len(SPINNER)] if frame is not None else "●") + " "
-    left, right = f"{spinner}step {state.steps_done}/{state.total_steps} ", f" {_eta(state)}"
-    room = max(4, width - len(left) - len(Content.from_markup(right).plain))
+    left, right = f"{spinner}step {state.steps_done}/{state.total_steps} ", _eta(state)
+    room = max(4, width - len(left) - 1 - right.cell_length)
     done = round(room * min(1.0, state.steps_done / state.total_steps)) if state.total_steps else 0
     # Two glyphs, not only two colours: the bar reads without colour too.
-    return f"{left}[$accent]{'━' * done}[/][dim]{'─' * (room - done)}[/dim]{right}"
+    return Content.assemble(left, ("━" * done, "$accent"), ("─" * (room - done), "dim"), " ", right)
 
 
-def _eta(state: RunnerState) -> str:
+def _eta(state: RunnerState) -> Content:
     if state.phase == "done":
-        return "[b]✓[/b]"
+        return Content.styled("✓", "bold")
     if state.phase == "paused":
-        return "paused"
+        return Content("paused")
     eta = state.eta_s
-    return f"ETA {fmt_eta(eta)}" if eta is not None else "ETA –"
+    return Content(f"ETA {fmt_eta(eta)}" if eta is not None else "ETA –")
 
 
-def _loss_line(state: RunnerState) -> str:
+def _loss_line(state: RunnerState) -> Content:
     if state.current_loss is None:
-        return "[dim]loss –[/dim]"
-    return (
-        f"loss [b]{fmt_loss(state.current_loss)}[/b] · smoothed {fmt_loss(state.smoothed_loss)}"
-        f" · start {fmt_loss(state.first_loss)}"
+        return _dim("loss –")
+    return Content.assemble(
+        "loss ", _bold(fmt_loss(state.current_loss)),
+        f" · smoothed {fmt_loss(state.smoothed_loss)} · start {fmt_loss(state.first_loss)}",
     )
 
 
-def _meta_line(state: RunnerState) -> str:
+def _meta_line(state: RunnerState) -> Content:
     hello = state.hello
     if hello is None:
-        return "[dim]waiting for the runner to report…[/dim]"
+        return _dim("waiting for the runner to report…")
     libs = " · ".join(
         f"{SHORT_NAMES.get(k, k)} {v}" for k, v in hello.versions.items() if k != "python"
     )
     precision = hello.precision + (" tf32" if hello.tf32 == "on" else "")
     # What decides speed first (device, compiler, precision); versions last, where a narrow panel cuts.
-    return f"[b]{hello.device}[/b] · {hello.compiler} · {precision} · {libs}"
+    return Content.assemble(_bold(hello.device), f" · {hello.compiler} · {precision} · {libs}")
 
 
-def _timing_line(state: RunnerState) -> str:
+def _timing_line(state: RunnerState) -> Content:
     parts = []
     if state.startup_s is not None:
         parts.append(f"start-up {state.startup_s:.1f} s")
@@ -212,41 +192,43 @@ def _timing_line(state: RunnerState) -> str:
         parts.append(f"{state.achieved_flops / 1e12:.3g} TFLOP/s")
     if state.mfu is not None:
         parts.append(f"MFU {state.mfu:.0%}")
-    return " · ".join(parts) or "[dim]start-up –[/dim]"
+    return Content(" · ".join(parts)) if parts else _dim("start-up –")
 
 
-def _speed_line(state: RunnerState) -> str:
+def _speed_line(state: RunnerState) -> Content:
     mean = state.mean_step_time_s
     if mean is None:
         latest = state.latest
         if latest is None:
-            return "[dim]step time –[/dim]"
-        return f"[dim]warm-up step {fmt_duration_ms(latest.step_time_s)}[/dim]"
+            return _dim("step time –")
+        return _dim(f"warm-up step {fmt_duration_ms(latest.step_time_s)}")
     value, unit = state.throughput
     # The rate, the steady-state mean step it follows, then the spread over windows.
-    return (
-        f"[b]{fmt_rate(value)}[/b] {unit} · step [b]{fmt_duration_ms(mean)}[/b]"
-        f" (med {fmt_duration_ms(state.median_step_time_s)[:-3]} · p90 {fmt_duration_ms(state.p90_step_time_s)[:-3]})"
+    return Content.assemble(
+        _bold(fmt_rate(value)), f" {unit} · step ", _bold(fmt_duration_ms(mean)),
+        f" (med {fmt_duration_ms(state.median_step_time_s)[:-3]} · p90 {fmt_duration_ms(state.p90_step_time_s)[:-3]})",
     )
 
 
-def _host_line(state: RunnerState, host_memory: int | None) -> str:
+def _host_line(state: RunnerState, host_memory: int | None) -> Content:
     """CPU against the threads the runner was given; RSS against the machine's memory."""
     host, hello = state.host, state.hello
     if host is None:
         latest = state.latest
         rss = latest.rss_bytes if latest else None
-        return f"cpu n/a · RSS {fmt_bytes(rss)} (recorded)" if rss else "[dim]cpu – · RSS –[/dim]"
+        return Content(f"cpu n/a · RSS {fmt_bytes(rss)} (recorded)") if rss else _dim("cpu – · RSS –")
     threads = hello.threads if hello else 1
     cpu = f"cpu {meter(host.cpu_percent / (100 * threads), 6)} {host.cpu_percent:.0f}%"
     rss_share = host.rss_bytes / host_memory if host_memory else None
-    return f"{cpu} · RSS {meter(rss_share, 6)} {fmt_bytes(host.rss_bytes)} (peak {fmt_bytes(state.peak_rss_bytes)})"
+    return Content(
+        f"{cpu} · RSS {meter(rss_share, 6)} {fmt_bytes(host.rss_bytes)} (peak {fmt_bytes(state.peak_rss_bytes)})"
+    )
 
 
-def _gpu_line(state: RunnerState, gpu: GpuSnapshot | None) -> str:
+def _gpu_line(state: RunnerState, gpu: GpuSnapshot | None) -> Content:
     hello, latest = state.hello, state.latest
     if hello is not None and hello.gpu is None:
-        return "[dim]gpu – (runs on the cpu)[/dim]"
+        return _dim("gpu – (runs on the cpu)")
     parts = []
     if gpu is not None and gpu.available and state.gpu is not None:
         parts.append(_gpu_meters(state, gpu))
@@ -261,7 +243,7 @@ def _gpu_line(state: RunnerState, gpu: GpuSnapshot | None) -> str:
         parts.append("nvml –")
     elif not gpu.available:
         parts.append(f"nvml n/a: {gpu.reason}")
-    return "gpu " + " · ".join(parts)
+    return Content("gpu " + " · ".join(parts))
 
 
 def _gpu_meters(state: RunnerState, gpu: GpuSnapshot) -> str:
