@@ -24,6 +24,10 @@ EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 # One read takes at most this much; a fuller channel is read again at once.
 READ_BYTES = 1 << 16
+# Half a pipe's capacity on Linux (64 KiB, less in practice: small writes fill its pages unevenly). A read
+# pass that took this much found a runner close to blocking on its pipe: no rest before the next.
+BUSY_BYTES = 1 << 15
+FLOOD_S, FLOOD_REST_S = 1.0, 0.005
 _CLOSE = None
 
 
@@ -146,15 +150,20 @@ class ChannelReader:
             os.write(self._wake[1], b".")
 
     def _run(self, wake: tuple[int, int]) -> None:
+        flooded_until = 0.0
         try:
             while fds := self._watched():
                 ready = select.select(fds + [wake[0]], [], [])[0]
                 if wake[0] in ready:
                     os.read(wake[0], 1024)
-                batches = [self._read(fd) for fd in ready if fd != wake[0]]
-                if batches:
-                    self._hand_over(batches)
-                    time.sleep(self.pace_s)  # let the next events gather
+                passes = [self._read(fd) for fd in ready if fd != wake[0]]
+                if passes:
+                    self._hand_over([batch for batch, _ in passes])
+                    if any(busy for _, busy in passes):
+                        flooded_until = time.monotonic() + FLOOD_S
+                    # Let the next events gather; but a channel whose pipe was filling up is read again
+                    # almost at once for a while: the pace must never cap throughput.
+                    time.sleep(FLOOD_REST_S if time.monotonic() < flooded_until else self.pace_s)
         except Exception:  # nobody to hand over to any more (the dashboard's loop closed): stop reading
             with self._lock:
                 for fd in self._channels:
@@ -171,18 +180,21 @@ class ChannelReader:
                 self._wake = None  # this thread ends: the next watch() starts another
             return list(self._channels)
 
-    def _read(self, fd: int) -> tuple[object, list[Event], bool]:
+    def _read(self, fd: int) -> tuple[tuple[object, list[Event], bool], bool]:
+        """What the channel holds now, whether it reached EOF, and whether its pipe was filling up."""
         key, decoder = self._channels[fd]
         events: list[Event] = []
+        taken = 0
         while True:
             try:
                 data = os.read(fd, READ_BYTES)
             except BlockingIOError:
-                return key, events, False
+                return (key, events, False), taken >= BUSY_BYTES
             if not data:
                 events.extend(decoder.close())
                 with self._lock:
                     del self._channels[fd]
                 os.close(fd)
-                return key, events, True
+                return (key, events, True), False
+            taken += len(data)
             events.extend(decoder.feed(data))

@@ -159,9 +159,9 @@ def test_mfu_from_the_peak_table_only_when_the_device_is_known():
     state = _gpu_state()
     assert state.achieved_flops == pytest.approx(3.12e12 / 0.01)
     assert state.mfu == pytest.approx(312e12 / 312e12)  # A100 bf16 peak: 312 TFLOP/s
-    assert "MFU 100%" in _timing_line(state)
+    assert "MFU 100%" in _timing_line(state).plain
     unknown = _gpu_state(device="cuda:0 Some Future GPU")
-    assert unknown.mfu is None and "MFU" not in _timing_line(unknown)
+    assert unknown.mfu is None and "MFU" not in _timing_line(unknown).plain
 
 
 def test_gpu_line_shows_framework_and_nvml_memory_side_by_side():
@@ -171,9 +171,9 @@ def test_gpu_line_shows_framework_and_nvml_memory_side_by_side():
     gpu = FakeGpu(processes=[(os.getpid(), 6 * 1024**3)], process_utilization=[(os.getpid(), 71)])
     snapshot = NvmlMonitor(FakeNvml([gpu])).sample({"torch": os.getpid()})
     state.sampled(None, snapshot.runners["torch"])
-    line = _gpu_line(state, snapshot)
+    line = _gpu_line(state, snapshot).plain
     assert "fw 2.00 GiB (peak 3.00 GiB), pool 4.00 GiB" in line
     # NVML's per-process memory against the device's 40 GiB (fake A100), and its SM utilisation.
     assert "mem █░░░░░ 6.00 GiB" in line and "sm ████░░ 71%" in line
     no_gpu = NvmlMonitor(FakeNvml(init_error=FakeNvml().NVML_ERROR_DRIVER_NOT_LOADED)).sample({"torch": 1})
-    assert "nvml n/a: the NVIDIA driver is not loaded" in _gpu_line(state, no_gpu)
+    assert "nvml n/a: the NVIDIA driver is not loaded" in _gpu_line(state, no_gpu).plain

@@ -235,6 +235,8 @@ class DashboardApp(App):
         self.notify(summary, title="verdict", severity="error" if failed else "information", timeout=6)
 
     async def on_unmount(self) -> None:
+        if self._frame_handle is not None:
+            self._frame_handle.cancel()
         loop = asyncio.get_running_loop()
         for sig in QUIT_SIGNALS:
             loop.remove_signal_handler(sig)
@@ -255,6 +257,8 @@ class DashboardApp(App):
 
     def _draw_data_frame(self) -> None:
         self._frame_handle = None
+        if self._stopping or not self.is_running:
+            return  # a frame asked for as the app was closing
         self._data_frame_at = time.monotonic()
         self._redraw()
 

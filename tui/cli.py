@@ -129,7 +129,7 @@ def build_replay_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Six redraws a second keep 95 % of events on screen within 200 ms (benchmarks/tool_performance.py).
+# Six frames a second put 95 % of events on a terminal within 200 ms (benchmarks/tool_performance.py).
 DEFAULT_REFRESH_HZ = 6.0
 
 
