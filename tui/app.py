@@ -60,6 +60,7 @@ CHART_ORDER = tuple(METRICS)
 
 class DashboardApp(App):
     CSS_PATH = "app.tcss"
+    AUTO_FOCUS = None  # the first panel is focused in on_mount, without scrolling to it
     TITLE = "kvp-dash"
     BINDINGS = [
         Binding("q", "request_quit", "Quit"),
@@ -174,7 +175,8 @@ class DashboardApp(App):
             self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
         else:
             self.devices_line.update(self.source.describe() + _source_warnings(self.source))
-        self.panels[self.source.runner_names[0]].focus()
+        # Not scrolled into view: on a short terminal that scrolls the leaderboard off the top.
+        self.panels[self.source.runner_names[0]].focus(scroll_visible=False)
         self._consume_events()
 
     @work(thread=True, exclusive=True, group="sampling")

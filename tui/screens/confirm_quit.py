@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 
 class ConfirmQuitScreen(ModalScreen[bool]):
+    AUTO_FOCUS = "*"  # the app turns auto-focus off for its main screen only
     BINDINGS = [
         Binding("y,q", "answer(True)", "Stop and quit"),
         Binding("n,escape", "answer(False)", "Keep training"),

@@ -20,6 +20,7 @@ TABS = ("charts", "log", "settings")
 
 
 class RunnerDetailScreen(Screen):
+    AUTO_FOCUS = "*"  # the app turns auto-focus off for its main screen only
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("1", "tab('charts')", "Charts"),

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 
 class HelpScreen(ModalScreen):
+    AUTO_FOCUS = "*"  # the app turns auto-focus off for its main screen only
     BINDINGS = [Binding("escape,question_mark,q", "app.pop_screen", "Close")]
 
     def __init__(self, bindings: list[Binding], extra: list[tuple[str, str]]):
