@@ -141,6 +141,11 @@ def decode(line: str | bytes) -> Event:
         data = json.loads(line)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"not JSON: {exc}") from None
+    return from_object(data)
+
+
+def from_object(data: Any) -> Event:
+    """The event a parsed JSON value describes; raise ProtocolError if it describes none."""
     if not isinstance(data, dict):
         raise ProtocolError("event is not a JSON object")
     if data.get("v") != PROTOCOL_VERSION:

@@ -99,3 +99,16 @@ def test_quantiles_within_a_quarter_percent():
     assert len(q._counts) < 1000
     q.add(100.0)  # an answer is kept only until the next value
     assert q.quantile(0.5) == pytest.approx(statistics.median(values + [100.0]), rel=3e-3)
+
+
+def test_bucket_order_stays_right_whether_steps_come_in_order_or_not():
+    """buckets() keeps its sorted list while steps arrive in order and rebuilds it when one does not."""
+    rng = random.Random(4)
+    steps = list(range(300)) + [rng.randrange(300) for _ in range(50)] + list(range(300, 700))
+    steps[120:130] = reversed(steps[120:130])
+    series = StepSeries(capacity=64)
+    for step in steps:
+        series.add(step, rng.uniform(0, 1), float(step))
+        listed = series.buckets()
+        assert listed == sorted(series._buckets.values(), key=lambda b: b.first)
+        assert [b.first // series.width for b in listed] == sorted(series._buckets)

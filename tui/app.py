@@ -283,7 +283,7 @@ class DashboardApp(App):
             self._frame += 1
             self._changed |= {name for name, s in self.states.items() if s.phase in ACTIVE_PHASES}
         frame = self._frame if self.animate else None
-        # The panels' steady-state means: once a second while data flows, like the leaderboard's.
+        # The panels' slow rows (means, device, CPU, memory): once a second while data flows, like the leaderboard.
         figures = figures or force_charts or now - self._figures_at >= PANEL_FIGURES_EVERY_S
         if figures:
             self._figures_at = now

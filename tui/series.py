@@ -61,7 +61,6 @@ class StepSeries:
             self.first = (step, value)
         if self.last is None or step >= self.last[0]:
             self.last = (step, value)
-        self._sorted = None
         key = step // self.width
         bucket = self._buckets.get(key)
         if bucket is not None:  # merged in place: this runs for every step of every runner
@@ -78,9 +77,13 @@ class StepSeries:
             if t_end > bucket.t_end:
                 bucket.t_end = t_end
             return
-        self._buckets[key] = Bucket(step, step, value, value, value, 1, t_end)
+        bucket = self._buckets[key] = Bucket(step, step, value, value, value, 1, t_end)
         if len(self._buckets) > self.capacity:
             self._coarsen()
+        elif self._sorted is not None and (not self._sorted or key > self._sorted[-1].first // self.width):
+            self._sorted.append(bucket)  # steps arrive in order: the order kept stays valid
+        else:
+            self._sorted = None
 
     def _coarsen(self) -> None:
         self.width *= 2
@@ -92,6 +95,7 @@ class StepSeries:
             else:
                 into.merge(bucket)
         self._buckets = merged
+        self._sorted = None
 
     def buckets(self) -> list[Bucket]:
         """In step order."""
@@ -120,9 +124,8 @@ class StepSeries:
 
     def tail_mean(self, span: int) -> float | None:
         """The last entry of ``running_means(span)``, from the last buckets only (a panel asks every frame)."""
-        buckets = self.buckets()
         total, count = 0.0, 0
-        for bucket in reversed(buckets):
+        for bucket in reversed(self.buckets()):
             total += bucket.total
             count += bucket.count
             if count >= span:

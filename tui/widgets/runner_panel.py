@@ -57,7 +57,7 @@ class RunnerPanel(RowsView, can_focus=True):
         self.colour = colour
         self.lines: dict[str, Content] = {}  # line name -> its content, as last shown
         self._last: tuple | None = None
-        self._figures: tuple[Content, Content] | None = None  # the speed and timing rows, as last worked out
+        self._figures: dict[str, Content] | None = None  # the slow rows, as last worked out
         self.stale = False
         # As set, to compare with: the border_title property reads back re-written markup.
         self._labels = (self._title(sharing=False), "")
@@ -74,13 +74,17 @@ class RunnerPanel(RowsView, can_focus=True):
              compact: bool = False, figures: bool = True) -> None:
         """``frame`` turns the spinner (None: a still dot, for snapshots); ``compact`` drops detail lines.
 
-        ``figures`` False keeps the steady-state means (speed and timing rows) as last
-        shown: they move a little with every step, and the app redraws them about once
-        a second rather than every frame. ``stale`` then says they are behind the data.
+        ``figures`` False keeps every row but progress and loss as last shown: the
+        steady-state means move a little with every step, the device, CPU and memory
+        rows with each sample, and the app redraws them about once a second rather than
+        every frame. ``stale`` then says they are behind the data.
         """
         self._last = (state, gpu, host_memory, frame, compact)
         if figures or self._figures is None:
-            self._figures = (_speed_line(state), _timing_line(state))
+            self._figures = {
+                "meta": _meta_line(state), "speed": _speed_line(state), "timing": _timing_line(state),
+                "host": _host_line(state, host_memory), "gpu": _gpu_line(state, gpu),
+            }
         self.stale = not figures
         self.set_class(state.phase == "failed", "-failed")
         self.set_class(state.phase == "done", "-done")
@@ -96,14 +100,15 @@ class RunnerPanel(RowsView, can_focus=True):
         self._labels = (title, label)
         on_cpu = state.hello is not None and state.hello.gpu is None
         width = max(20, self.size.width)
+        slow = self._figures
         lines = {
-            "meta": _meta_line(state),
+            "meta": slow["meta"],
             "progress": _progress_line(state, width, frame),
             "loss": _loss_line(state),
-            "speed": self._figures[0],
-            "timing": self._figures[1],
-            "host": _host_line(state, host_memory),
-            "gpu": _gpu_line(state, gpu),
+            "speed": slow["speed"],
+            "timing": slow["timing"],
+            "host": slow["host"],
+            "gpu": slow["gpu"],
         }
         if compact:  # a short terminal: keep the figures, drop the details
             del lines["meta"], lines["timing"]
