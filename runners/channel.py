@@ -10,7 +10,6 @@ instead of stalling the training loop on a full pipe.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import select
@@ -18,7 +17,7 @@ import threading
 import time
 from typing import Callable
 
-from runners.protocol import Event, ProtocolError, from_object
+from runners.protocol import Event, decode_lines
 
 EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
 # Room for a generous event; a longer line is counted as bad and skipped.
@@ -30,7 +29,6 @@ READ_BYTES = 1 << 16
 BUSY_BYTES = 1 << 15
 FLOOD_S, FLOOD_REST_S = 1.0, 0.005
 _CLOSE = None
-_NOT_JSON = object()  # a line that did not parse: from_object() refuses it, and it is counted
 
 
 class EventWriter:
@@ -116,25 +114,8 @@ class ChannelDecoder:
         if not lines:
             return []
         self.record(b"".join(line + b"\n" for line in lines))
-        # All of a read's lines parsed as one JSON array (a fifth of the cost of parsing them one by
-        # one); if any line is not exactly one JSON value, they are parsed one by one.
-        try:
-            values = json.loads(b"[" + b",".join(lines) + b"]")
-        except ValueError:
-            values = None
-        if values is None or len(values) != len(lines):
-            values = []
-            for line in lines:
-                try:
-                    values.append(json.loads(line))
-                except ValueError:
-                    values.append(_NOT_JSON)
-        events = []
-        for value in values:
-            try:
-                events.append(from_object(value))
-            except ProtocolError:
-                self.bad_lines += 1
+        events, bad = decode_lines(lines)
+        self.bad_lines += bad
         return events
 
 

@@ -169,7 +169,7 @@ class Launcher:
             self._recording_failed(exc)
 
     def _flush_record(self, record) -> None:
-        """After each batch: the record on disk is never more than a pass (~25 ms) behind."""
+        """After each pass: the record on disk is never more than one read interval behind."""
         if record is None or self.record_error is not None:
             return
         try:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import AsyncIterator
 
-from runners.protocol import Event, ProtocolError, decode
+from runners.protocol import Event, decode_lines
 
 SHIPPED = Path(__file__).resolve().parent / "recordings" / "demo-mlp-tiny"
 
@@ -56,12 +56,8 @@ class RecordedRun:
             return []
 
     def _decode(self, lines: list[bytes]) -> list[Event]:
-        events = []
-        for line in lines:
-            try:
-                events.append(decode(line))
-            except ProtocolError:
-                self.bad_lines += 1
+        events, bad = decode_lines(lines)
+        self.bad_lines += bad
         return events
 
     async def start(self) -> None:

@@ -1,10 +1,10 @@
 """The dashboard app: leaderboard, overlaid charts and one panel per runner, fed by any event source.
 
 Data flows one way: events fold into ``RunnerState`` (``tui.state``) and each
-frame hands the changed states down to the widgets. Frames follow the data: new
-events ask for one, drawn at once unless the last was less than a refresh
-interval ago, so an event reaches the screen within one interval however many
-arrive. A clock at the refresh rate turns the spinners and brings what waits
+frame hands the changed states down to the widgets. Frames follow the data: the
+launcher reads the channels once per refresh interval and each read asks for a
+frame, drawn at once, so an event reaches the screen within about one interval
+however many arrive. A clock at the refresh rate turns the spinners and brings what waits
 for its own pace (charts, leaderboard) when no data comes.
 """
 

@@ -121,7 +121,6 @@ class StepSeries:
             out.append((bucket, total / count))
         return out
 
-
     def tail_mean(self, span: int) -> float | None:
         """The last entry of ``running_means(span)``, from the last buckets only (a panel asks every frame)."""
         total, count = 0.0, 0

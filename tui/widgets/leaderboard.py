@@ -19,6 +19,7 @@ from tui.widgets.rows_view import RowsView
 # (title, width, justify) of the columns after the runner's; a None title: the throughput unit.
 COLUMNS = ((None, 9, "right"), ("relative", 12, "right"), ("step", 8, "right"), ("compile", 7, "right"),
            ("peak mem", 8, "right"), ("loss", 7, "right"))
+FIGURE_LAYOUT = [(width, justify) for _, width, justify in COLUMNS]
 RUNNER_WIDTH = (12, 26)  # the runner's name gives way on a narrow terminal, down to this
 FIGURES_WIDTH = 1 + sum(1 + width for _, width, _ in COLUMNS) + 1  # with the gaps
 
@@ -58,9 +59,9 @@ class Leaderboard(RowsView):
         rows = standings(states)
         runner_width = max(RUNNER_WIDTH[0], min(RUNNER_WIDTH[1], self.size.width - FIGURES_WIDTH))
         titles = ["#", "runner", *((title or _unit(rows)) for title, _, _ in COLUMNS)]
-        widths = [1, runner_width, *(width for _, width, _ in COLUMNS)]
-        header = Content.styled(_line(titles, widths), "bold")
-        lines = [header, Content.styled("─" * sum(1 + w for w in widths), "dim")]
+        layout = [(1, "right"), (runner_width, "left"), *FIGURE_LAYOUT]
+        header = Content.styled(_line(titles, layout), "bold")
+        lines = [header, Content.styled("─" * sum(1 + width for width, _ in layout), "dim")]
         for s in rows:
             name, note = _shown_name(s, runner_width < 18)
             label = _fit(f"■ {name}{note}", runner_width, "left")
@@ -68,7 +69,7 @@ class Leaderboard(RowsView):
             lines.append(Content.assemble(
                 rank, " ", (label[:1], hex_colour(colours[s.runner]) if s.runner in colours else ""),
                 label[1 : 2 + len(name)], (label[2 + len(name) :], "dim"),
-                " ", _line(figures(s), [w for _, w, _ in COLUMNS]),
+                " ", _line(figures(s), FIGURE_LAYOUT),
             ))
         self.set_rows(lines)
 
@@ -79,9 +80,9 @@ def _fit(text: str, width: int, justify: str) -> str:
     return text.rjust(width) if justify == "right" else text.ljust(width)
 
 
-def _line(cells: list[str], widths: list[int]) -> str:
-    justify = ["right", "left", *(j for _, _, j in COLUMNS)][-len(cells):]
-    return " ".join(_fit(cell, width, how) for cell, width, how in zip(cells, widths, justify))
+def _line(cells: list[str], layout: list[tuple[int, str]]) -> str:
+    """Cells fitted to their (width, justify), one space apart."""
+    return " ".join(_fit(cell, width, justify) for cell, (width, justify) in zip(cells, layout))
 
 
 def leaderboard_table(rows: list[Standing], colours: dict[str, tuple[int, int, int]] | None = None,
