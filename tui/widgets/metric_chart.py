@@ -10,13 +10,10 @@ column are drawn: each group of buckets keeps its min and its max.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Callable
 
 from textual.color import Color
-from textual.geometry import Region
-from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from tui.formatting import short_name
@@ -78,13 +75,12 @@ class MetricChart(PlotextPlot):
         self.border_title = self.metric.title
         self.drawn: dict[str, tuple[list[float], list[float]]] = {}  # runner -> the raw points drawn
         self._shown: tuple | None = None
-        self.render_s = 0.0  # what drawing the last points cost, all of it: the app paces charts by this
-        self._spent_s = 0.0
+        self.pending = False  # shown new points not drawn yet
 
     def show(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]], view: ChartView) -> None:
         """Take what to draw; the points are worked out in ``render``, for the size the chart has then."""
         self._shown = (states, colours, view)
-        self.render_s, self._spent_s = self._spent_s, 0.0
+        self.pending = True
         with_data = [s for s in states if self._plottable(s, view)]
         # The legend sits in the border, where it never hides the start of a curve.
         self.border_title = f"{self.metric.title} " + " ".join(
@@ -99,14 +95,8 @@ class MetricChart(PlotextPlot):
     def render(self):
         if self._shown is not None:
             self._draw_points(*self._shown)
+        self.pending = False
         return super().render()
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Timed here, not in render(): turning plotext's text into Textual's strips costs as much again.
-        started = time.perf_counter()
-        lines = super().render_lines(crop)
-        self._spent_s += time.perf_counter() - started
-        return lines
 
     def _draw_points(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]], view: ChartView) -> None:
         plt = self.plt
