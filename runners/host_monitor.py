@@ -6,6 +6,7 @@ data workers count against the runner that started them).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import psutil
@@ -17,9 +18,17 @@ class HostSample:
     rss_bytes: int
 
 
+# Walking every process on the machine for the runners' trees cost more than sampling them: the
+# trees are found again this often (a new compiler or data worker is counted from then on).
+TREES_EVERY_S = 5.0
+
+
 class HostMonitor:
     def __init__(self):
         self._processes: dict[int, psutil.Process] = {}
+        self._children: dict[int, list[int]] = {}
+        self._children_at = -TREES_EVERY_S
+        self._roots: set[int] = set()  # the runners' pids the trees were found for: a new one is looked up at once
 
     def _tracked(self, pid: int) -> psutil.Process:
         # Kept between samples: cpu_percent() measures since the previous call on the same object.
@@ -29,7 +38,10 @@ class HostMonitor:
         return self._processes[pid]
 
     def sample(self, pids: dict[str, int]) -> dict[str, HostSample]:
-        children = _children_by_parent()  # one pass over /proc for every runner's tree
+        if time.monotonic() - self._children_at >= TREES_EVERY_S or not set(pids.values()) <= self._roots:
+            self._children, self._children_at = _children_by_parent(), time.monotonic()  # one pass over /proc
+            self._roots = set(pids.values())
+        children = self._children
         found, seen = {}, set()
         for runner, pid in pids.items():
             tree, cpu, rss = [pid], 0.0, 0

@@ -174,7 +174,7 @@ def _parsed(line: bytes) -> Any:
 
 
 def from_object(data: Any) -> Event:
-    """The event a parsed JSON value describes; raise ProtocolError if it describes none."""
+    """The event a freshly parsed JSON value describes (the value is used up); raise ProtocolError if none."""
     if not isinstance(data, dict):
         raise ProtocolError("event is not a JSON object")
     if data.get("v") != PROTOCOL_VERSION:
@@ -182,8 +182,10 @@ def from_object(data: Any) -> Event:
     cls = EVENT_TYPES.get(data.get("type"))
     if cls is None:
         raise ProtocolError(f"unknown event type {data.get('type')!r}")
+    del data["v"], data["type"]  # a value just parsed, nobody else's: taken apart in place
     known = _FIELDS[cls]
-    kwargs: dict[str, Any] = {k: v for k, v in data.items() if k in known}
+    # Fields a newer runner added are dropped; there are usually none, and the check is one set operation.
+    kwargs = data if data.keys() <= known else {k: v for k, v in data.items() if k in known}
     try:
         return cls(**kwargs)
     except TypeError as exc:

@@ -9,6 +9,7 @@ import time
 import psutil
 import pytest
 
+from runners import host_monitor
 from runners.config import RunConfig
 from runners.cpu_share import available_cpus
 from runners.host_monitor import HostMonitor
@@ -135,6 +136,27 @@ def test_host_monitor_counts_a_runners_children_against_it():
         assert sample["runner"].cpu_percent > 30
         child_rss = psutil.Process(parent.pid).children()[0].memory_info().rss
         assert sample["runner"].rss_bytes > psutil.Process(parent.pid).memory_info().rss + child_rss / 2
+    finally:
+        for child in psutil.Process(parent.pid).children(recursive=True):
+            child.kill()
+        parent.kill()
+        parent.wait()
+
+
+def test_host_monitor_finds_a_child_started_later(monkeypatch):
+    """The trees are looked up again every TREES_EVERY_S: a compiler started mid-run is counted from then on."""
+    monkeypatch.setattr(host_monitor, "TREES_EVERY_S", 0.5)
+    spin = "import subprocess, sys, time; time.sleep(1); subprocess.Popen([sys.executable, '-c', 'while True: pass']).wait()"
+    parent = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        monitor = HostMonitor()
+        assert monitor.sample({"runner": parent.pid})["runner"].cpu_percent < 30  # no child yet
+        deadline = time.monotonic() + 10
+        while not psutil.Process(parent.pid).children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        monitor.sample({"runner": parent.pid})  # the child found: its CPU is measured from here
+        time.sleep(0.6)
+        assert monitor.sample({"runner": parent.pid})["runner"].cpu_percent > 30
     finally:
         for child in psutil.Process(parent.pid).children(recursive=True):
             child.kill()

@@ -136,6 +136,7 @@ class DashboardApp(App):
         self._told_record_error = False
         self._charts_drawn_at = 0.0
         self._charts_cost_s = 0.0  # CPU the last charts' frame took, to pace the next
+        self._devices_shown = ""
         self._leaderboard_drawn_at = 0.0
         self._leaderboard_changed = True
 
@@ -200,9 +201,13 @@ class DashboardApp(App):
             state.sampled(host.get(name), gpu.runners.get(name))
             state.sharing_with = sharing.get(name, [])
             self._changed.add(name)
-        self._frame_due()
-        # One row, always: no re-layout of the screen every second.
-        self.devices_line.update(_devices_line(gpu, self.source) + _source_warnings(self.source), layout=False)
+        # No frame of its own: the next data frame or clock tick shows the figures (a frame more
+        # each second redrew every panel's progress row for nothing new).
+        # One row, always: no re-layout of the screen every second; no repaint when nothing changed.
+        devices = _devices_line(gpu, self.source) + _source_warnings(self.source)
+        if devices != self._devices_shown:
+            self._devices_shown = devices
+            self.devices_line.update(devices, layout=False)
 
     @work(exclusive=True, group="events")
     async def _consume_events(self) -> None:

@@ -27,12 +27,16 @@ class RowsView(Widget):
             self._rows, self._strips_width = list(rows), -1
             self.refresh(layout=True)
             return
+        changed = []
         for y, (old, new) in enumerate(zip(self._rows, rows)):
             if old != new:
                 self._rows[y] = new
                 if self._strips_width >= 0:
                     self._strips[y] = self._draw(new, self._strips_width)
-                self.refresh(Region(0, y, self.size.width, 1))
+                changed.append(y)
+        if changed:
+            width = self.size.width
+            self.refresh(*(Region(0, y, width, 1) for y in changed))
 
     def _draw(self, row: Content, width: int) -> Strip:
         # Content's own renderer, not Visual.to_strips: rows hold no links and no selection, and
