@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -75,8 +76,8 @@ class MeasuredDashboard(DashboardApp):
 def main() -> None:
     result, refresh, runners, rate, seconds, settle = sys.argv[1:7]
     os.sched_setaffinity(0, [DASHBOARD_CPU])
-    launcher = FloodLauncher(int(runners), float(rate), int(float(rate) * float(seconds)),
-                             Path(tempfile.mkdtemp(prefix="kvp-dash-bench-")), float(refresh))
+    base = Path(tempfile.mkdtemp(prefix="kvp-dash-bench-"))
+    launcher = FloodLauncher(int(runners), float(rate), int(float(rate) * float(seconds)), base, float(refresh))
     app = MeasuredDashboard(launcher, float(refresh), float(settle))
     original = RunnerPanel.show
     shown: dict[str, int] = {}
@@ -88,8 +89,11 @@ def main() -> None:
             shown[panel.runner] = state.latest.step
 
     RunnerPanel.show = show
-    app.run()
-    launcher.kill_now()
+    try:
+        app.run()
+    finally:
+        launcher.kill_now()
+        shutil.rmtree(base, ignore_errors=True)
     if app.cpu is None:
         raise SystemExit("the run ended before it was measured")
     Path(result).write_text(json.dumps({"cpu": app.cpu, "delays": app.delays}))

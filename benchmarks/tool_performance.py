@@ -76,16 +76,18 @@ async def ingest(total: int, base: Path) -> tuple[float, float]:
     return total / elapsed, (rss_after - rss_before) / 2**20
 
 
-def on_a_terminal(refresh_hz: float, runners: int = 5, hz: float = 200, seconds: float = 20,
+def on_a_terminal(refresh_hz: float, runners: int = 5, hz: float = 200, seconds: float = 45,
                   settle_s: float = 3.0) -> tuple[float, float]:
     """p95 delay from an event's birth (in its runner) to the terminal write that shows it, and the app's CPU %.
 
     The real app runs in a child process on a pseudo-terminal of SIZE that this
     process reads and throws away, like a terminal emulator: every frame is
     rendered to escape codes and written. Both figures leave out the first
-    ``settle_s`` seconds of the flow (start-up, first layout).
+    ``settle_s`` seconds of the flow (start-up, first layout); the flow lasts long
+    enough for several chart redraws (about every 12 s at this size) to count.
     """
-    result = Path(tempfile.mkdtemp(prefix="kvp-dash-bench-")) / "result.json"
+    folder = Path(tempfile.mkdtemp(prefix="kvp-dash-bench-"))
+    result = folder / "result.json"
     pid, terminal = pty.fork()
     if pid == 0:  # the child: its terminal gets the size first, as a window would have
         columns, rows = SIZE
@@ -106,6 +108,7 @@ def on_a_terminal(refresh_hz: float, runners: int = 5, hz: float = 200, seconds:
     if status or not result.exists():
         raise SystemExit(f"the dashboard on the terminal failed:\n{tail.decode(errors='replace')}")
     figures = json.loads(result.read_text())
+    shutil.rmtree(folder, ignore_errors=True)
     return statistics.quantiles(figures["delays"], n=20)[-1], figures["cpu"]
 
 
