@@ -127,3 +127,19 @@ def test_cuda_requested_on_a_machine_without_one(tmp_path):
     result = run_cli("--device", "cuda", tmp_path=tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "--device cuda / --gpus: no usable NVIDIA GPU (" in result.stderr
+
+
+def test_data_that_would_not_fit_in_memory_is_refused_before_anything_starts():
+    """The OOM killer is no message: runners together, TensorFlow's copy counted, against available memory."""
+    workload = cli.get_workload("mlp")
+    settings = workload.settings(size="small", steps=20000, batch_size=64)
+    data = workload.data_bytes(settings)  # about 3.7 GiB, under the per-runner limit
+    specs = [cli.SPECS[name] for name in ("keras/jax", "keras/tensorflow", "keras/torch", "torch")]
+    together = data * (2.8 + 3 * 1.3)
+    with pytest.raises(cli.UsageError, match=r"3\.7 GiB of data per runner: .* together .*--schedule sequential"):
+        cli._check_data_fits(workload, settings, specs, "parallel", available=int(together * 0.9))
+    cli._check_data_fits(workload, settings, specs, "parallel", available=int(together * 1.1))
+    # One at a time, the largest runner (TensorFlow's) is what has to fit.
+    cli._check_data_fits(workload, settings, specs, "sequential", available=int(data * 2.9))
+    with pytest.raises(cli.UsageError, match="lower --steps or --batch-size$"):
+        cli._check_data_fits(workload, settings, specs, "sequential", available=int(data * 2.7))

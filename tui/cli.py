@@ -20,6 +20,9 @@ from workloads.base import SIZE_NAMES
 DEFAULT_WORKLOAD = "mlp"
 # In-memory data per runner above which we refuse rather than swap.
 MAX_DATA_BYTES = 4 * 1024**3
+# A runner's memory per byte of laid-out data, measured here (mlp, 3.7 GiB of data): TensorFlow copies the
+# arrays into its own tensors; the others hold them plus the model and framework.
+MEMORY_PER_DATA_BYTE = {"tensorflow": 2.8, "other": 1.3}
 
 
 class UsageError(Exception):
@@ -273,6 +276,27 @@ class Plan:
     gpus: list[int] | None
 
 
+def _check_data_fits(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec], schedule: str,
+                     available: int | None = None) -> None:
+    """Refuse, in one line, a run whose laid-out data would not fit in memory (the OOM killer is no message)."""
+    data_bytes = workload.data_bytes(settings)
+    head = f"{settings.steps} steps x batch {settings.batch_size} lays out {data_bytes / 2**30:.1f} GiB of data per runner"
+    if data_bytes > MAX_DATA_BYTES:
+        raise UsageError(f"{head} (limit {MAX_DATA_BYTES // 2**30} GiB); lower --steps or --batch-size")
+    needs = [data_bytes * MEMORY_PER_DATA_BYTE.get(spec.backend, MEMORY_PER_DATA_BYTE["other"]) for spec in specs]
+    together = sum(needs) if schedule == "parallel" else max(needs)
+    if available is None:
+        import psutil  # here, not at the top: --help stays fast
+
+        available = psutil.virtual_memory().available
+    if together > available:
+        sequential = ", or --schedule sequential" if schedule == "parallel" and len(specs) > 1 else ""
+        raise UsageError(
+            f"{head}: the runners would hold about {together / 2**30:.1f} GiB {'together ' if schedule == 'parallel' else ''}"
+            f"and {available / 2**30:.1f} GiB is available; lower --steps or --batch-size{sequential}"
+        )
+
+
 def _choose_runners(text: str | None) -> tuple[list[RunnerSpec], list[str]]:
     """The runners to start, and notices about default runners skipped for lack of a framework."""
     if text is not None:
@@ -305,14 +329,9 @@ def _plan(args: argparse.Namespace, steps: int | None) -> Plan:
         from workloads.user_data import check_data_file
 
         check_data_file(workload, settings)
-    else:
-        data_bytes = workload.data_bytes(settings)
-        if data_bytes > MAX_DATA_BYTES:
-            raise UsageError(
-                f"{settings.steps} steps x batch {settings.batch_size} needs {data_bytes / 1024**3:.1f} GiB "
-                f"of data per runner (limit {MAX_DATA_BYTES // 1024**3} GiB); lower --steps or --batch-size"
-            )
     specs, skipped = _choose_runners(args.runners)
+    if not settings.data_path:
+        _check_data_fits(workload, settings, specs, getattr(args, "schedule", "sequential"))
     device, gpus = _resolve_device(args.device, args.gpus)
     for notice in skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)
