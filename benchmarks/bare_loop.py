@@ -26,7 +26,7 @@ def keras_loop(spec, workload, settings, warmup: int):
     import keras
 
     from runners.config import ADAM_BETA_2, KERAS_ADAM_EPSILON, LEARNING_RATE
-    from runners.keras_runner import _adam
+    from runners.keras_runner import _adam, fit_steps
     from runners.keras_weights import load_initial_weights
 
     keras.utils.set_random_seed(settings.seed)
@@ -43,18 +43,22 @@ def keras_loop(spec, workload, settings, warmup: int):
         """Three timestamps, as the Keras benchmarks take them. It leaves on_train_batch_end alone,
         so Keras keeps dispatching batch callbacks asynchronously: no added per-step sync."""
 
+        start = steady_start = None
+        steps_begun = 0  # over every epoch and fit() call
+
         def on_train_begin(self, logs=None):
-            self.start = time.perf_counter()
+            self.start = self.start or time.perf_counter()  # a second fit() finishes the same run
 
         def on_train_batch_begin(self, batch, logs=None):
-            if batch == warmup:
+            if self.steps_begun == warmup:
                 self.steady_start = time.perf_counter()
+            self.steps_begun += 1
 
         def on_train_end(self, logs=None):
             self.end = time.perf_counter()  # fit() has waited for every step by now
 
     clock = SteadyClock()
-    model.fit(data.x, data.y, batch_size=batch, epochs=1, shuffle=False, verbose=0, callbacks=[clock])
+    fit_steps(model, data, batch, settings.steps, [clock])
     return clock.steady_start, clock.end, clock.start
 
 
@@ -67,7 +71,9 @@ def torch_loop(spec, workload, settings, warmup: int):
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(settings.seed)
     model = _build(workload, settings, device)
-    inputs, targets = _tensors(workload, workload.dataset(settings))
+    data = workload.dataset(settings)
+    epoch_batches = data.epoch_batches(settings.batch_size)
+    inputs, targets = _tensors(workload, data)
     trained = torch.compile(model) if spec.compile else model
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE,
                                  betas=(0.9, ADAM_BETA_2), eps=TORCH_ADAM_EPSILON)
@@ -84,8 +90,9 @@ def torch_loop(spec, workload, settings, warmup: int):
         if step == warmup:
             sync()
             steady_start = time.perf_counter()
-        xb = inputs[step * batch : (step + 1) * batch].to(device, non_blocking=True)
-        yb = targets[step * batch : (step + 1) * batch].to(device, non_blocking=True)
+        start_row = step % epoch_batches * batch
+        xb = inputs[start_row : start_row + batch].to(device, non_blocking=True)
+        yb = targets[start_row : start_row + batch].to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
         logits = trained(xb)
         loss = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))

@@ -22,13 +22,15 @@ from workloads.base import resolve
 
 
 class StepReporter(keras.callbacks.Callback):
-    """Turns fit()'s batch callbacks into in-order, per-step batch losses.
+    """Turns fit()'s batch callbacks into in-order, per-step batch losses, across epochs and fit() calls.
 
-    Two facts of Keras 3 shape this class:
+    Three facts of Keras 3 shape this class:
     - ``logs["loss"]`` is the running mean of the epoch so far, so the batch loss
-      is recovered as ``mean_i*(i+1) - mean_{i-1}*i`` (one epoch, so no reset);
+      is recovered as ``mean_i*(i+1) - mean_{i-1}*i``, ``i`` counted within the epoch;
     - with ``async_safe`` the callbacks run on a worker thread (jax and torch
-      backends) and may arrive out of order, so they are buffered by step.
+      backends) and may arrive out of order, so they are buffered by step;
+    - ``on_epoch_end`` waits for those callbacks, so when an epoch begins every
+      step before it has been taken.
     """
 
     # Keras then runs batch hooks off the training thread: reporting forces no per-step sync.
@@ -39,36 +41,60 @@ class StepReporter(keras.callbacks.Callback):
         self._reporter = reporter
         self._crash_at_step = crash_at_step
         self._lock = threading.Lock()
-        self._arrived: dict[int, tuple[float, float]] = {}
+        self._arrived: dict[int, tuple[float, float, int]] = {}
         self._next_step = 0
+        self._epoch_start = 0  # the run's step the current epoch began at
         self._previous_mean = 0.0
         self._window_losses: list[float] = []
+        self._began = False
 
     def on_train_begin(self, logs=None):
-        self._reporter.begin()
+        if not self._began:  # a second fit() (the last, partial epoch) continues the same run
+            self._began = True
+            self._reporter.begin()
 
     def on_train_end(self, logs=None):
         # Every step has finished here; what fit() does after it is teardown, not training.
         self.ended_at = time.perf_counter()
 
+    def on_epoch_begin(self, epoch, logs=None):
+        with self._lock:
+            self._epoch_start = self._next_step
+
     def on_train_batch_end(self, batch, logs=None):
         # Keras converted the logs to floats before calling us, so the step is finished now.
         now = time.perf_counter()
-        if batch == self._crash_at_step:
-            raise RuntimeError(f"crash injected at step {batch} (--inject-crash)")
+        step = self._epoch_start + batch
+        if step == self._crash_at_step:
+            raise RuntimeError(f"crash injected at step {step} (--inject-crash)")
         with self._lock:
-            self._arrived[batch] = (float(logs["loss"]), now)
+            self._arrived[step] = (float(logs["loss"]), now, batch)
             while self._next_step in self._arrived:
                 self._take(self._next_step, *self._arrived.pop(self._next_step))
                 self._next_step += 1
 
-    def _take(self, step: int, running_mean: float, ended_at: float) -> None:
-        batch_loss = running_mean * (step + 1) - self._previous_mean * step
+    def _take(self, step: int, running_mean: float, ended_at: float, batch: int) -> None:
+        batch_loss = running_mean * (batch + 1) - self._previous_mean * batch
         self._previous_mean = running_mean
         self._window_losses.append(batch_loss)
         if self._reporter.due(step, ended_at):
             self._reporter.close(step, self._window_losses, ended_at)
             self._window_losses = []
+
+
+def fit_steps(model, data, batch_size: int, steps: int, callbacks: list) -> None:
+    """Train exactly ``steps`` steps with ``fit()``, epoch after epoch over arrays laid out in step order.
+
+    A run that ends mid-epoch trains its last steps in a second ``fit()`` on the
+    epoch's first batches: ``fit()`` has no exact "stop after this step" (a callback's
+    ``stop_training`` is seen late when callbacks run asynchronously).
+    """
+    epochs, rest = divmod(steps, data.epoch_batches(batch_size))
+    model.fit(data.x, data.y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
+    if rest:
+        head = rest * batch_size
+        model.fit(data.x[:head], data.y[:head], batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
+                  callbacks=callbacks)
 
 
 def _adam(backend: str, **settings):
@@ -164,10 +190,6 @@ def run(spec, config: RunConfig, writer) -> None:
         emit, name, settings.batch_size, settings.steps, config.warmup_steps,
         config.report_interval_s, devices.memory_probe(spec.backend),
     )
-    # One epoch holds every step: the data set is laid out in step order already.
     step_reporter = StepReporter(reporter, config.crash_at_step)
-    model.fit(
-        data.x, data.y, batch_size=settings.batch_size, epochs=1, shuffle=False, verbose=0,
-        callbacks=[step_reporter],
-    )
+    fit_steps(model, data, settings.batch_size, settings.steps, [step_reporter])
     emit(Done(name, steps=settings.steps, train_s=step_reporter.ended_at - reporter.started_at))

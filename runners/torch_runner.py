@@ -56,7 +56,9 @@ def run(spec, config: RunConfig, writer) -> None:
     torch.manual_seed(settings.seed)
     device = torch.device("cuda" if config.device == "cuda" and torch.cuda.is_available() else "cpu")
     model = _build(workload, settings, device)
-    inputs, targets = _tensors(workload, workload.dataset(settings))
+    data = workload.dataset(settings)
+    epoch_batches = data.epoch_batches(settings.batch_size)
+    inputs, targets = _tensors(workload, data)
     # Trained through the compiled module; the probe below runs the plain one (same weights).
     trained = torch.compile(model) if spec.compile else model
     emit(
@@ -103,8 +105,9 @@ def run(spec, config: RunConfig, writer) -> None:
     for step in range(settings.steps):
         if step == config.crash_at_step:
             raise RuntimeError(f"crash injected at step {step} (--inject-crash)")
-        xb = inputs[step * batch : (step + 1) * batch].to(device, non_blocking=True)
-        yb = targets[step * batch : (step + 1) * batch].to(device, non_blocking=True)
+        start = step % epoch_batches * batch  # epoch after epoch over the same batches, as Keras's fit goes
+        xb = inputs[start : start + batch].to(device, non_blocking=True)
+        yb = targets[start : start + batch].to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             logits = trained(xb)

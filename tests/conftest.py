@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -23,11 +24,15 @@ ALL_SPECS = [name for name, spec in SPECS.items() if spec.default]
 TINY_MLP = dict(steps=60, batch_size=32, seed=0)
 
 
-def tiny_launcher(tmp_path: Path, runners: list[str], overrides=None, **settings) -> Launcher:
+def tiny_launcher(tmp_path: Path, runners: list[str], overrides=None, epoch_bytes: int | None = None,
+                  **settings) -> Launcher:
     workload = get_workload(settings.pop("workload", "mlp"))
+    workload_settings = workload.settings(**{**TINY_MLP, **settings})
+    if epoch_bytes is not None:
+        workload_settings = replace(workload_settings, epoch_bytes=epoch_bytes)
     config = RunConfig(
         workload=workload.name,
-        settings=workload.settings(**{**TINY_MLP, **settings}),
+        settings=workload_settings,
         report_interval_s=0.05,  # several windows even in a short run
     )
     folder = RunFolder.create(tmp_path / "runs", workload.name)

@@ -38,7 +38,7 @@ def run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
         (["--workload", "mlp", "--image-size", "64"], "--image-size does not apply to mlp"),
         (["--seed", "-1"], "argument --seed: must be between 0 and 2**32-1"),
         (["--refresh", "0"], "argument --refresh: must be between 0.2 and 60"),
-        (["--steps", "100000000", "--batch-size", "4096"], "of data per runner"),
+        (["--workload", "resnet18", "--size", "large", "--batch-size", "8192"], "GiB per runner at batch 8192 (limit 4 GiB); lower --batch-size or --image-size"),
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["--device", "cpu", "--gpus", "0"], "--gpus needs --device cuda or auto"),
         (["--gpus", "x"], "argument --gpus: expected GPU indices like 0,1"),
@@ -129,17 +129,21 @@ def test_cuda_requested_on_a_machine_without_one(tmp_path):
     assert "--device cuda / --gpus: no usable NVIDIA GPU (" in result.stderr
 
 
-def test_data_that_would_not_fit_in_memory_is_refused_before_anything_starts():
+def test_epochs_are_as_long_as_memory_allows_and_data_that_fits_no_epoch_is_refused():
     """The OOM killer is no message: runners together, TensorFlow's copy counted, against available memory."""
     workload = cli.get_workload("mlp")
     settings = workload.settings(size="small", steps=20000, batch_size=64)
-    data = workload.data_bytes(settings)  # about 3.7 GiB, under the per-runner limit
     specs = [cli.SPECS[name] for name in ("keras/jax", "keras/tensorflow", "keras/torch", "torch")]
-    together = data * (2.8 + 3 * 1.3)
-    with pytest.raises(cli.UsageError, match=r"3\.7 GiB of data per runner: .* together .*--schedule sequential"):
-        cli._check_data_fits(workload, settings, specs, "parallel", available=int(together * 0.9))
-    cli._check_data_fits(workload, settings, specs, "parallel", available=int(together * 1.1))
-    # One at a time, the largest runner (TensorFlow's) is what has to fit.
-    cli._check_data_fits(workload, settings, specs, "sequential", available=int(data * 2.9))
-    with pytest.raises(cli.UsageError, match="lower --steps or --batch-size$"):
-        cli._check_data_fits(workload, settings, specs, "sequential", available=int(data * 2.7))
+    weight = 2.8 + 3 * 1.3
+    # Plenty of memory: epochs of 1 GiB (5,349 steps here), as in any run up to that length.
+    roomy = cli._fit_data_in_memory(workload, settings, specs, "parallel", available=64 * 2**30)
+    assert roomy.epoch_bytes == 2**30 and workload.data_bytes(roomy) == 5349 * 64 * 784 * 4
+    # Less memory: shorter epochs, the runners' data together within what is available.
+    tight = cli._fit_data_in_memory(workload, settings, specs, "parallel", available=2 * 2**30)
+    assert workload.data_bytes(tight) * weight <= 2 * 2**30 and workload.data_bytes(tight) >= 4096 * 784 * 4
+    # Not even one pass over the 4,096 samples fits: refused, with what to change.
+    pool = 4096 * 784 * 4
+    with pytest.raises(cli.UsageError, match=r"12 MiB per runner at batch 64: .* together .*--schedule sequential"):
+        cli._fit_data_in_memory(workload, settings, specs, "parallel", available=int(pool * weight * 0.9))
+    # One at a time, only the largest runner (TensorFlow's) has to fit.
+    cli._fit_data_in_memory(workload, settings, specs, "sequential", available=int(pool * 2.9))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,10 @@ from runners.config import RunConfig
 from runners.cpu_share import available_cpus
 from runners.launcher import Launcher, run_headless
 from runners.parity import PARITY_STEPS, ParityTracker, compare
+from runners.protocol import Metrics
 from runners.recording import RunFolder
 from runners.specs import SPECS
+from tests.conftest import ALL_SPECS, collect, tiny_launcher
 from workloads import get_workload, workload_names
 from workloads.weights import init_weights
 
@@ -113,3 +116,29 @@ def test_initial_weights_are_a_pure_function_of_the_seed():
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     assert not np.array_equal(a["head.weight"], c["head.weight"])
     assert init_weights([], 0) == {}
+
+
+def test_runs_longer_than_an_epoch_train_on_the_same_batches_everywhere(tmp_path):
+    """70 steps of 128 over a pool of 4,096 samples, epochs held to one pass over it (``epoch_bytes``):
+    two whole epochs of 32 batches, then 6 steps of a third.
+
+    Keras goes through them with fit()'s epochs (and a second fit() for the last 6), PyTorch by
+    indexing: a batch out of place, or a loss recovered wrongly at an epoch boundary, would differ by
+    tens of per cent (batches differ that much); the same batches agree to float noise.
+    """
+    settings = dict(steps=70, batch_size=128)
+    workload = get_workload("mlp")
+    one_pass = replace(workload.settings(size="tiny", **settings), epoch_bytes=1)
+    assert workload.dataset(one_pass).epoch_batches(128) == 32
+    events = asyncio.run(collect(tiny_launcher(tmp_path, ALL_SPECS, epoch_bytes=1, **settings)))
+    losses = {}
+    for runner, stream in events.items():
+        metrics = sorted((e for e in stream if isinstance(e, Metrics)), key=lambda m: m.first_step)
+        assert [s for m in metrics for s in range(m.first_step, m.step + 1)] == list(range(70)), runner
+        losses[runner] = [v for m in metrics for v in m.losses]
+    for runner, values in losses.items():
+        worst = max(abs(a - b) / b for a, b in zip(values, losses["torch"]))
+        assert worst < 0.03, (runner, worst)
+    # The second epoch revisits the first one's samples: its losses are lower, not a restart.
+    torch_losses = losses["torch"]
+    assert sum(torch_losses[32:38]) < 0.8 * sum(torch_losses[:6])

@@ -10,15 +10,17 @@ from __future__ import annotations
 import argparse
 import atexit
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from runners.specs import SPECS, RunnerSpec, install_hint, parse_runner_list
+from tui.formatting import fmt_bytes
 from workloads import Workload, WorkloadSettings, get_workload, workload_names
 from workloads.base import SIZE_NAMES
 
 DEFAULT_WORKLOAD = "mlp"
-# In-memory data per runner above which we refuse rather than swap.
+# In-memory data per runner above which we refuse rather than swap (one epoch is never shorter than
+# one pass over the 4,096 generated samples: large images at large batches reach it).
 MAX_DATA_BYTES = 4 * 1024**3
 # A runner's memory per byte of laid-out data, measured here (mlp, 3.7 GiB of data): TensorFlow copies the
 # arrays into its own tensors; the others hold them plus the model and framework.
@@ -276,25 +278,33 @@ class Plan:
     gpus: list[int] | None
 
 
-def _check_data_fits(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec], schedule: str,
-                     available: int | None = None) -> None:
-    """Refuse, in one line, a run whose laid-out data would not fit in memory (the OOM killer is no message)."""
-    data_bytes = workload.data_bytes(settings)
-    head = f"{settings.steps} steps x batch {settings.batch_size} lays out {data_bytes / 2**30:.1f} GiB of data per runner"
-    if data_bytes > MAX_DATA_BYTES:
-        raise UsageError(f"{head} (limit {MAX_DATA_BYTES // 2**30} GiB); lower --steps or --batch-size")
-    needs = [data_bytes * MEMORY_PER_DATA_BYTE.get(spec.backend, MEMORY_PER_DATA_BYTE["other"]) for spec in specs]
-    together = sum(needs) if schedule == "parallel" else max(needs)
+def _fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec], schedule: str,
+                        available: int | None = None) -> WorkloadSettings:
+    """Epochs as long as the memory of this machine allows; refuse, in one line, data that fits in no epoch.
+
+    The OOM killer is no message: the runners' data is counted together (one at a
+    time under the sequential schedule), TensorFlow's copy included.
+    """
     if available is None:
         import psutil  # here, not at the top: --help stays fast
 
         available = psutil.virtual_memory().available
-    if together > available:
-        sequential = ", or --schedule sequential" if schedule == "parallel" and len(specs) > 1 else ""
+    weights = [MEMORY_PER_DATA_BYTE.get(spec.backend, MEMORY_PER_DATA_BYTE["other"]) for spec in specs]
+    weight = sum(weights) if schedule == "parallel" else max(weights)
+    settings = replace(settings, epoch_bytes=min(settings.epoch_bytes, int(available / weight)))
+    data_bytes = workload.data_bytes(settings)  # at least one pass over the generated samples
+    head = f"one epoch of data takes {fmt_bytes(data_bytes)} per runner at batch {settings.batch_size}"
+    advice = "lower --batch-size" + (" or --image-size" if workload.takes_images else "")
+    if data_bytes > MAX_DATA_BYTES:
+        raise UsageError(f"{head} (limit {MAX_DATA_BYTES // 2**30} GiB); {advice}")
+    if data_bytes * weight > available:
+        together = "together " if schedule == "parallel" else ""
+        sequential = ", or use --schedule sequential" if schedule == "parallel" and len(specs) > 1 else ""
         raise UsageError(
-            f"{head}: the runners would hold about {together / 2**30:.1f} GiB {'together ' if schedule == 'parallel' else ''}"
-            f"and {available / 2**30:.1f} GiB is available; lower --steps or --batch-size{sequential}"
+            f"{head}: the runners would hold about {fmt_bytes(int(data_bytes * weight))} {together}and "
+            f"{fmt_bytes(available)} is available; {advice}{sequential}"
         )
+    return settings
 
 
 def _choose_runners(text: str | None) -> tuple[list[RunnerSpec], list[str]]:
@@ -331,7 +341,7 @@ def _plan(args: argparse.Namespace, steps: int | None) -> Plan:
         check_data_file(workload, settings)
     specs, skipped = _choose_runners(args.runners)
     if not settings.data_path:
-        _check_data_fits(workload, settings, specs, getattr(args, "schedule", "sequential"))
+        settings = _fit_data_in_memory(workload, settings, specs, getattr(args, "schedule", "sequential"))
     device, gpus = _resolve_device(args.device, args.gpus)
     for notice in skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)

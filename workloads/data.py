@@ -17,10 +17,22 @@ LABEL_NOISE = 0.1
 
 
 def in_step_order(x: np.ndarray, y: np.ndarray, settings: WorkloadSettings) -> Dataset:
-    """Lay the pool out as exactly ``steps * batch_size`` rows, cycling in order."""
-    total = settings.steps * settings.batch_size
-    order = np.arange(total) % len(x)
+    """One epoch in whole batches, the pool cycled in order: step ``k`` trains on batch ``k % epoch_batches``.
+
+    The epoch holds every step when ``settings.epoch_bytes`` allows (the common case),
+    else as many whole batches as fit, and never less than one pass over the pool.
+    Memory does not grow with the number of steps.
+    """
+    sample_bytes = x.nbytes // max(1, len(x))  # the inputs, as Workload.data_bytes counts them
+    batches = epoch_batches(len(x), sample_bytes, settings)
+    order = np.arange(batches * settings.batch_size) % len(x)
     return Dataset(x=np.ascontiguousarray(x[order]), y=np.ascontiguousarray(y[order]))
+
+
+def epoch_batches(pool: int, sample_bytes: int, settings: WorkloadSettings) -> int:
+    """Batches in one epoch: all the steps if they fit in ``epoch_bytes``, else what fits, at least the pool."""
+    affordable = settings.epoch_bytes // max(1, sample_bytes * settings.batch_size)
+    return min(settings.steps, max(1, pool // settings.batch_size, affordable))
 
 
 def _noisy_labels(rng: np.random.Generator, y: np.ndarray, num_classes: int) -> np.ndarray:
