@@ -203,8 +203,8 @@ class DashboardApp(App):
             self._changed.add(name)
         # No frame of its own: the next data frame or clock tick shows the figures (a frame more
         # each second redrew every panel's progress row for nothing new).
-        # One row, always: no re-layout of the screen every second; no repaint when nothing changed.
         devices = _devices_line(gpu, self.source) + _source_warnings(self.source)
+        # One row, always (no re-layout of the screen), and repainted only when it changed.
         if devices != self._devices_shown:
             self._devices_shown = devices
             self.devices_line.update(devices, layout=False)
