@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import signal
 import struct
 import subprocess
@@ -28,15 +29,20 @@ class TerminalSession:
         env = {**os.environ, "TERM": "xterm-256color"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tui.cli", "--output", str(tmp_path / "runs"), *args],
-            stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+            stdin=slave, stdout=slave, stderr=slave, env=env, preexec_fn=_own_terminal,
         )
         os.close(slave)
         self.master = master
         self.screen = bytearray()
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._draining = threading.Event()
+        self._draining.set()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
 
     def _drain(self) -> None:
-        while True:
+        while self._draining.is_set():
+            if not select.select([self.master], [], [], 0.1)[0]:
+                continue
             try:
                 data = os.read(self.master, 65536)
             except OSError:
@@ -44,6 +50,13 @@ class TerminalSession:
             if not data:
                 return
             self.screen += data
+
+    def hang_up(self) -> None:
+        """The terminal goes away, as when SSH drops or tmux is killed: the kernel sends SIGHUP and SIGCONT."""
+        self._draining.clear()
+        self._drainer.join()  # a read in progress would keep the terminal open
+        os.close(self.master)
+        self.master = os.open(os.devnull, os.O_RDONLY)  # for close()
 
     def runners(self, count: int, timeout_s: float = 60) -> list[psutil.Process]:
         """Wait until ``count`` runner subprocesses are training (their events file has metrics)."""
@@ -72,6 +85,12 @@ class TerminalSession:
             self.process.kill()
             self.process.wait()
         os.close(self.master)
+
+
+def _own_terminal() -> None:
+    """In the child: a session of its own with the pty as its controlling terminal, like a login shell's."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def _all_gone(processes: list[psutil.Process], timeout_s: float) -> bool:
@@ -115,6 +134,22 @@ def test_leaving_the_dashboard_stops_every_runner(session, how, tmp_path):
     for events_file in (tmp_path / "runs").glob("*/*.events.jsonl"):
         for line in events_file.read_text().splitlines():
             json.loads(line)
+
+
+def test_a_terminal_that_goes_away_ends_the_dashboard(session, tmp_path):
+    """A dropped SSH session or a killed tmux, after the run finished: the dashboard must still exit.
+
+    The hang-up brings SIGHUP with a SIGCONT; Textual set its dead terminal up again on
+    that SIGCONT, and its exit then waited forever for an output thread that had died.
+    """
+    s = session("--size", "tiny", "--steps", "100", columns=160, rows=48)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("runs/*/summary.json")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert list(tmp_path.glob("runs/*/summary.json")), "the run did not finish"
+    time.sleep(1.0)
+    s.hang_up()
+    assert s.wait_exit(timeout_s=20) == 0
 
 
 def test_dashboard_killed_with_sigkill_takes_its_runners_along(session):

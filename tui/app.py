@@ -32,6 +32,7 @@ from tui.screens.confirm_quit import ConfirmQuitScreen
 from tui.screens.detail_screen import RunnerDetailScreen
 from tui.screens.help_screen import HelpScreen
 from tui.state import RunnerState
+from tui.terminal_signals import resume_only_after_suspend
 from tui.widgets.leaderboard import Leaderboard
 from tui.widgets.metric_chart import METRICS, ChartView, MetricChart
 from tui.widgets.parity_bar import ParityBar
@@ -161,6 +162,7 @@ class DashboardApp(App):
         # A dropped SSH session sends SIGHUP; `kill` sends SIGTERM: both end the runners first.
         for sig in QUIT_SIGNALS:
             loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
+        resume_only_after_suspend()  # SIGHUP comes with a SIGCONT that must not wake a dead terminal
         # The main screen and its widgets, held: other screens may be on top when the timer redraws.
         self._main = self.screen
         self.panels = {name: self._main.query_one(f"#{_panel_id(name)}", RunnerPanel) for name in self.states}

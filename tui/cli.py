@@ -459,11 +459,14 @@ def _run_dashboard(args: argparse.Namespace, plan: Plan) -> int:
             if not state.ended:
                 state.phase = "stopped"
         app.verdict = record(list(app.states.values()))
-    print(f"kvp-dash: {app.verdict}")
-    print(f"kvp-dash: run folder {folder.path}")
     failed = [s.name for s in app.states.values() if s.phase == "failed"]
-    if failed:
-        print(f"kvp-dash: failed runners: {', '.join(failed)}", file=sys.stderr)
+    try:
+        print(f"kvp-dash: {app.verdict}")
+        print(f"kvp-dash: run folder {folder.path}")
+        if failed:
+            print(f"kvp-dash: failed runners: {', '.join(failed)}", file=sys.stderr)
+    except OSError:
+        pass  # the terminal is gone (a dropped session): the run folder holds it all
     return 1 if failed else 0
 
 
