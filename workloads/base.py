@@ -25,8 +25,8 @@ class WorkloadSettings:
     image_size: int | None = None
     data_path: str | None = None  # a user's .npz instead of the synthetic data
     # Epochs are made this long (the data repeated in order) as far as this many bytes go: each epoch
-    # boundary costs Keras on TensorFlow about 45 ms (measured on mlp), a cost the old one-epoch layout
-    # never had. Fewer only for tests that must cross epochs quickly.
+    # boundary costs Keras on TensorFlow about 45 ms (measured on mlp). The CLI lowers it to what the
+    # machine's memory holds for all runners; tests lower it to cross epochs quickly.
     epoch_bytes: int = 1 << 30
 
 
