@@ -25,9 +25,9 @@ def keras_loop(spec, workload, settings, warmup: int):
     os.environ["KERAS_BACKEND"] = spec.backend
     import keras
 
+    from runners.child.keras_runner import _adam, fit_steps
+    from runners.child.keras_weights import load_initial_weights
     from runners.config import ADAM_BETA_2, KERAS_ADAM_EPSILON, LEARNING_RATE
-    from runners.keras_runner import _adam, fit_steps
-    from runners.keras_weights import load_initial_weights
 
     keras.utils.set_random_seed(settings.seed)
     model = workload.build_keras(settings)
@@ -65,8 +65,8 @@ def keras_loop(spec, workload, settings, warmup: int):
 def torch_loop(spec, workload, settings, warmup: int):
     import torch
 
+    from runners.child.torch_runner import _build, _tensors
     from runners.config import ADAM_BETA_2, LEARNING_RATE, TORCH_ADAM_EPSILON
-    from runners.torch_runner import _build, _tensors
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(settings.seed)
@@ -105,7 +105,7 @@ def torch_loop(spec, workload, settings, warmup: int):
 def main() -> None:
     spec_name, workload_name, size, steps, batch, warmup, threads = sys.argv[1:8]
     steps, batch, warmup, threads = int(steps), int(batch), int(warmup), int(threads)
-    from runners import devices
+    from runners.child import devices
     from runners.specs import SPECS
     from workloads import get_workload
 

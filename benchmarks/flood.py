@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from runners.config import RunConfig
-from runners.launcher import Launcher
 from runners.protocol import Metrics
-from runners.recording import RunFolder
+from runners.session.launcher import Launcher
+from runners.session.recording import RunFolder
 from runners.specs import SPECS
 from workloads import get_workload
 

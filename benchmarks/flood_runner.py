@@ -14,8 +14,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from runners.channel import EVENT_FD_ENV  # noqa: E402
-from runners.protocol import Done, Metrics, Phase  # noqa: E402
+from runners.protocol import (  # noqa: E402
+    EVENT_FD_ENV,  # noqa: E402
+    Done,
+    Metrics,
+    Phase,
+)
 
 
 def main() -> None:

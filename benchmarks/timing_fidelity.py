@@ -31,12 +31,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from runners.config import RunConfig  # noqa: E402
-from runners.cpu_share import available_cpus, thread_environment  # noqa: E402
-from runners.launcher import Launcher, run_headless  # noqa: E402
 from runners.protocol import Done  # noqa: E402
-from runners.recording import RunFolder  # noqa: E402
+from runners.session.cpu_share import available_cpus, thread_environment  # noqa: E402
+from runners.session.launcher import Launcher, run_headless  # noqa: E402
+from runners.session.recording import RunFolder  # noqa: E402
+from runners.session.state import RunnerState  # noqa: E402
 from runners.specs import SPECS  # noqa: E402
-from tui.state import RunnerState  # noqa: E402
 from workloads import get_workload  # noqa: E402
 
 DEFAULT_STEPS = {"mlp": 2000, "cnn": 600}

@@ -54,7 +54,7 @@ def help_wall_time(repeats: int = 5) -> float:
 
 def frameworks_imported_by_the_parent() -> list[str]:
     """-X importtime of the dashboard's own modules (app, CLI): which frameworks show up."""
-    result = subprocess.run([sys.executable, "-X", "importtime", "-c", "import tui.cli, tui.app, tui.headless"],
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", "import tui.cli, tui.app, tui.console.headless"],
                             cwd=ROOT, capture_output=True, text=True, check=True)
     names = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
     return sorted(names & set(FRAMEWORKS))

@@ -1,6 +1,6 @@
-"""Runners: train a workload in one framework per subprocess and speak the event protocol.
+"""Runs: what trains (``child/``, inside runner subprocesses) and what owns a run (``session/``, in the dashboard process).
 
-The dashboard imports this package, so nothing here imports a framework at
-module level; ``runners.keras_runner`` and ``runners.torch_runner`` are loaded
-only inside runner subprocesses.
+The modules here are the contract both sides import, and nothing else:
+``protocol`` (the events), ``config`` (what a runner is told to train) and
+``specs`` (the runner specs). None of them imports a framework.
 """

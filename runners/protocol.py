@@ -18,13 +18,19 @@ PROTOCOL_VERSION = 1
 # Phases a runner passes through, in order; it ends in "done", "failed" or
 # "stopped" (ended by the user or the dashboard quitting). "queued" is only
 # seen under the sequential schedule, before a runner's turn. The launcher
-# says "paused" when the user pauses a runner (its processes are stopped; the
-# next phase event ends the pause) and "restarting" when the user restarts it
-# (everything known about the runner so far is dropped).
+# says "paused" when the user pauses a runner (its processes are stopped),
+# "resumed" when they go on (the runner's phase before the pause is back) and
+# "restarting" when the user restarts it (everything known about the runner so
+# far is dropped).
 PHASES = (
-    "queued", "importing", "building", "warmup", "training", "paused", "restarting", "done", "failed", "stopped",
+    "queued", "importing", "building", "warmup", "training", "paused", "resumed", "restarting",
+    "done", "failed", "stopped",
 )
 FINAL_PHASES = ("done", "failed", "stopped")
+
+# How a runner subprocess finds its channel (a pipe fd the launcher passes) and its parent (to die with it).
+EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
+PARENT_PID_ENV = "KVP_DASH_PARENT_PID"
 
 
 class ProtocolError(ValueError):

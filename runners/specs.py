@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 
+from workloads.errors import InputError
+
 
 @dataclass(frozen=True)
 class RunnerSpec:
@@ -43,12 +45,12 @@ def parse_runner_list(text: str) -> list[RunnerSpec]:
     """``"keras/jax,torch"`` -> specs; ValueError with a one-line reason otherwise."""
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise ValueError("--runners needs at least one runner spec")
+        raise InputError("--runners needs at least one runner spec")
     unknown = [n for n in names if n not in SPECS]
     if unknown:
-        raise ValueError(f"unknown runner spec {unknown[0]!r} (known: {', '.join(SPECS)})")
+        raise InputError(f"unknown runner spec {unknown[0]!r} (known: {', '.join(SPECS)})")
     if len(set(names)) != len(names):
-        raise ValueError("--runners lists a runner spec twice")
+        raise InputError("--runners lists a runner spec twice")
     return [SPECS[n] for n in names]
 
 

@@ -13,9 +13,9 @@ import psutil
 import pytest
 
 from runners.config import RunConfig
-from runners.cpu_share import available_cpus
-from runners.launcher import Launcher, run_headless
-from runners.recording import RunFolder
+from runners.session.cpu_share import available_cpus
+from runners.session.launcher import Launcher, run_headless
+from runners.session.recording import RunFolder
 from runners.specs import SPECS
 from workloads import get_workload
 

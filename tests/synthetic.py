@@ -61,10 +61,14 @@ def synthetic_events(steps: int = 200, until_step: int | None = None, fail: str 
 
 
 class SyntheticRun:
-    """An event source (``runners.sources.EventSource``) over a fixed list of events."""
+    """An event source (``runners.session.sources.EventSource``) over a fixed list of events."""
 
     live = False
     schedule = "parallel"
+    controls = None  # a fixed stream: nothing to pause, stop or restart
+    replay = None
+    bad_lines = 0
+    record_error = None
 
     def __init__(self, steps: int = 200, until_step: int | None = None, fail: str | None = None,
                  output: Path | None = None):

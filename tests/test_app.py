@@ -26,7 +26,7 @@ def panel_text(panel: RunnerPanel, line: str) -> str:
 
 
 async def test_four_panels_train_to_done(tmp_path):
-    from tui.summary import finish_run
+    from runners.session.summary import finish_run
 
     launcher = tiny_launcher(tmp_path, ALL_SPECS)
     app = DashboardApp(launcher, "mlp test",

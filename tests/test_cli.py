@@ -8,7 +8,11 @@ import sys
 
 import pytest
 
+from runners.session import plan
+from runners.specs import SPECS
 from tui import cli
+from workloads import get_workload
+from workloads.errors import InputError
 
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras")
 
@@ -82,7 +86,7 @@ def test_no_framework_at_all(monkeypatch, capsys, tmp_path):
 
 def test_default_runners_skip_missing_frameworks_with_a_notice(monkeypatch):
     _hide_modules(monkeypatch, "tensorflow")
-    specs, skipped = cli._choose_runners(None)
+    specs, skipped = plan.choose_runners(None)
     assert [s.name for s in specs] == ["keras/jax", "keras/torch", "torch"]
     assert skipped == [
         "runner keras/tensorflow needs tensorflow, which is not installed: pip install 'kvp-dash[tensorflow]'"
@@ -104,7 +108,7 @@ def test_dashboard_process_never_imports_a_framework():
     code = (
         "import sys, contextlib, io\n"
         "from tui import cli, app\n"
-        "import runners.launcher, tui.state\n"
+        "import runners.session.launcher, runners.session.state\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    cli.main(['--list'])\n"
         "    try:\n"
@@ -120,7 +124,7 @@ def test_dashboard_process_never_imports_a_framework():
 
 
 def test_cuda_requested_on_a_machine_without_one(tmp_path):
-    from runners.nvml_monitor import NvmlMonitor
+    from runners.session.nvml_monitor import NvmlMonitor
 
     if NvmlMonitor().device_count():
         pytest.skip("this machine has an NVIDIA GPU")
@@ -131,19 +135,19 @@ def test_cuda_requested_on_a_machine_without_one(tmp_path):
 
 def test_epochs_are_as_long_as_memory_allows_and_data_that_fits_no_epoch_is_refused():
     """The OOM killer is no message: runners together, TensorFlow's copy counted, against available memory."""
-    workload = cli.get_workload("mlp")
+    workload = get_workload("mlp")
     settings = workload.settings(size="small", steps=20000, batch_size=64)
-    specs = [cli.SPECS[name] for name in ("keras/jax", "keras/tensorflow", "keras/torch", "torch")]
+    specs = [SPECS[name] for name in ("keras/jax", "keras/tensorflow", "keras/torch", "torch")]
     weight = 2.8 + 3 * 1.3
     # Plenty of memory: epochs of 1 GiB (5,349 steps here), as in any run up to that length.
-    roomy = cli._fit_data_in_memory(workload, settings, specs, "parallel", available=64 * 2**30)
+    roomy = plan.fit_data_in_memory(workload, settings, specs, "parallel", available=64 * 2**30)
     assert roomy.epoch_bytes == 2**30 and workload.data_bytes(roomy) == 5349 * 64 * 784 * 4
     # Less memory: shorter epochs, the runners' data together within what is available.
-    tight = cli._fit_data_in_memory(workload, settings, specs, "parallel", available=2 * 2**30)
+    tight = plan.fit_data_in_memory(workload, settings, specs, "parallel", available=2 * 2**30)
     assert workload.data_bytes(tight) * weight <= 2 * 2**30 and workload.data_bytes(tight) >= 4096 * 784 * 4
     # Not even one pass over the 4,096 samples fits: refused, with what to change.
     pool = 4096 * 784 * 4
-    with pytest.raises(cli.UsageError, match=r"12 MiB per runner at batch 64: .* together .*--schedule sequential"):
-        cli._fit_data_in_memory(workload, settings, specs, "parallel", available=int(pool * weight * 0.9))
+    with pytest.raises(InputError, match=r"12 MiB per runner at batch 64: .* together .*--schedule sequential"):
+        plan.fit_data_in_memory(workload, settings, specs, "parallel", available=int(pool * weight * 0.9))
     # One at a time, only the largest runner (TensorFlow's) has to fit.
-    cli._fit_data_in_memory(workload, settings, specs, "sequential", available=int(pool * 2.9))
+    plan.fit_data_in_memory(workload, settings, specs, "sequential", available=int(pool * 2.9))

@@ -6,10 +6,10 @@ import asyncio
 
 import psutil
 
+from runners.session.summary import finish_run
 from tests.conftest import tiny_launcher
 from tests.test_app import wait_until
 from tui.app import DashboardApp
-from tui.summary import finish_run
 
 
 async def test_p_really_pauses_training_and_timing_leaves_the_pause_out(tmp_path):
@@ -48,7 +48,7 @@ async def test_k_stops_one_runner_and_r_restarts_another_from_scratch(tmp_path):
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: all(s.steps_done > 20 for s in app.states.values()), 120)
         old_pid = launcher.pids()["torch"]
-        app.panels["torch"].focus()
+        app.main.panels["torch"].focus()
         await pilot.press("r")
         await wait_until(pilot, lambda: app.states["torch"].hello is not None
                          and app.states["torch"].hello.pid != old_pid, 60)
@@ -56,11 +56,11 @@ async def test_k_stops_one_runner_and_r_restarts_another_from_scratch(tmp_path):
         assert app.states["torch"].steps_done < 1000  # the new run's state, not the old one's
         await wait_until(pilot, lambda: app.states["torch"].steps_done > 10, 60)
 
-        app.panels["keras/jax"].focus()
+        app.main.panels["keras/jax"].focus()
         await pilot.press("k")
         await wait_until(pilot, lambda: app.states["keras/jax"].phase == "stopped", 20)
         assert app.states["torch"].phase == "training"  # the others carry on
-        app.panels["torch"].focus()
+        app.main.panels["torch"].focus()
         await pilot.press("k")
         await wait_until(pilot, lambda: app.verdict is not None, 30)
         assert {s.phase for s in app.states.values()} == {"stopped"}

@@ -15,17 +15,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runners.channel import (
+from runners.child.event_writer import EventWriter
+from runners.protocol import Metrics, Phase
+from runners.session.channel_reader import (
     MAX_EVENT_BYTES,
     READ_BYTES,
     ChannelDecoder,
     ChannelReader,
-    EventWriter,
 )
-from runners.protocol import Metrics, Phase
+from runners.session.state import RunnerState
+from runners.session.summary import finish_run
 from tests.conftest import collect, tiny_launcher
-from tui.state import RunnerState
-from tui.summary import finish_run
 
 VALID = [
     Phase("torch", "training", t=1.0),

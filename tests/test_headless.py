@@ -11,8 +11,8 @@ import time
 import psutil
 
 from runners.protocol import Done, Hello, Metrics, Phase
-from tui.state import RunnerState
-from tui.summary import standings, verdict
+from runners.session.state import RunnerState
+from runners.session.summary import standings, verdict
 
 
 def headless(tmp_path, *args, **kwargs) -> subprocess.Popen:

@@ -95,7 +95,7 @@ async def test_enter_opens_the_focused_runners_detail_and_escape_returns(tmp_pat
     app = DashboardApp(SyntheticRun(output=log), "synthetic", animate=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        app.panels["torch"].focus()
+        app.main.panels["torch"].focus()
         await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
@@ -140,7 +140,7 @@ async def test_leaderboard_ranks_by_throughput_live():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        from tui.summary import standings
+        from runners.session.summary import standings
 
         ranked = [s.runner for s in standings(app.states.values())]
         # Paces: keras/jax 4 ms, torch 5, keras/tensorflow 6, keras/torch 9.

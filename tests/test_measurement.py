@@ -9,18 +9,18 @@ import time
 import psutil
 import pytest
 
-from runners import host_monitor
 from runners.config import RunConfig
-from runners.cpu_share import available_cpus
-from runners.host_monitor import HostMonitor
-from runners.launcher import Launcher
-from runners.nvml_monitor import NvmlMonitor
 from runners.protocol import Done, Hello, Metrics, Phase
-from runners.recording import RunFolder
+from runners.session import host_monitor
+from runners.session.cpu_share import available_cpus
+from runners.session.host_monitor import HostMonitor
+from runners.session.launcher import Launcher
+from runners.session.nvml_monitor import NvmlMonitor
+from runners.session.recording import RunFolder
+from runners.session.state import RunnerState
 from runners.specs import SPECS
 from tests.conftest import collect
 from tests.fake_nvml import FakeGpu, FakeNvml
-from tui.state import RunnerState
 from tui.widgets.runner_panel import _gpu_line, _timing_line
 from workloads import get_workload
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from runners.config import RunConfig
-from runners.cpu_share import available_cpus
-from runners.launcher import Launcher, run_headless
-from runners.parity import PARITY_STEPS, ParityTracker, compare
 from runners.protocol import Metrics
-from runners.recording import RunFolder
+from runners.session.cpu_share import available_cpus
+from runners.session.launcher import Launcher, run_headless
+from runners.session.parity import PARITY_STEPS, ParityTracker, compare
+from runners.session.recording import RunFolder
 from runners.specs import SPECS
 from tests.conftest import ALL_SPECS, collect, tiny_launcher
 from workloads import get_workload, workload_names
@@ -55,7 +55,7 @@ def test_all_four_runners_agree_at_tiny_size(tmp_path, workload_ref):
 
 
 def test_compare_catches_a_runner_that_trains_something_else():
-    from runners.parity import RunnerFacts
+    from runners.session.parity import RunnerFacts
 
     same = RunnerFacts(params=10, logits=[0.1, 0.2], losses=[2.3, 2.2, 2.1, 2.0, 1.9, 1.8])
     assert compare({"torch": same, "keras/jax": same}).status == "verified"
@@ -97,7 +97,7 @@ def test_resnet18_parameter_count_is_torchvisions():
 def test_specs_match_the_torch_model_at_every_size(name):
     """The generated weights cover exactly the PyTorch model's tensors (shapes included) at every size."""
     pytest.importorskip("torch")
-    from runners.torch_weights import load_initial_weights
+    from runners.child.torch_weights import load_initial_weights
 
     workload = get_workload(name)
     for size in ("tiny", "small"):

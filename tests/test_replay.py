@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from runners.replay import SHIPPED, RecordedRun
+from runners.session.replay import SHIPPED, RecordedRun
 from tests.test_app import panel_text, wait_until
 from tui.app import DashboardApp
 from tui.widgets.runner_panel import RunnerPanel
@@ -55,7 +55,7 @@ async def test_attach_follows_a_live_headless_session_and_leaving_does_not_stop_
 
     import psutil
 
-    from runners.replay import AttachedRun
+    from runners.session.replay import AttachedRun
 
     session = subprocess.Popen(
         [sys.executable, "-m", "tui.cli", "--headless", "--workload", "mlp", "--size", "tiny", "--steps", "3000",

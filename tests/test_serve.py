@@ -11,7 +11,7 @@ import time
 import aiohttp
 import psutil
 
-from runners.replay import SHIPPED
+from runners.session.replay import SHIPPED
 
 
 def _free_port() -> int:
@@ -63,7 +63,7 @@ def test_binding_beyond_this_machine_warns_that_there_is_no_authentication():
                             capture_output=True, text=True, timeout=30)
     # The folder is refused first (one line, exit 2)...
     assert result.returncode == 2 and "not a kvp-dash run folder" in result.stderr
-    from tui.serve import LOCAL_HOSTS
+    from tui.cli.serve import LOCAL_HOSTS
 
     assert "0.0.0.0" not in LOCAL_HOSTS  # ...and a valid folder on 0.0.0.0 gets the warning:
     port = _free_port()
@@ -78,7 +78,7 @@ def test_binding_beyond_this_machine_warns_that_there_is_no_authentication():
 
 
 def test_latest_picks_the_newest_run_folder(tmp_path):
-    from tui.serve import latest_run
+    from tui.cli.serve import latest_run
 
     old = tmp_path / "20260101-000000-mlp"
     new = tmp_path / "20260102-000000-mlp"

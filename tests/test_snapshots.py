@@ -6,9 +6,9 @@ then look at the new SVGs before committing them.
 
 from __future__ import annotations
 
+from runners.session.summary import standings, verdict
 from tests.synthetic import SyntheticRun
 from tui.app import DashboardApp
-from tui.summary import standings, verdict
 
 DESCRIPTION = "mlp (tiny) · batch 32 · 200 steps · synthetic"
 
@@ -42,7 +42,7 @@ def test_verdict_at_the_end(snap_compare):
 def test_runner_detail_screen(snap_compare):
     async def open_detail(pilot):
         await settled(pilot)
-        pilot.app.panels["torch"].focus()
+        pilot.app.main.panels["torch"].focus()
         await pilot.press("enter")
         await settled(pilot)
 

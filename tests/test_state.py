@@ -8,8 +8,8 @@ import statistics
 import pytest
 
 from runners.protocol import Metrics, Phase
-from tui.series import Quantiles, StepSeries
-from tui.state import RunnerState
+from runners.session.series import Quantiles, StepSeries
+from runners.session.state import RunnerState
 
 
 def window(first, last, losses, window_s, warmup=False, t=100.0):

@@ -7,10 +7,10 @@ import asyncio
 import pytest
 
 from runners.config import RunConfig
-from runners.cpu_share import available_cpus
-from runners.launcher import Launcher, run_headless
 from runners.protocol import Metrics
-from runners.recording import RunFolder
+from runners.session.cpu_share import available_cpus
+from runners.session.launcher import Launcher, run_headless
+from runners.session.recording import RunFolder
 from runners.specs import SPECS
 from workloads import get_workload, workload_names
 
@@ -41,7 +41,7 @@ def _counted_forward_flops(workload, settings) -> float:
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from runners.torch_runner import _tensors
+    from runners.child.torch_runner import _tensors
 
     model = workload.build_torch(settings)
     inputs, _ = _tensors(workload, workload.dataset(settings))

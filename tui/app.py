@@ -1,11 +1,10 @@
-"""The dashboard app: leaderboard, overlaid charts and one panel per runner, fed by any event source.
+"""The dashboard app: follows any event source and hands what changed to the main screen's widgets.
 
-Data flows one way: events fold into ``RunnerState`` (``tui.state``) and each
-frame hands the changed states down to the widgets. Frames follow the data: the
-launcher reads the channels once per refresh interval and each read asks for a
-frame, drawn at once, so an event reaches the screen within about one interval
-however many arrive. A clock at the refresh rate turns the spinners and brings what waits
-for its own pace (charts, leaderboard) when no data comes.
+Data flows one way: events fold into ``RunnerState`` (``runners.session.state``)
+and each frame hands the changed states down to the widgets. Which frame is due
+and what it redraws is the pacer's decision (``tui.pacing``); how the screen
+fits the terminal is the main screen's (``tui.main_screen``). This class wires
+them to the event source, the samplers and the keys.
 """
 
 from __future__ import annotations
@@ -17,46 +16,29 @@ from typing import Callable
 
 import psutil
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, VerticalScroll
-from textual.widgets import Footer, Header, Static
 
-from runners.host_monitor import HostMonitor
-from runners.nvml_monitor import GpuSnapshot, NvmlMonitor
-from runners.parity import STEP_LOSS_RTOL, ParityTracker, compare
 from runners.protocol import Phase
-from runners.sources import EventSource
-from tui.palette import hex_colour, runner_colours
+from runners.session.channel_reader import DEFAULT_REFRESH_HZ
+from runners.session.host_monitor import HostMonitor
+from runners.session.nvml_monitor import GpuSnapshot, NvmlMonitor
+from runners.session.parity import STEP_LOSS_RTOL, ParityTracker, compare
+from runners.session.sources import EventSource
+from runners.session.state import RunnerState
+from tui.main_screen import MainScreen
+from tui.pacing import FramePacer
+from tui.palette import runner_colours
 from tui.screens.confirm_quit import ConfirmQuitScreen
 from tui.screens.detail_screen import RunnerDetailScreen
 from tui.screens.help_screen import HelpScreen
-from tui.state import RunnerState
 from tui.terminal_signals import resume_only_after_suspend
-from tui.widgets.leaderboard import Leaderboard
-from tui.widgets.metric_chart import METRICS, ChartView, MetricChart
-from tui.widgets.parity_bar import ParityBar
-from tui.widgets.runner_panel import ACTIVE_PHASES, RunnerPanel
+from tui.widgets.metric_chart import ChartView
+from tui.widgets.runner_panel import ACTIVE_PHASES
 
-# Terminal width from which the runners sit side by side and all three charts show.
-WIDE_FROM = 160
-# Below this width the panels stack in one column.
-STACK_BELOW = 80
-# Below this height the panels drop their least important lines and the charts get a fixed height.
-SHORT_BELOW = 40
-# Below this size nothing readable fits: a notice replaces the screen.
-MIN_WIDTH, MIN_HEIGHT = 60, 18
 # How often the dashboard samples CPU, RSS and GPU use of the runners itself.
 SAMPLE_EVERY_S = 1.0
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-# Charts are the costliest widgets to draw (plotext builds each one in Python): they redraw at most
-# once a second, and less often when drawing them would take more than this share of one core.
-CHARTS_MAX_HZ = 1.0
-CHART_CPU_SHARE = 0.005
-# The leaderboard's figures are steady-state means: once a second is live enough.
-LEADERBOARD_HZ = 1.0
-PANEL_FIGURES_EVERY_S = 1.0
-CHART_ORDER = tuple(METRICS)
 
 
 class DashboardApp(App):
@@ -76,7 +58,7 @@ class DashboardApp(App):
         Binding("l", "log_scale", "Log"),
         Binding("x", "x_axis", "X axis"),
         Binding("c", "next_chart", "Next chart", show=False),
-        # Shown only when the event source is a recording (check_action).
+        # Shown only when the event source is a recording that plays back (check_action).
         Binding("space", "replay_pause", "Pause replay", show=False),
         Binding("full_stop", "replay_step", "Step", key_display="."),
         Binding("right_square_bracket", "replay_jump", "Jump 10 s", key_display="]"),
@@ -86,7 +68,7 @@ class DashboardApp(App):
         self,
         source: EventSource,
         description: str,
-        refresh_hz: float = 6.0,
+        refresh_hz: float = DEFAULT_REFRESH_HZ,
         expected_params: int | None = None,
         parity_step_rtol: float = STEP_LOSS_RTOL,
         gpu_monitor: NvmlMonitor | None = None,
@@ -110,78 +92,49 @@ class DashboardApp(App):
         self.source = source
         self.sub_title = description
         self.settings = {"run": description, **(settings or {})}
-        self.refresh_hz = refresh_hz
-        self.animate = animate
         self.colours = runner_colours(source.runner_names)
         self.states = {name: RunnerState(name, source.total_steps) for name in source.runner_names}
         self.parity = ParityTracker(source.runner_names)
+        self.pacer = FramePacer(source.runner_names, refresh_hz, animate)
         self.view = ChartView()
-        self.chart = CHART_ORDER[0]  # the one chart shown when the terminal is not wide
         self._expected_params = expected_params
         self._parity_step_rtol = parity_step_rtol
         self._parity_judged = parity_judged
         self._on_finished = on_finished
         self.verdict: str | None = None
-        self._changed: set[str] = set(self.states)
-        self._charts_changed = True
-        self._parity_changed = True
         self._stopping = False
         self._started = False
         self._consuming = False
-        self._frame = 0  # the spinners' position
-        self._frame_s = 1 / refresh_hz
-        self._frame_at = 0.0  # when the last frame was drawn (monotonic)
-        self._data_frame_at = 0.0  # and the last one new data asked for
-        self._figures_at = 0.0  # and the last that redrew the panels' steady-state means
         self._frame_handle: asyncio.TimerHandle | None = None
         self._told_record_error = False
-        self._charts_drawn_at = 0.0
-        self._charts_cost_s = 0.0  # CPU the last charts' frame took, to pace the next
         self._devices_shown = ""
-        self._leaderboard_drawn_at = 0.0
-        self._leaderboard_changed = True
+        self._restore_signals: Callable[[], None] = lambda: None
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("", id="too-small")
-        yield ParityBar(id="parity")
-        with VerticalScroll(id="body", can_focus=False):
-            yield Leaderboard(id="leaderboard")
-            with Horizontal(id="charts"):
-                for metric in CHART_ORDER:
-                    yield MetricChart(metric, id=f"chart-{metric}")
-            with Grid(id="panels"):
-                for name in self.source.runner_names:
-                    yield RunnerPanel(name, self.source.total_steps, hex_colour(self.colours[name]), id=_panel_id(name))
-        yield Static("", id="verdict")
-        yield Static("", id="devices")
-        yield Footer(compact=True)
+    def get_default_screen(self) -> MainScreen:
+        self.main = MainScreen(self.source.runner_names, self.source.total_steps, self.colours)
+        return self.main
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
         # A dropped SSH session sends SIGHUP; `kill` sends SIGTERM: both end the runners first.
         for sig in QUIT_SIGNALS:
             loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
-        resume_only_after_suspend()  # SIGHUP comes with a SIGCONT that must not wake a dead terminal
-        # The main screen and its widgets, held: other screens may be on top when the timer redraws.
-        self._main = self.screen
-        self.panels = {name: self._main.query_one(f"#{_panel_id(name)}", RunnerPanel) for name in self.states}
-        self.charts = {metric: self._main.query_one(f"#chart-{metric}", MetricChart) for metric in CHART_ORDER}
-        self.leaderboard = self._main.query_one(Leaderboard)
-        # Held too: a sampling worker may report while the app is being torn down.
-        self.devices_line = self._main.query_one("#devices", Static)
-        self.verdict_line = self._main.query_one("#verdict", Static)
-        self.parity_bar = self._main.query_one(ParityBar)
-        self.verdict_line.display = False
-        self._layout_for(self.size.width, self.size.height)
-        self.set_interval(self._frame_s, self._tick)
+        # SIGHUP comes with a SIGCONT that must not wake a dead terminal.
+        self._restore_signals = resume_only_after_suspend()
+
+    def on_main_screen_ready(self) -> None:
+        """The main screen's widgets exist: lay them out, start the clocks, follow the events."""
+        self._fit(self.size.width, self.size.height)
+        self.set_interval(self.pacer.frame_s, self._tick)
         if self.source.live:
             self.set_interval(SAMPLE_EVERY_S, self._sample_runners)
         else:
-            self.devices_line.update(self.source.describe() + _source_warnings(self.source))
+            self.main.devices_line.update(self.source.describe() + _source_warnings(self.source))
         # Not scrolled into view: on a short terminal that scrolls the leaderboard off the top.
-        self.panels[self.source.runner_names[0]].focus(scroll_visible=False)
+        self.main.panels[self.source.runner_names[0]].focus(scroll_visible=False)
         self._consume_events()
+
+    # Input: events from the source, samples from the runners' processes.
 
     @work(thread=True, exclusive=True, group="sampling")
     def _sample_runners(self) -> None:
@@ -193,23 +146,21 @@ class DashboardApp(App):
 
     def _take_samples(self, host, gpu: GpuSnapshot, sharing: dict[str, list[str]]) -> None:
         self.gpu = gpu
-        record_error = getattr(self.source, "record_error", None)
+        record_error = self.source.record_error
         if record_error and not self._told_record_error:
             self._told_record_error = True  # the devices line keeps saying it; the toast says it once
             self.notify(record_error, title="recording", severity="warning", timeout=15)
-        for name, state in self.states.items():
-            if state.ended or state.paused:
-                continue  # keep the last figures a finished runner had; a paused one has none
-            state.sampled(host.get(name), gpu.runners.get(name))
-            state.sharing_with = sharing.get(name, [])
-            self._changed.add(name)
+        sampled = [name for name, state in self.states.items() if not (state.ended or state.paused)]
+        for name in sampled:  # a finished runner keeps its last figures; a paused one has none
+            self.states[name].sampled(host.get(name), gpu.runners.get(name), sharing.get(name, []))
         # No frame of its own: the next data frame or clock tick shows the figures (a frame more
         # each second redrew every panel's progress row for nothing new).
+        self.pacer.runners_changed(sampled)
         devices = _devices_line(gpu, self.source) + _source_warnings(self.source)
         # One row, always (no re-layout of the screen), and repainted only when it changed.
         if devices != self._devices_shown:
             self._devices_shown = devices
-            self.devices_line.update(devices, layout=False)
+            self.main.devices_line.update(devices, layout=False)
 
     @work(exclusive=True, group="events")
     async def _consume_events(self) -> None:
@@ -225,20 +176,21 @@ class DashboardApp(App):
             state = self.states.get(event.runner)
             if state is not None:
                 state.apply(event)
-                self._changed.add(event.runner)
-                self._charts_changed = True
-                self._parity_changed |= self.parity.observe(event) or state.phase == "failed"
+                self.pacer.runner_changed(event.runner, self.parity.observe(event) or state.phase == "failed")
                 self._frame_due()
         self._consuming = False
         if self._stopping or not self.is_running:
             return  # quitting: the CLI records the stopped run
         self._redraw(force_charts=True)
+        self._show_verdict()
+
+    def _show_verdict(self) -> None:
         failed = self._failed_runners()
         summary = "all runners finished" + (f"; failed: {', '.join(failed)}" if failed else "")
         if self._on_finished is not None:
             self.verdict = self._on_finished(list(self.states.values()))
             summary = self.verdict
-        verdict = self.verdict_line
+        verdict = self.main.verdict_line
         verdict.update(f"[b]verdict[/b] · {summary}")
         verdict.display = True
         verdict.set_class(bool(failed), "-failed")
@@ -250,82 +202,60 @@ class DashboardApp(App):
         loop = asyncio.get_running_loop()
         for sig in QUIT_SIGNALS:
             loop.remove_signal_handler(sig)
+        self._restore_signals()
         if not self._stopping:  # the app is going away by another road than `q`
             self._stopping = True
             await self.source.stop()
 
-    def _frame_due(self) -> None:
-        """New data: a frame at once, unless the last data frame was less than half an interval ago.
+    # Frames: the pacer says which is due and what it redraws.
 
-        Live, the launcher reads the channels once per refresh interval, so data frames
-        come at the refresh rate and never wait; the half interval only caps sources
-        that deliver continuously (a replay at speed) at twice the refresh rate.
-        """
+    def _frame_due(self) -> None:
+        """New data: a data frame as soon as the pacer allows."""
         if self._frame_handle is None and self.is_running:
-            delay = max(0.0, self._data_frame_at + self._frame_s / 2 - time.monotonic())
+            delay = self.pacer.data_frame_delay()
             self._frame_handle = asyncio.get_running_loop().call_later(delay, self._draw_data_frame)
 
     def _draw_data_frame(self) -> None:
         self._frame_handle = None
         if self._stopping or not self.is_running:
             return  # a frame asked for as the app was closing
-        self._data_frame_at = time.monotonic()
+        self.pacer.data_frame_started()
         self._redraw()
 
     def _tick(self) -> None:
-        """The clock's frames, when no frame came lately: spinners turn, charts and leaderboard come due.
-
-        A clock frame never holds back the next data frame: their pace is counted apart.
-        """
-        if time.monotonic() - self._frame_at < self._frame_s:
-            return
-        spinning = self.animate and any(s.phase in ACTIVE_PHASES for s in self.states.values())
-        stale = any(panel.stale for panel in self.panels.values())
-        if spinning or stale or self._changed or self._charts_changed or self._leaderboard_changed:
+        """The clock's frames, when no frame came lately: spinners turn, charts and leaderboard come due."""
+        spinning = any(s.phase in ACTIVE_PHASES for s in self.states.values())
+        stale = any(panel.stale for panel in self.main.panels.values())
+        if self.pacer.clock_frame_wanted(spinning, stale):
             self._redraw(figures=True)  # the data paused: every figure catches up
 
     def _redraw(self, force_charts: bool = False, figures: bool = False) -> None:
         """Each changed widget redraws once, however many events arrived since the last frame."""
-        now = self._frame_at = time.monotonic()
-        if self.animate:
-            self._frame += 1
-            self._changed |= {name for name, s in self.states.items() if s.phase in ACTIVE_PHASES}
-        frame = self._frame if self.animate else None
-        # The panels' slow rows (means, device, CPU, memory): once a second while data flows, like the leaderboard.
-        figures = figures or force_charts or now - self._figures_at >= PANEL_FIGURES_EVERY_S
-        if figures:
-            self._figures_at = now
-            self._changed |= {name for name, panel in self.panels.items() if panel.stale}
-        compact = self._main.has_class("-short")
-        for name in self._changed:
-            self.panels[name].show(self.states[name], self.gpu, self.host_memory, frame, compact, figures)
-        if self._changed:
-            self._leaderboard_changed = True
-        if self._leaderboard_changed and (force_charts or now - self._leaderboard_drawn_at >= 1 / LEADERBOARD_HZ):
-            self._leaderboard_changed = False
-            self._leaderboard_drawn_at = now
-            self.leaderboard.show(list(self.states.values()), self.colours)
-        due = now - self._charts_drawn_at >= max(1 / CHARTS_MAX_HZ, self._charts_cost_s / CHART_CPU_SHARE)
-        charts_now = self._charts_changed and (due or force_charts)
-        if charts_now:
-            self._charts_changed = False
-            self._charts_drawn_at = now
-            started = time.process_time()
-            for metric, chart in self.charts.items():
+        main = self.main
+        frame = self.pacer.next_frame(
+            active=[name for name, s in self.states.items() if s.phase in ACTIVE_PHASES],
+            stale=[name for name, panel in main.panels.items() if panel.stale],
+            force_charts=force_charts, figures=figures,
+        )
+        for name in frame.panels:
+            main.panels[name].show(self.states[name], self.gpu, self.host_memory, frame.spinner, main.short,
+                                   frame.figures)
+        if frame.leaderboard:
+            main.leaderboard.show(list(self.states.values()), self.colours)
+        if frame.charts:
+            started, shown_at = time.process_time(), time.monotonic()
+            for chart in main.charts.values():
                 if chart.display:
                     chart.show(list(self.states.values()), self.colours, self.view)
-            self.call_after_refresh(self._charts_on_screen, started, now)
+            self.call_after_refresh(self._charts_on_screen, started, shown_at)
         # The detail screen's charts keep the same pace (and always draw when it opens).
-        if isinstance(self.screen, RunnerDetailScreen) and (charts_now or force_charts):
+        if isinstance(self.screen, RunnerDetailScreen) and (frame.charts or force_charts):
             self.screen.show(self.states[self.screen.runner], self.colours, self.view)
-        self._changed.clear()
-        if self._parity_changed:
-            self._parity_changed = False
-            bar = self.parity_bar
+        if frame.parity:
             if self._parity_judged:
-                bar.show(self.parity_report(), self._failed_runners())
+                main.parity_bar.show(self.parity_report(), self._failed_runners())
             else:
-                bar.update("parity · not judged in mixed precision: `kvp-dash check` verifies it in fp32")
+                main.parity_bar.update("parity · not judged in mixed precision: `kvp-dash check` verifies it in fp32")
 
     def _charts_on_screen(self, started: float, shown_at: float) -> None:
         """What the charts' frame cost this process, all threads: plotext, compositing, escape codes.
@@ -334,11 +264,11 @@ class DashboardApp(App):
         in between (a few events, the frame's panel rows) is counted too: charts
         come a little later rather than costing more than their share.
         """
-        if any(chart.display and chart.pending for chart in self.charts.values()):
+        if any(chart.display and chart.pending for chart in self.main.charts.values()):
             if time.monotonic() - shown_at < 1.0:  # else hidden behind another screen: not measured
                 self.call_after_refresh(self._charts_on_screen, started, shown_at)  # a refresh came first
             return
-        self._charts_cost_s = time.process_time() - started
+        self.pacer.charts_cost_s = time.process_time() - started
 
     def _failed_runners(self) -> list[str]:
         return [name for name, state in self.states.items() if state.phase == "failed"]
@@ -349,62 +279,43 @@ class DashboardApp(App):
         facts = {name: f for name, f in self.parity.facts.items() if name not in failed}
         return compare(facts, expected_params=self._expected_params, step_rtol=self._parity_step_rtol)
 
-    # Layout: adapts to the terminal; classes on the screen, sizes in app.tcss.
+    # Layout: the main screen fits the terminal.
 
     def on_resize(self, event) -> None:
-        if hasattr(self, "_main"):  # resizes before mount are laid out in on_mount
-            self._layout_for(event.size.width, event.size.height)
+        if self.main.is_mounted:  # resizes before mount are laid out in on_mount
+            self._fit(event.size.width, event.size.height)
 
-    def _layout_for(self, width: int, height: int) -> None:
-        screen = self._main
-        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
-        screen.set_class(too_small, "-too-small")
-        self._main.query_one("#too-small", Static).update(
-            f"[b]kvp-dash needs at least {MIN_WIDTH}×{MIN_HEIGHT}[/b]\n"
-            f"this terminal is {width}×{height}: enlarge it or zoom out.\n"
-            "Training goes on; q quits."
-        )
-        wide = width >= WIDE_FROM
-        screen.set_class(wide, "-wide")
-        if screen.has_class("-short") != (height < SHORT_BELOW):
-            screen.set_class(height < SHORT_BELOW, "-short")
-            self._changed.update(self.states)  # panels drop or bring back their detail lines
-        count = max(1, len(self.states))
-        columns = count if wide else (min(2, count) if width >= STACK_BELOW else 1)
-        grid = self._main.query_one("#panels", Grid)
-        grid.styles.grid_size_columns = columns
-        grid.set_class(columns == 1, "-stacked")
-        self._show_charts()
-
-    def _show_charts(self) -> None:
-        wide = self._main.has_class("-wide")
-        for metric, chart in self.charts.items():
-            chart.display = wide or metric == self.chart
-        self._charts_changed = True
+    def _fit(self, width: int, height: int) -> None:
+        was_short = self.main.short
+        self.main.fit(width, height)
+        if self.main.short != was_short:
+            self.pacer.runners_changed(self.states)  # panels drop or bring back their detail lines
+        self.pacer.charts_changed()
 
     # Keys.
 
     def check_action(self, action: str, parameters) -> bool | None:
+        controls, replay = self.source.controls, self.source.replay
         if action.startswith("replay_"):
-            return hasattr(self.source, "toggle_pause")
+            return replay is not None
         if action in ("stop_runner", "restart_runner"):
-            return True if self.source.live else None  # shown disabled: a recording is read-only
+            return True if controls is not None else None  # shown disabled: a recording is read-only
         if action == "pause":
-            return True if self.source.live or hasattr(self.source, "toggle_pause") else None
+            return True if controls is not None or replay is not None else None
         if action == "next_chart":
-            return not self._main.has_class("-wide")
+            return not self.main.wide
         return True
 
     def action_help(self) -> None:
         extra = [("Tab / Shift+Tab / arrows", "move between runner panels"), ("Esc", "back from a detail screen"),
                  ("1 / 2 / 3", "detail screen: charts, output log, settings & versions")]
-        if hasattr(self.source, "toggle_pause"):
+        if self.source.replay is not None:
             extra.append(("Space / p", "pause / resume the replay"))
         self.push_screen(HelpScreen(self.BINDINGS, extra))
 
     def _focused_runner(self) -> str:
-        panel = self.focused if isinstance(self.focused, RunnerPanel) else None
-        return panel.runner if panel is not None else self.source.runner_names[0]
+        runner = getattr(self.focused, "runner", None)  # a runner panel has the focus, or nothing does
+        return runner if runner in self.states else self.source.runner_names[0]
 
     def action_detail(self, tab: str = "charts") -> None:
         runner = self._focused_runner()
@@ -422,48 +333,51 @@ class DashboardApp(App):
 
     def _set_view(self, view: ChartView) -> None:
         self.view = view
-        self._charts_changed = True
+        self.pacer.charts_changed()
         self.notify(f"charts: {view.describe()}", timeout=2)
         self._redraw(force_charts=True)
 
     def action_next_chart(self) -> None:
-        self.chart = CHART_ORDER[(CHART_ORDER.index(self.chart) + 1) % len(CHART_ORDER)]
-        self._show_charts()
+        self.main.next_chart()
+        self.pacer.charts_changed()
         self._redraw(force_charts=True)
 
     async def action_pause(self) -> None:
-        if hasattr(self.source, "toggle_pause"):
+        controls = self.source.controls
+        if controls is None:
             return self.action_replay_pause()
         if not any(not s.ended for s in self.states.values()):
             return self.notify("nothing is training", timeout=2)
-        if self.source.paused:
-            await self.source.resume()
+        if controls.paused:
+            await controls.resume()
             self.notify("resumed: timing figures leave the pause out", timeout=3)
         else:
-            await self.source.pause()
+            await controls.pause()
             self.notify("paused every runner (p resumes)", timeout=3)
 
     async def action_stop_runner(self) -> None:
-        self.notify(await self.source.stop_runner(self._focused_runner()), timeout=3)
+        self.notify(await self.source.controls.stop_runner(self._focused_runner()), timeout=3)
 
     async def action_restart_runner(self) -> None:
-        self.notify(await self.source.restart_runner(self._focused_runner()), timeout=3)
+        self.notify(await self.source.controls.restart_runner(self._focused_runner()), timeout=3)
         if not self._consuming and not self._stopping:
-            self.verdict_line.display = False
+            self.main.verdict_line.display = False
             self.verdict = None
             self._consume_events()  # the run had ended: follow the restarted runner to its end
 
     def action_replay_pause(self) -> None:
-        self.source.toggle_pause()
-        self.notify("replay paused" if self.source.paused else "replay resumed", timeout=2)
+        replay = self.source.replay
+        replay.toggle_pause()
+        self.notify("replay paused" if replay.paused else "replay resumed", timeout=2)
 
     def action_replay_step(self) -> None:
-        if not self.source.paused:
-            self.source.toggle_pause()
-        self.source.step()
+        replay = self.source.replay
+        if not replay.paused:
+            replay.toggle_pause()
+        replay.step()
 
     def action_replay_jump(self) -> None:
-        self.source.jump(10.0)
+        self.source.replay.jump(10.0)
 
     def action_request_quit(self) -> None:
         active = [s.name for s in self.states.values() if not s.ended]
@@ -486,7 +400,7 @@ class DashboardApp(App):
         self.exit()
 
 
-def _devices_line(gpu: GpuSnapshot, source) -> str:
+def _devices_line(gpu: GpuSnapshot, source: EventSource) -> str:
     schedule = source.schedule
     if not gpu.available:
         return f"devices · cpu only (gpu n/a: {gpu.reason}) · {schedule} schedule"
@@ -503,15 +417,11 @@ def _devices_line(gpu: GpuSnapshot, source) -> str:
     return "devices · " + " | ".join(parts) + f" · {schedule} schedule"
 
 
-def _source_warnings(source) -> str:
+def _source_warnings(source: EventSource) -> str:
     """What went wrong on the way in: garbage on a channel, a record the disk refused."""
     text = ""
-    if getattr(source, "bad_lines", 0):
+    if source.bad_lines:
         text += f" · [b]{source.bad_lines} bad channel line(s) skipped[/b]"
-    if getattr(source, "record_error", None):
+    if source.record_error:
         text += f" · [b]{source.record_error}[/b]"
     return text
-
-
-def _panel_id(runner: str) -> str:
-    return "panel-" + runner.replace("/", "-")

@@ -10,13 +10,17 @@ driver starts dies on it, and the app's exit then waits for that thread forever
 from __future__ import annotations
 
 import signal
+from typing import Callable
 
 
-def resume_only_after_suspend() -> None:
-    """Pass SIGCONT on to Textual only after Textual's own SIGTSTP (Ctrl+Z) suspended the terminal."""
+def resume_only_after_suspend() -> Callable[[], None]:
+    """Pass SIGCONT on to Textual only after Textual's own SIGTSTP (Ctrl+Z) suspended the terminal.
+
+    Returns what puts Textual's own handlers back (the app calls it as it unmounts).
+    """
     on_stop, on_continue = signal.getsignal(signal.SIGTSTP), signal.getsignal(signal.SIGCONT)
     if not (callable(on_stop) and callable(on_continue)):
-        return  # not a driver that handles them (headless, web): nothing to guard
+        return lambda: None  # not a driver that handles them (headless, web): nothing to guard
     suspended = False
 
     def stop(signum, frame):
@@ -32,3 +36,10 @@ def resume_only_after_suspend() -> None:
 
     signal.signal(signal.SIGTSTP, stop)
     signal.signal(signal.SIGCONT, resume)
+
+    def restore() -> None:
+        if signal.getsignal(signal.SIGTSTP) is stop:  # still ours: nobody replaced them since
+            signal.signal(signal.SIGTSTP, on_stop)
+            signal.signal(signal.SIGCONT, on_continue)
+
+    return restore

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from workloads.errors import InputError
 from workloads.weights import ParamSpec, init_weights, trainable_count
 
 SIZE_NAMES = ("tiny", "small", "base", "large")
@@ -103,7 +104,7 @@ class Workload:
         """Fill unset values from the size preset (CPU-friendly for tiny and small)."""
         size = size or self.default_size
         if size not in self.sizes:
-            raise ValueError(f"unknown size {size!r} for {self.name} (known: {', '.join(self.sizes)})")
+            raise InputError(f"unknown size {size!r} for {self.name} (known: {', '.join(self.sizes)})")
         preset = self.sizes[size]
         return WorkloadSettings(
             batch_size=batch_size or preset.batch_size,
@@ -120,16 +121,16 @@ class Workload:
     def validate(self, settings: WorkloadSettings) -> None:
         """Raise ValueError with a one-line reason for settings that make no sense."""
         if settings.batch_size < 1:
-            raise ValueError(f"--batch-size must be at least 1 (got {settings.batch_size})")
+            raise InputError(f"--batch-size must be at least 1 (got {settings.batch_size})")
         if settings.steps < 1:
-            raise ValueError(f"--steps must be at least 1 (got {settings.steps})")
+            raise InputError(f"--steps must be at least 1 (got {settings.steps})")
         if not self.takes_images:
             return
         size = settings.image_size
         if size is None or size < self.min_image_size:
-            raise ValueError(f"--image-size for {self.name} must be at least {self.min_image_size} (got {size})")
+            raise InputError(f"--image-size for {self.name} must be at least {self.min_image_size} (got {size})")
         if size > 1024:
-            raise ValueError(f"--image-size {size} is larger than kvp-dash supports (1024)")
+            raise InputError(f"--image-size {size} is larger than kvp-dash supports (1024)")
 
     # --- what the runners call --------------------------------------------------------
 

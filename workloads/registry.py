@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workloads.base import Workload
 from workloads.cnn import WORKLOAD as CNN
+from workloads.errors import InputError
 from workloads.gpt import WORKLOAD as GPT
 from workloads.lstm import WORKLOAD as LSTM
 from workloads.mlp import WORKLOAD as MLP
@@ -29,4 +30,4 @@ def get_workload(name: str) -> Workload:
     if name in registered:
         return registered[name]()
     known = ", ".join([*WORKLOADS, *registered])
-    raise ValueError(f"unknown workload {name!r} (known: {known}, or a path to a .py file)")
+    raise InputError(f"unknown workload {name!r} (known: {known}, or a path to a .py file)")

@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Callable
 
 from workloads.base import SizePreset, Workload
+from workloads.errors import InputError
 
 ENTRY_POINT_GROUP = "kvp_dash.workloads"
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras")
@@ -38,7 +39,7 @@ OPTIONAL = {
 def load_workload_file(path: str) -> Workload:
     file = Path(path)
     if not file.is_file():
-        raise ValueError(f"workload file {path} does not exist")
+        raise InputError(f"workload file {path} does not exist")
     module_name = f"kvp_dash_user_workload_{file.stem}"
     frameworks_before = {m for m in FRAMEWORKS if m in sys.modules}
     try:
@@ -47,10 +48,10 @@ def load_workload_file(path: str) -> Workload:
         sys.modules[module_name] = module
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - any error in user code becomes one line
-        raise ValueError(f"cannot load workload file {path}: {type(exc).__name__}: {exc}") from None
+        raise InputError(f"cannot load workload file {path}: {type(exc).__name__}: {exc}") from None
     imported = sorted({m for m in FRAMEWORKS if m in sys.modules} - frameworks_before)
     if imported:
-        raise ValueError(
+        raise InputError(
             f"workload file {path} imports {', '.join(imported)} at module level; "
             "import frameworks inside build_keras/build_torch so the dashboard stays framework-free"
         )
@@ -63,7 +64,7 @@ def workload_from_module(module: ModuleType, source: str, default_name: str) -> 
         return existing
     missing = [name for name in REQUIRED if not hasattr(module, name)]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"{source} does not implement the workload interface: missing {', '.join(missing)} "
             "(see workloads/examples/tabular_workload.py)"
         )
@@ -73,7 +74,7 @@ def workload_from_module(module: ModuleType, source: str, default_name: str) -> 
     try:
         sizes = {k: v if isinstance(v, SizePreset) else SizePreset(**v) for k, v in module.SIZES.items()}
     except (TypeError, AttributeError) as exc:
-        raise ValueError(f"{source}: SIZES must map size names to SizePreset(...) or dicts: {exc}") from None
+        raise InputError(f"{source}: SIZES must map size names to SizePreset(...) or dicts: {exc}") from None
     return Workload(
         keras_builder=module.build_keras,
         torch_builder=module.build_torch,

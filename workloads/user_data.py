@@ -13,6 +13,7 @@ import numpy as np
 
 from workloads.base import Dataset, Workload, WorkloadSettings
 from workloads.data import in_step_order
+from workloads.errors import InputError
 
 REQUIRED_KEYS = ("x_train", "y_train")
 OPTIONAL_KEYS = ("x_val", "y_val")
@@ -36,9 +37,9 @@ def _headers(path: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                     shape, _, dtype = read_header(handle)
                 found[entry[: -len(".npy")]] = (shape, dtype)
     except FileNotFoundError:
-        raise ValueError(f"--data file {path} does not exist") from None
+        raise InputError(f"--data file {path} does not exist") from None
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise ValueError(f"--data file {path} is not a readable .npz archive ({exc})") from None
+        raise InputError(f"--data file {path} is not a readable .npz archive ({exc})") from None
     return found
 
 
@@ -48,9 +49,9 @@ def check_data_file(workload: Workload, settings: WorkloadSettings) -> None:
     arrays = _headers(path)
     missing = [k for k in REQUIRED_KEYS if k not in arrays]
     if missing:
-        raise ValueError(f"--data file {path} has no {' or '.join(missing)} (it has: {', '.join(arrays) or 'nothing'})")
+        raise InputError(f"--data file {path} has no {' or '.join(missing)} (it has: {', '.join(arrays) or 'nothing'})")
     if ("x_val" in arrays) != ("y_val" in arrays):
-        raise ValueError(f"--data file {path} has only one of x_val and y_val")
+        raise InputError(f"--data file {path} has only one of x_val and y_val")
     hyper = workload.hyper(settings)
     want_x = tuple(workload.sample_shape(settings, hyper))
     want_y = tuple(workload.target_shape(settings, hyper))
@@ -59,20 +60,20 @@ def check_data_file(workload: Workload, settings: WorkloadSettings) -> None:
             continue
         (x_shape, x_dtype), (y_shape, y_dtype) = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if tuple(x_shape[1:]) != want_x:
-            raise ValueError(f"--data x_{split} has samples of shape {tuple(x_shape[1:])}; {workload.name} needs {want_x}")
+            raise InputError(f"--data x_{split} has samples of shape {tuple(x_shape[1:])}; {workload.name} needs {want_x}")
         if tuple(y_shape[1:]) != want_y:
-            raise ValueError(f"--data y_{split} has targets of shape {tuple(y_shape[1:])}; {workload.name} needs {want_y}")
+            raise InputError(f"--data y_{split} has targets of shape {tuple(y_shape[1:])}; {workload.name} needs {want_y}")
         if x_shape[0] != y_shape[0]:
-            raise ValueError(f"--data x_{split} has {x_shape[0]} samples but y_{split} has {y_shape[0]}")
+            raise InputError(f"--data x_{split} has {x_shape[0]} samples but y_{split} has {y_shape[0]}")
         if x_shape[0] == 0:
-            raise ValueError(f"--data x_{split} is empty")
+            raise InputError(f"--data x_{split} is empty")
         wants_tokens = workload.input_dtype == "int32"
         if wants_tokens and x_dtype.kind not in "iu":
-            raise ValueError(f"--data x_{split} must hold integer token ids, not {x_dtype}")
+            raise InputError(f"--data x_{split} must hold integer token ids, not {x_dtype}")
         if not wants_tokens and x_dtype.kind != "f":
-            raise ValueError(f"--data x_{split} must hold floating-point features, not {x_dtype}")
+            raise InputError(f"--data x_{split} must hold floating-point features, not {x_dtype}")
         if y_dtype.kind not in "iu":
-            raise ValueError(f"--data y_{split} must hold integer class ids, not {y_dtype}")
+            raise InputError(f"--data y_{split} must hold integer class ids, not {y_dtype}")
 
 
 def load_dataset(workload: Workload, settings: WorkloadSettings) -> Dataset:
@@ -81,5 +82,5 @@ def load_dataset(workload: Workload, settings: WorkloadSettings) -> Dataset:
         y = arrays["y_train"].astype(np.int64, copy=False)
     classes = workload.num_classes(workload.hyper(settings))
     if y.size and (y.min() < 0 or y.max() >= classes):
-        raise ValueError(f"y_train holds ids outside 0..{classes - 1}")
+        raise InputError(f"y_train holds ids outside 0..{classes - 1}")
     return in_step_order(x, y, settings)

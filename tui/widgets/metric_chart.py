@@ -16,10 +16,10 @@ from typing import Callable
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
-from tui.formatting import short_name
+from runners.session.formatting import short_name
+from runners.session.series import Bucket, StepSeries
+from runners.session.state import RunnerState
 from tui.palette import faded, hex_colour
-from tui.series import Bucket, StepSeries
-from tui.state import RunnerState
 
 SMOOTHING_STEPS = (0.0, 0.6, 0.9, 0.99)
 

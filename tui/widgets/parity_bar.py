@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from runners.parity import INITIAL_LOSS_RTOL, LOGITS_ATOL, PARITY_STEPS, ParityReport
+from runners.session.parity import (
+    INITIAL_LOSS_RTOL,
+    LOGITS_ATOL,
+    PARITY_STEPS,
+    ParityReport,
+)
 
 
 class ParityBar(Static):

@@ -7,8 +7,7 @@ import textwrap
 from textual.binding import Binding
 from textual.content import Content
 
-from runners.nvml_monitor import GpuSnapshot
-from tui.formatting import (
+from runners.session.formatting import (
     SHORT_NAMES,
     fmt_bytes,
     fmt_duration_ms,
@@ -17,7 +16,8 @@ from tui.formatting import (
     fmt_rate,
     meter,
 )
-from tui.state import RunnerState
+from runners.session.nvml_monitor import GpuSnapshot
+from runners.session.state import RunnerState
 from tui.widgets.rows_view import RowsView
 
 PHASE_LABELS = {

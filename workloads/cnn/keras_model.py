@@ -1,8 +1,8 @@
 import keras
 from keras import layers
 
-from workloads.weights import keras_name
 from workloads.cnn import BN_EPSILON, CLASSES, IMAGE_SIZE, KERAS_BN_MOMENTUM
+from workloads.weights import keras_name
 
 
 def build(settings, hyper):

@@ -8,7 +8,6 @@ inputs and would shift every feature map against the PyTorch model.
 import keras
 from keras import layers
 
-from workloads.weights import keras_name
 from workloads.resnet18 import (
     BN_EPSILON,
     KERAS_BN_MOMENTUM,
@@ -16,6 +15,7 @@ from workloads.resnet18 import (
     needs_downsample,
     uses_imagenet_stem,
 )
+from workloads.weights import keras_name
 
 
 def _bn(name):

@@ -2,7 +2,14 @@
 
 from torch import nn
 
-from workloads.resnet18 import BN_EPSILON, STAGES, TORCH_BN_MOMENTUM, blocks, needs_downsample, uses_imagenet_stem
+from workloads.resnet18 import (
+    BN_EPSILON,
+    STAGES,
+    TORCH_BN_MOMENTUM,
+    blocks,
+    needs_downsample,
+    uses_imagenet_stem,
+)
 
 
 def _bn(channels):

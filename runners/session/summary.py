@@ -11,8 +11,8 @@ import io
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
-from runners.recording import RunFolder
-from tui.state import RunnerState
+from runners.session.recording import RunFolder
+from runners.session.state import RunnerState
 
 
 @dataclass(frozen=True)

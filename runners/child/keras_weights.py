@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from runners.torch_weights import WeightMismatch
+from runners.child.torch_weights import WeightMismatch
 from workloads.weights import torch_name
 
 

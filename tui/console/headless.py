@@ -1,9 +1,9 @@
-"""``kvp-dash --headless``: the same run with no Textual screen, for scripts and CI logs.
+"""``kvp-dash --headless``: a run session followed with no Textual screen, for scripts and CI logs.
 
 On a terminal it shows a live table (rich); otherwise it prints plain lines: every
 phase change and error as it happens, each runner's figures every few seconds.
-At the end it prints the standings and the verdict and writes them to the run
-folder. The exit code is 1 if any runner failed.
+At the end it prints the standings and the verdict, which the session has
+written to the run folder. The exit code is 1 if any runner failed.
 """
 
 from __future__ import annotations
@@ -12,17 +12,16 @@ import asyncio
 import signal
 import time
 
-from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from runners.host_monitor import HostMonitor
-from runners.launcher import Launcher, run_headless
 from runners.protocol import Error, Phase
-from tui.formatting import fmt_loss
-from tui.state import RunnerState
-from tui.summary import finish_run
-from tui.widgets.leaderboard import leaderboard_table
+from runners.session.formatting import fmt_loss
+from runners.session.host_monitor import HostMonitor
+from runners.session.run_session import RunSession
+from runners.session.state import RunnerState
+from tui.console.output import console as output_console
+from tui.console.standings import leaderboard_table
 
 PLAIN_EVERY_S = 5.0
 SAMPLE_EVERY_S = 1.0
@@ -48,13 +47,10 @@ def live_table(states: dict[str, RunnerState]) -> Table:
     return table
 
 
-def standings_table(table_rows) -> Table:
-    return leaderboard_table(table_rows, title="standings (steady-state throughput)")
-
-
-def run(launcher: Launcher, header: str, workload: str, batch_size: int, device: str) -> int:
-    console = Console()
-    states = {name: RunnerState(name, launcher.total_steps) for name in launcher.runner_names}
+def run(session: RunSession) -> int:
+    console = output_console()
+    launcher = session.launcher
+    states = session.new_states()
     host = HostMonitor()
     started = time.monotonic()
     live = Live(live_table(states), console=console, auto_refresh=False) if console.is_terminal else None
@@ -97,12 +93,12 @@ def run(launcher: Launcher, header: str, workload: str, batch_size: int, device:
             loop.add_signal_handler(sig, task.cancel)
         ticker = asyncio.create_task(tick())
         try:
-            await run_headless(launcher, on_event)
+            await session.run_to_end(on_event)
         finally:
             ticker.cancel()
 
     interrupted = False
-    say(f"{header} · runners: {', '.join(launcher.runner_names)} · run folder {launcher.folder.path}")
+    say(f"{session.description} · runners: {', '.join(launcher.runner_names)} · run folder {session.folder.path}")
     try:
         if live is not None:
             with live:
@@ -111,13 +107,10 @@ def run(launcher: Launcher, header: str, workload: str, batch_size: int, device:
             asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         interrupted = True
-    for state in states.values():
-        if not state.ended:
-            state.phase = "stopped"
-    table, verdict_text = finish_run(launcher.folder, list(states.values()), header, workload, batch_size, device)
-    console.print(standings_table(table))
+    table, verdict_text = session.finish(states.values())
+    console.print(leaderboard_table(table, title="standings (steady-state throughput)"))
     console.print(f"verdict: {verdict_text}")
-    console.print(f"run folder: {launcher.folder.path}")
+    console.print(f"run folder: {session.folder.path}")
     if launcher.record_error:
         console.print(f"[bold]warning:[/bold] {launcher.record_error}")
     if launcher.bad_lines:

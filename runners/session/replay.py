@@ -15,16 +15,25 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from runners.protocol import Event, decode_lines
+from workloads.errors import InputError
 
 SHIPPED = Path(__file__).resolve().parent / "recordings" / "demo-mlp-tiny"
 
 
-class NotARunFolder(ValueError):
+class NotARunFolder(InputError):
     pass
 
 
 class RecordedRun:
+    """A finished recording, played back at will (``replay`` controls); nothing can be stopped or restarted."""
+
     live = False  # nothing to sample: the figures on screen are the recorded ones
+    controls = None
+    record_error = None  # nothing is recorded while reading
+
+    @property
+    def replay(self) -> "RecordedRun | None":
+        return self
 
     def __init__(self, path: Path, speed: float = 1.0):
         self.path = path
@@ -125,6 +134,10 @@ class AttachedRun(RecordedRun):
     """
 
     POLL_S = 0.25
+
+    @property
+    def replay(self) -> None:
+        return None  # it follows the files as they grow: no pausing, stepping or jumping
 
     def describe(self) -> str:
         return f"attached to {self.path} · read-only: q leaves, the session goes on · recorded figures only"

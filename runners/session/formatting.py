@@ -1,4 +1,4 @@
-"""Number formatting shared by the widgets: one place decides how a figure reads."""
+"""How a figure reads, in every view of a run: the dashboard, the console, messages. One place decides."""
 
 from __future__ import annotations
 
@@ -25,14 +25,6 @@ def fmt_rate(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
-
-
-def fmt_count(value: int) -> str:
-    if value >= 1_000_000:
-        return f"{value / 1_000_000:.2f} M"
-    if value >= 1_000:
-        return f"{value / 1_000:.1f} k"
-    return str(value)
 
 
 def fmt_loss(value: float | None) -> str:

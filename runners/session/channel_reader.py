@@ -1,17 +1,12 @@
-"""Both ends of the event channel: JSON lines over a pipe fd.
+"""The dashboard's end of the runners' event channels: read on one thread, decoded, recorded, handed over.
 
-Not stdout: frameworks print warnings and progress bars there.
-
-Reporting never blocks training: ``emit`` only queues the line, and a writer
-thread does the (possibly blocking) pipe writes. A dashboard that is slow or
-frozen lets events pile up in this process (a few hundred bytes per window)
-instead of stalling the training loop on a full pipe.
+The runner's end is ``runners.child.event_writer``; the lines are the events of
+``runners.protocol``.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import select
 import threading
 import time
@@ -19,7 +14,9 @@ from typing import Callable
 
 from runners.protocol import Event, decode_lines
 
-EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
+# The dashboard's frames per second (kvp-dash --refresh), and so how often the channels are read: each read
+# makes one frame. Six put 95 % of events on a terminal within 200 ms (benchmarks/tool_performance.py).
+DEFAULT_REFRESH_HZ = 6.0
 # Room for a generous event; a longer line is counted as bad and skipped.
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 # One read takes at most this much; a fuller channel is read again at once.
@@ -28,39 +25,6 @@ READ_BYTES = 1 << 16
 # pass that took this much found a runner close to blocking on its pipe: no rest before the next.
 BUSY_BYTES = 1 << 15
 FLOOD_S, FLOOD_REST_S = 1.0, 0.005
-_CLOSE = None
-
-
-class EventWriter:
-    def __init__(self, runner: str, fd: int):
-        self.runner = runner
-        self._fd = fd
-        self._lines: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._write_lines, name="kvp-dash-events", daemon=True)
-        self._thread.start()
-
-    def emit(self, event: Event) -> None:
-        """Queue one event; returns at once whatever the reader is doing."""
-        self._lines.put((event.to_json() + "\n").encode())
-
-    def close(self, timeout_s: float = 10.0) -> None:
-        """Send what is queued (waiting up to ``timeout_s`` for a slow reader), then stop."""
-        self._lines.put(_CLOSE)
-        self._thread.join(timeout_s)
-
-    def _write_lines(self) -> None:
-        while (data := self._lines.get()) is not _CLOSE:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(self._fd, view) :]
-            except BrokenPipeError:
-                # The dashboard is gone: nobody is watching, so stop training at once.
-                os._exit(3)
-
-    @classmethod
-    def from_environment(cls, runner: str) -> "EventWriter":
-        return cls(runner, int(os.environ[EVENT_FD_ENV]))
 
 
 class ChannelDecoder:

@@ -1,7 +1,8 @@
 """Cross-framework parity: do the runners train the same model from the same start?
 
-Framework-free: runners import the probe constants, the dashboard and
-``kvp-dash check`` import ``compare``.
+The judge, on the dashboard's side: it reads the runners' probe events
+(``runners.child.probe``) and first losses. The dashboard and ``kvp-dash check``
+use ``compare``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Logits of this many samples of batch 0, at most this many values, go in the probe event.
-PROBE_SAMPLES = 2
-PROBE_VALUES = 4096
 # Step 0's loss is the initial loss; these many updates follow it in a parity check.
 PARITY_STEPS = 5
 
@@ -21,11 +19,6 @@ INITIAL_LOSS_RTOL = 1e-4
 STEP_LOSS_RTOL = 1e-3
 # Absolute, on logits of order one; float32 kernels of different libraries differ by ~1e-6.
 LOGITS_ATOL = 1e-4
-
-
-def probe_values(logits: np.ndarray) -> tuple[list[float], list[int]]:
-    flat = np.asarray(logits, dtype=np.float64).reshape(-1)[:PROBE_VALUES]
-    return flat.tolist(), list(np.shape(logits))
 
 
 @dataclass

@@ -13,12 +13,10 @@ import signal
 import sys
 import traceback
 
-from runners.channel import EventWriter
+from runners.child.event_writer import EventWriter
 from runners.config import RunConfig
-from runners.protocol import Error, Phase
+from runners.protocol import PARENT_PID_ENV, Error, Phase
 from runners.specs import SPECS
-
-PARENT_PID_ENV = "KVP_DASH_PARENT_PID"
 
 
 def _die_with_parent() -> None:
@@ -46,9 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         writer.emit(Phase(spec.name, "importing"))
         if spec.framework == "keras":
             os.environ["KERAS_BACKEND"] = spec.backend  # must precede `import keras`
-            runner = importlib.import_module("runners.keras_runner")
+            runner = importlib.import_module("runners.child.keras_runner")
         else:
-            runner = importlib.import_module("runners.torch_runner")
+            runner = importlib.import_module("runners.child.torch_runner")
         runner.run(spec, config, writer)
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the panel
         if isinstance(exc, SystemExit) and not exc.code:
@@ -62,7 +60,3 @@ def main(argv: list[str] | None = None) -> int:
     writer.emit(Phase(spec.name, "done"))
     writer.close()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,12 +11,12 @@ import time
 
 import keras
 
-from runners import devices
+from runners.child import devices
+from runners.child.keras_weights import load_initial_weights
+from runners.child.probe import PROBE_SAMPLES, probe_values
+from runners.child.windows import WindowReporter
 from runners.config import ADAM_BETA_2, KERAS_ADAM_EPSILON, RunConfig
-from runners.keras_weights import load_initial_weights
-from runners.parity import PROBE_SAMPLES, probe_values
 from runners.protocol import Done, Hello, Phase, Probe
-from runners.windows import WindowReporter
 from workloads import get_workload
 from workloads.base import resolve
 

@@ -16,18 +16,20 @@ import time
 from pathlib import Path
 from typing import AsyncIterator
 
-from runners.channel import EVENT_FD_ENV, ChannelDecoder, ChannelReader
-from runners.child import PARENT_PID_ENV
 from runners.config import RunConfig
-from runners.cpu_share import plan_cpu_shares, thread_environment
-from runners.protocol import Error, Event, Phase
-from runners.recording import RunFolder
+from runners.protocol import EVENT_FD_ENV, PARENT_PID_ENV, Error, Event, Phase
+from runners.session.channel_reader import (
+    DEFAULT_REFRESH_HZ,
+    ChannelDecoder,
+    ChannelReader,
+)
+from runners.session.cpu_share import plan_cpu_shares, thread_environment
+from runners.session.recording import RunFolder
 from runners.specs import RunnerSpec
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _ENDED = object()
-# The dashboard's default frame interval (kvp-dash --refresh 6).
-READ_EVERY_S = 1 / 6
+READ_EVERY_S = 1 / DEFAULT_REFRESH_HZ
 
 
 @dataclasses.dataclass
@@ -54,7 +56,11 @@ class _Channel:
 
 
 class Launcher:
+    """The live event source (``runners.session.sources.EventSource``), with runner controls."""
+
     live = True  # real processes: the dashboard samples their CPU, memory and GPU use
+    replay = None  # live: nothing to play back
+
     def __init__(
         self,
         specs: list[RunnerSpec],
@@ -105,8 +111,10 @@ class Launcher:
         """Channel lines that were not valid events: counted, skipped, shown."""
         return sum(channel.bad_lines for channel in self._channels)
 
-    def config_for(self, runner: str) -> RunConfig:
-        return self._children[runner].config
+    @property
+    def controls(self) -> "Launcher":
+        """Pause, resume, stop and restart act on the runners' real processes."""
+        return self
 
     def output_path(self, runner: str) -> Path:
         return self.folder.output_path(self._children[runner].spec)

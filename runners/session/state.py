@@ -1,7 +1,7 @@
 """What the dashboard knows about each runner, folded from its events.
 
 Widgets read this; only events write it. Metrics are placed by step, never by
-arrival order, in bounded series (``tui.series``): a million events cost what a
+arrival order, in bounded series (``runners.session.series``): a million events cost what a
 thousand do. Windows a pause fell into count for progress and loss, never for
 timing.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runners.host_monitor import HostSample
-from runners.nvml_monitor import ProcessSample
-from runners.peaks import peak_flops
 from runners.protocol import FINAL_PHASES, Done, Error, Event, Hello, Metrics, Phase
-from tui.series import Quantiles, StepSeries
+from runners.session.host_monitor import HostSample
+from runners.session.nvml_monitor import ProcessSample
+from runners.session.peaks import peak_flops
+from runners.session.series import Quantiles, StepSeries
 
 # Steps in the running mean behind "who reached loss X first".
 LOSS_SPAN = 10
@@ -153,11 +153,14 @@ class RunnerState:
     def steps_done(self) -> int:
         return self.latest.step + 1 if self.latest else 0
 
-    def sampled(self, host: HostSample | None, gpu: ProcessSample | None) -> None:
+    def sampled(self, host: HostSample | None, gpu: ProcessSample | None, sharing_with: list[str] | None = None) -> None:
+        """The dashboard's sample of the runner's processes, and the runners training beside it now."""
         self.host = host
         if host is not None:
             self.peak_rss_bytes = max(self.peak_rss_bytes, host.rss_bytes)
         self.gpu = gpu
+        if sharing_with is not None:
+            self.sharing_with = sharing_with
 
     @property
     def mean_step_time_s(self) -> float | None:

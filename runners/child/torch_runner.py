@@ -9,12 +9,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from runners import devices
+from runners.child import devices
+from runners.child.probe import PROBE_SAMPLES, probe_values
+from runners.child.torch_weights import load_initial_weights
+from runners.child.windows import WindowReporter
 from runners.config import ADAM_BETA_2, TORCH_ADAM_EPSILON, RunConfig
-from runners.parity import PROBE_SAMPLES, probe_values
 from runners.protocol import Done, Hello, Phase, Probe
-from runners.torch_weights import load_initial_weights
-from runners.windows import WindowReporter
 from workloads import get_workload
 from workloads.base import resolve
 

@@ -1,0 +1,49 @@
+"""The runner's end of the event channel: JSON lines over a pipe fd (not stdout: frameworks print there).
+
+Reporting never blocks training: ``emit`` only queues the line, and a writer
+thread does the (possibly blocking) pipe writes. A dashboard that is slow or
+frozen lets events pile up in this process (a few hundred bytes per window)
+instead of stalling the training loop on a full pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+
+from runners.protocol import EVENT_FD_ENV, Event
+
+_CLOSE = None
+
+
+class EventWriter:
+    def __init__(self, runner: str, fd: int):
+        self.runner = runner
+        self._fd = fd
+        self._lines: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write_lines, name="kvp-dash-events", daemon=True)
+        self._thread.start()
+
+    def emit(self, event: Event) -> None:
+        """Queue one event; returns at once whatever the reader is doing."""
+        self._lines.put((event.to_json() + "\n").encode())
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Send what is queued (waiting up to ``timeout_s`` for a slow reader), then stop."""
+        self._lines.put(_CLOSE)
+        self._thread.join(timeout_s)
+
+    def _write_lines(self) -> None:
+        while (data := self._lines.get()) is not _CLOSE:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except BrokenPipeError:
+                # The dashboard is gone: nobody is watching, so stop training at once.
+                os._exit(3)
+
+    @classmethod
+    def from_environment(cls, runner: str) -> "EventWriter":
+        return cls(runner, int(os.environ[EVENT_FD_ENV]))

@@ -1,0 +1,139 @@
+"""A run's plan: the user's input checked and resolved before anything starts.
+
+Which workload at which settings, which runners, on which device. Everything
+wrong with the input is an ``InputError`` here, one line, before a runner
+starts: an unknown name, a missing framework, data that fits in no epoch, a GPU
+that is not there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from runners.session.formatting import fmt_bytes
+from runners.specs import SPECS, RunnerSpec, install_hint, parse_runner_list
+from workloads import Workload, WorkloadSettings, get_workload
+from workloads.errors import InputError
+
+# In-memory data per runner above which we refuse rather than swap (one epoch is never shorter than
+# one pass over the 4,096 generated samples: large images at large batches reach it).
+MAX_DATA_BYTES = 4 * 1024**3
+# A runner's memory per byte of laid-out data, measured here (mlp, 3.7 GiB of data): TensorFlow copies the
+# arrays into its own tensors; the others hold them plus the model and framework.
+MEMORY_PER_DATA_BYTE = {"tensorflow": 2.8, "other": 1.3}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Validated input: what to train, with which runners."""
+
+    workload: Workload
+    workload_ref: str  # what a runner subprocess resolves the workload from
+    settings: WorkloadSettings
+    specs: list[RunnerSpec]
+    device: str  # "cpu" or "cuda", --device resolved
+    gpus: list[int] | None
+    skipped: list[str] = field(default_factory=list)  # default runners left out for lack of a framework
+
+    def describe(self) -> str:
+        """The one-line description every view shows as its title."""
+        s = self.settings
+        text = f"{self.workload.name} ({s.size}) · batch {s.batch_size} · {s.steps} steps · seed {s.seed} · {self.device}"
+        if s.image_size:
+            text += f" · {s.image_size}px"
+        if s.data_path:
+            text += f" · data {Path(s.data_path).name}"
+        return text
+
+
+def make_plan(workload: str, *, size: str | None = None, steps: int | None = None, batch_size: int | None = None,
+              seed: int = 0, image_size: int | None = None, data: Path | None = None, runners: str | None = None,
+              device: str = "auto", gpus: list[int] | None = None, schedule: str = "sequential") -> Plan:
+    """Check the input and resolve what "auto" and the defaults mean on this machine."""
+    workload_ref = workload
+    if workload_ref.endswith(".py"):
+        workload_ref = str(Path(workload_ref).resolve())  # runners resolve it from the same file
+    chosen = get_workload(workload_ref)
+    if image_size and not chosen.takes_images:
+        raise InputError(f"--image-size does not apply to {chosen.name}, which is not an image workload")
+    settings = chosen.settings(
+        size=size, steps=steps, batch_size=batch_size, seed=seed,
+        image_size=image_size, data_path=data.resolve() if data else None,
+    )
+    chosen.validate(settings)
+    if settings.data_path:
+        from workloads.user_data import check_data_file
+
+        check_data_file(chosen, settings)
+    specs, skipped = choose_runners(runners)
+    if not settings.data_path:
+        settings = fit_data_in_memory(chosen, settings, specs, schedule)
+    resolved_device, resolved_gpus = resolve_device(device, gpus)
+    return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped)
+
+
+def fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec], schedule: str,
+                       available: int | None = None) -> WorkloadSettings:
+    """Epochs as long as the memory of this machine allows; refuse, in one line, data that fits in no epoch.
+
+    The OOM killer is no message: the runners' data is counted together (one at a
+    time under the sequential schedule), TensorFlow's copy included.
+    """
+    if available is None:
+        import psutil  # here, not at the top: --help stays fast
+
+        available = psutil.virtual_memory().available
+    weights = [MEMORY_PER_DATA_BYTE.get(spec.backend, MEMORY_PER_DATA_BYTE["other"]) for spec in specs]
+    weight = sum(weights) if schedule == "parallel" else max(weights)
+    settings = replace(settings, epoch_bytes=min(settings.epoch_bytes, int(available / weight)))
+    data_bytes = workload.data_bytes(settings)  # at least one pass over the generated samples
+    head = f"one epoch of data takes {fmt_bytes(data_bytes)} per runner at batch {settings.batch_size}"
+    advice = "lower --batch-size" + (" or --image-size" if workload.takes_images else "")
+    if data_bytes > MAX_DATA_BYTES:
+        raise InputError(f"{head} (limit {MAX_DATA_BYTES // 2**30} GiB); {advice}")
+    if data_bytes * weight > available:
+        together = "together " if schedule == "parallel" else ""
+        sequential = ", or use --schedule sequential" if schedule == "parallel" and len(specs) > 1 else ""
+        raise InputError(
+            f"{head}: the runners would hold about {fmt_bytes(int(data_bytes * weight))} {together}and "
+            f"{fmt_bytes(available)} is available; {advice}{sequential}"
+        )
+    return settings
+
+
+def choose_runners(text: str | None) -> tuple[list[RunnerSpec], list[str]]:
+    """The runners to start, and notices about default runners skipped for lack of a framework."""
+    if text is not None:
+        specs = parse_runner_list(text)
+        for spec in specs:
+            if spec.missing_modules():
+                raise InputError(install_hint(spec))
+        return specs, []
+    defaults = [s for s in SPECS.values() if s.default]
+    installed = [s for s in defaults if not s.missing_modules()]
+    skipped = [install_hint(s) for s in defaults if s.missing_modules()]
+    if not installed:
+        raise InputError("no framework is installed: pip install 'kvp-dash[all]'")
+    return installed, skipped
+
+
+def resolve_device(device: str, gpus: list[int] | None) -> tuple[str, list[int] | None]:
+    """--device auto|cpu|cuda and --gpus, checked against what NVML finds (the parent never imports CUDA)."""
+    if device == "cpu":
+        if gpus:
+            raise InputError("--gpus needs --device cuda or auto")
+        return "cpu", None
+    from runners.session.nvml_monitor import NvmlMonitor
+
+    monitor = NvmlMonitor()
+    count = monitor.device_count()
+    monitor.close()
+    if count == 0:
+        if device == "cuda" or gpus:
+            raise InputError(f"--device cuda / --gpus: no usable NVIDIA GPU ({monitor.unavailable})")
+        return "cpu", None
+    gpus = gpus or list(range(count))
+    if max(gpus) >= count:
+        raise InputError(f"--gpus {','.join(map(str, gpus))}: this machine has GPUs 0..{count - 1}")
+    return "cuda", gpus

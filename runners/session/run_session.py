@@ -1,0 +1,119 @@
+"""The one place a run starts: a plan becomes a run folder, runner processes, and at the end a summary.
+
+Every kind of run goes through ``RunSession``: the dashboard, ``--headless``,
+``check`` and each size of a ``sweep``. It writes ``run.json`` (the command and
+settings) and ``meta.json`` (the machine) before any runner starts, makes sure no
+runner outlives this process, and at the end ranks the runners, words the
+verdict and writes the summary files. Views (the Textual app, the console) only
+follow its events.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable, Iterable
+
+from runners.config import RunConfig
+from runners.protocol import Event, Phase
+from runners.session.cpu_share import available_cpus
+from runners.session.launcher import READ_EVERY_S, Launcher, run_headless
+from runners.session.plan import Plan
+from runners.session.recording import RunFolder
+from runners.session.state import RunnerState
+from runners.session.summary import Standing, finish_run
+from workloads.errors import InputError
+
+
+class RunSession:
+    def __init__(
+        self,
+        plan: Plan,
+        output: Path,
+        *,
+        folder_name: str | None = None,
+        schedule: str = "parallel",
+        precision: str = "fp32",
+        keras_jit: str = "auto",
+        tf32: bool = False,
+        warmup_steps: int | None = None,
+        overrides: dict[str, dict] | None = None,
+        read_every_s: float = READ_EVERY_S,
+    ):
+        """A new run folder under ``output`` (named after the workload unless ``folder_name``), recorded at once.
+
+        ``warmup_steps`` 0 makes every step count (``check``); ``overrides`` change one
+        runner's config (tests inject a crash this way); ``read_every_s`` is how often the
+        channels are read (a dashboard passes its frame interval).
+        """
+        self.plan = plan
+        self.schedule = schedule
+        self.precision, self.keras_jit, self.tf32 = precision, keras_jit, tf32
+        self.folder = _create_folder(output, folder_name or plan.workload.name)
+        extra = {} if warmup_steps is None else {"warmup_steps": warmup_steps}
+        self.config = RunConfig(
+            workload=plan.workload_ref, settings=plan.settings, precision=precision,
+            keras_jit=keras_jit, tf32=tf32, device=plan.device, **extra,
+        )
+        self.launcher = Launcher(
+            plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
+            schedule=schedule, gpus=plan.gpus, read_every_s=read_every_s,
+        )
+        self.folder.write_json("run.json", self.run_record())
+        self.folder.write_json("meta.json", self._meta())
+        atexit.register(self.launcher.kill_now)  # whatever happens to a view, no runner outlives us
+
+    @property
+    def description(self) -> str:
+        return self.plan.describe()
+
+    def settings_shown(self) -> dict[str, str]:
+        """The choices that change the numbers, for the detail screen's settings tab."""
+        return {"run folder": str(self.folder.path), "schedule": self.schedule, "precision": self.precision,
+                "keras jit": self.keras_jit, "tf32": "on" if self.tf32 else "off"}
+
+    def new_states(self) -> dict[str, RunnerState]:
+        return {name: RunnerState(name, self.launcher.total_steps) for name in self.launcher.runner_names}
+
+    async def run_to_end(self, on_event: Callable[[Event], None]) -> None:
+        """Start the runners, hand every event to ``on_event``, and stop them whatever happens."""
+        await run_headless(self.launcher, on_event)
+
+    def finish(self, states: Iterable[RunnerState]) -> tuple[list[Standing], str]:
+        """Rank, judge and record the run: runners that never ended count as stopped. Returns the verdict too."""
+        states = list(states)
+        for state in states:
+            if not state.ended:
+                state.apply(Phase(state.name, "stopped"))
+        p = self.plan
+        return finish_run(self.folder, states, self.description, p.workload.name, p.settings.batch_size, p.device)
+
+    def close(self) -> None:
+        """No runner outlives the view that ends: the last resort after a view returns."""
+        self.launcher.kill_now()
+
+    def run_record(self) -> dict:
+        summary = asdict(self.config)
+        summary.pop("cpus")
+        summary["runners"] = [s.name for s in self.plan.specs]
+        summary["schedule"] = self.schedule
+        summary["workload_source"] = self.plan.workload.source
+        return {"argv": sys.argv, "config": summary}
+
+    def _meta(self) -> dict:
+        from runners.session.meta import run_meta
+        from runners.session.nvml_monitor import NvmlMonitor
+
+        monitor = NvmlMonitor()
+        gpus = monitor.describe()
+        monitor.close()
+        return run_meta(sys.argv, self.run_record()["config"], gpus, monitor.unavailable)
+
+
+def _create_folder(base: Path, name: str) -> RunFolder:
+    try:
+        return RunFolder.create(base, name)
+    except OSError as exc:
+        raise InputError(f"cannot create a run folder in {base}: {exc.strerror or exc}") from None

@@ -1,0 +1,42 @@
+"""The command line: a small package of commands, each a short function over a run session.
+
+``kvp-dash [options]`` (the ``run`` command: the live dashboard, or
+``--headless``), ``check``, ``replay``, ``attach``, ``serve`` and ``sweep``, as
+argparse subparsers. Bad input (``workloads.errors.InputError``) gets one line on
+stderr and exit code 2, before any runner starts; anything else is a bug and
+keeps its traceback. Textual and the launcher are imported only once the input
+is valid, so ``--help`` and ``--list`` answer instantly; no framework is ever
+imported here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tui.cli import check, replay, run, serve, sweep
+from tui.cli.options import Parser
+from workloads.errors import InputError
+
+COMMANDS = (run, check, replay, serve, sweep)
+
+
+def build_parser() -> tuple[Parser, set[str]]:
+    """The parser, and the names of its commands."""
+    parser = Parser(prog="kvp-dash")
+    commands = parser.add_subparsers(dest="command", parser_class=Parser)
+    for command in COMMANDS:
+        command.register(commands)
+    return parser, set(commands.choices)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, names = build_parser()
+    if not argv or argv[0] not in names:
+        argv = ["run", *argv]  # no command named: train (kvp-dash --workload resnet18)
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        print(f"kvp-dash: error: {exc}", file=sys.stderr)
+        return 2

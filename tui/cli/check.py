@@ -1,0 +1,80 @@
+"""``kvp-dash check``: every runner from the same start on the same batches, and a parity table."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+
+from tui.cli.options import add_plan_options, plan_from
+
+
+def register(commands) -> None:
+    parser = commands.add_parser(
+        "check", prog="kvp-dash check",
+        description="Run every installed runner from the same initial weights on the same batches and "
+        "print a parity table: trainable parameters, initial logits, initial loss and the first "
+        "optimizer steps' losses. Exits 1 when the runners disagree beyond tolerance.",
+    )
+    add_plan_options(parser)
+    parser.set_defaults(handler=check)
+
+
+def check(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from runners.protocol import Error
+    from runners.session.parity import (
+        INITIAL_LOSS_RTOL,
+        LOGITS_ATOL,
+        PARITY_STEPS,
+        ParityTracker,
+        compare,
+    )
+    from runners.session.run_session import RunSession
+    from tui.console.output import console as output_console
+    from tui.console.parity_table import parity_table
+
+    plan = plan_from(args, steps=PARITY_STEPS + 1)
+    console = output_console()
+    # fp32 with TF32 off: the precision parity tolerances are set for; every step counts (no warm-up).
+    session = RunSession(plan, args.output, folder_name=f"check-{plan.workload.name}", schedule="parallel",
+                         warmup_steps=0)
+    tracker = ParityTracker(session.launcher.runner_names)
+    errors: dict[str, Error] = {}
+
+    def observe(event):
+        tracker.observe(event)
+        if isinstance(event, Error):
+            errors[event.runner] = event
+
+    console.print(f"[b]kvp-dash check[/b] · {session.description} · {len(plan.specs)} runners")
+    with console.status("runners importing, building and training the first steps…"):
+        try:
+            asyncio.run(session.run_to_end(observe))
+        except KeyboardInterrupt:
+            console.print("interrupted; every runner was stopped")
+            return 130
+    report = compare(
+        tracker.facts,
+        expected_params=plan.workload.trainable_params(plan.settings),
+        step_rtol=plan.workload.parity_step_rtol,
+    )
+    session.folder.write_json("parity.json", {"status": report.status, "reference": report.reference,
+                                              "rows": [asdict(r) for r in report.rows]})
+    console.print(parity_table(report, tracker))
+    for runner, error in errors.items():
+        console.print(f"[red]{runner} failed: {error.error_type}: {error.message}[/red]")
+    for problem in report.problems:
+        console.print(f"[red]✗ {problem}[/red]")
+    if report.status == "verified" and not errors:
+        console.print(
+            f"[green]✓ parity verified[/green]: same trainable parameters, initial logits within "
+            f"{LOGITS_ATOL:g}, initial loss within {INITIAL_LOSS_RTOL:g} and the next {PARITY_STEPS} "
+            f"step losses within {report.step_rtol:g} (relative) of {report.reference}"
+        )
+        return 0
+    if report.status == "single" and not errors:
+        console.print("only one runner: nothing to compare against")
+        return 0
+    console.print(f"[red]✗ parity {report.status}[/red] (records in {session.folder.path})")
+    return 1

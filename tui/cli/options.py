@@ -1,0 +1,99 @@
+"""What the commands' options share: one-line errors, checked numbers, the plan and screen options."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from runners.session.channel_reader import DEFAULT_REFRESH_HZ
+from runners.specs import SPECS
+from workloads import workload_names
+from workloads.base import SIZE_NAMES
+
+DEFAULT_WORKLOAD = "mlp"
+# Textual's own themes; the plots follow them.
+THEMES = {"dark": "textual-dark", "light": "textual-light", "ansi": "textual-ansi"}
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's usage wall becomes one line
+        self.exit(2, f"kvp-dash: error: {message}\n")
+
+
+def number_in(kind: type, low: float, high: float | None, bounds: str, expected: str = "a number"):
+    """An argparse type: a number of ``kind`` in [low, high], else one line saying which are valid."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value:g}")
+        return value
+
+    return parse
+
+
+positive_int = number_in(int, 1, None, "at least 1", "a whole number")
+seed = number_in(int, 0, 2**32 - 1, "between 0 and 2**32-1", "a whole number")
+refresh = number_in(float, 0.2, 60, "between 0.2 and 60 redraws per second", "a number of redraws per second")
+speed = number_in(float, 0.01, 10_000, "between 0.01 and 10000")
+port = number_in(int, 1, 65535, "between 1 and 65535", "a port number")
+
+
+def gpu_list(text: str) -> list[int]:
+    try:
+        gpus = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected GPU indices like 0,1, got {text!r}") from None
+    if not gpus or min(gpus) < 0:
+        raise argparse.ArgumentTypeError(f"expected GPU indices like 0,1, got {text!r}")
+    return gpus
+
+
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
+    """What to train and where: every command that starts runners takes these."""
+    parser.add_argument("--workload", default=DEFAULT_WORKLOAD, metavar="NAME",
+                        help=f"{', '.join(workload_names())}, a registered workload, or a path to your own "
+                        f".py file (default: {DEFAULT_WORKLOAD})")
+    parser.add_argument("--size", choices=SIZE_NAMES, metavar="SIZE",
+                        help="model size preset: tiny, small, base or large (default: small; "
+                        "tiny and small suit a CPU)")
+    parser.add_argument("--runners", metavar="SPECS",
+                        help=f"comma-separated runner specs (default: every installed one of {','.join(SPECS)})")
+    parser.add_argument("--batch-size", type=positive_int, metavar="B", help="samples per step")
+    parser.add_argument("--image-size", type=positive_int, metavar="PX",
+                        help="image height and width, for image workloads")
+    parser.add_argument("--seed", type=seed, default=0, help="seed for data and initial weights (default: 0)")
+    parser.add_argument("--data", type=Path, metavar="FILE.npz",
+                        help="train on your own arrays: x_train, y_train (and optionally x_val, y_val)")
+    parser.add_argument("--output", type=Path, default=Path("runs"), metavar="DIR",
+                        help="where run folders go (default: ./runs)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where runners train (default: auto = cuda when NVML finds a GPU)")
+    parser.add_argument("--gpus", type=gpu_list, metavar="0,1,…",
+                        help="GPUs to spread runners over, round-robin (CUDA_VISIBLE_DEVICES per runner)")
+
+
+def add_screen_options(parser: argparse.ArgumentParser) -> None:
+    """The options every dashboard command shares."""
+    parser.add_argument("--refresh", type=refresh, default=DEFAULT_REFRESH_HZ, metavar="HZ",
+                        help=f"screen redraws per second (default: {DEFAULT_REFRESH_HZ:g})")
+    parser.add_argument("--theme", choices=sorted(THEMES), default="dark",
+                        help="colour theme (default: dark). NO_COLOR=1 in the environment turns colour off")
+
+
+def plan_from(args: argparse.Namespace, steps: int | None, schedule: str = "sequential"):
+    """The run's plan from the plan options (``runners.session.plan``); skipped runners are said on stderr."""
+    from runners.session.plan import make_plan
+
+    plan = make_plan(
+        args.workload, size=args.size, steps=steps, batch_size=args.batch_size, seed=args.seed,
+        image_size=args.image_size, data=args.data, runners=args.runners, device=args.device, gpus=args.gpus,
+        schedule=schedule,
+    )
+    for notice in plan.skipped:
+        print(f"kvp-dash: skipping {notice}", file=sys.stderr)
+    return plan

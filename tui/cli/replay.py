@@ -1,0 +1,50 @@
+"""``kvp-dash replay`` and ``kvp-dash attach``: the dashboard over a run folder, finished or still growing."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tui.cli.options import THEMES, add_screen_options, speed
+
+
+def register(commands) -> None:
+    replay = commands.add_parser(
+        "replay", prog="kvp-dash replay",
+        description="Drive the dashboard from a recorded run folder (no training). Without RUN_DIR, "
+        "replays the small recorded run shipped with kvp-dash.",
+    )
+    replay.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR")
+    replay.add_argument("--speed", type=speed, default=1.0, help="replay speed (default: 1, as recorded)")
+    add_screen_options(replay)
+    replay.set_defaults(handler=watch, attach=False)
+    attach = commands.add_parser(
+        "attach", prog="kvp-dash attach",
+        description="Watch a session that is still running (started by kvp-dash or kvp-dash --headless) "
+        "by following its run folder: read-only, starts nothing, and leaving does not stop the session.",
+    )
+    attach.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    add_screen_options(attach)
+    attach.set_defaults(handler=watch, attach=True)
+
+
+def watch(args: argparse.Namespace) -> int:
+    from runners.session.replay import SHIPPED, AttachedRun, RecordedRun
+
+    source = AttachedRun(args.run_dir) if args.attach else RecordedRun(args.run_dir or SHIPPED, speed=args.speed)
+    from runners.session.summary import standings, verdict
+    from tui.app import DashboardApp
+
+    settings = source.config["settings"]
+    workload = Path(source.config["workload"]).stem
+    description = (
+        f"{'attached' if args.attach else 'replay'} · {workload} · batch {settings['batch_size']} · "
+        f"{settings['steps']} steps"
+    )
+
+    def judge(states) -> str:  # the verdict of the replayed events; the recording is left as it is
+        device = next((s.hello.device for s in states if s.hello), "the recorded device")
+        return verdict(states, standings(states), workload, settings["batch_size"], device)
+
+    DashboardApp(source, description, refresh_hz=args.refresh, on_finished=judge, theme=THEMES[args.theme]).run()
+    return 0

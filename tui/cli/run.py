@@ -1,0 +1,117 @@
+"""``kvp-dash [options]``: train the workload in every runner, live on the dashboard or ``--headless``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from runners.specs import SPECS
+from tui.cli.options import (
+    THEMES,
+    add_plan_options,
+    add_screen_options,
+    plan_from,
+    positive_int,
+)
+from workloads import get_workload, workload_names
+from workloads.errors import InputError
+
+
+def register(commands) -> None:
+    parser = commands.add_parser(
+        "run", prog="kvp-dash",
+        description="Train the same workload in Keras 3 (jax, tensorflow, torch backends) and "
+        "native PyTorch, side by side, live in the terminal. Other commands: check, replay, attach, "
+        "serve, sweep (`kvp-dash COMMAND --help`); `kvp-dash check --help` verifies that the runners "
+        "train the same model.",
+    )
+    add_plan_options(parser)
+    parser.add_argument("--steps", type=positive_int, metavar="N", help="optimizer steps per runner")
+    parser.add_argument("--schedule", choices=("parallel", "sequential"), default="parallel",
+                        help="parallel: a live race sharing the machine; sequential: one runner at a time "
+                        "with the whole machine, the numbers to quote (default: parallel)")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+                        help="fp32, or mixed precision: Keras's mixed policy / PyTorch autocast (default: fp32)")
+    parser.add_argument("--tf32", choices=("off", "on"), default="off",
+                        help="TF32 matmuls on Ampere+ GPUs, set alike in every framework (default: off)")
+    parser.add_argument("--keras-jit", choices=("auto", "on", "off"), default="auto",
+                        help="Keras compile(jit_compile=...): auto = XLA on jax/tensorflow, eager on torch")
+    add_screen_options(parser)
+    parser.add_argument("--headless", action="store_true",
+                        help="no dashboard: a live table on a terminal, plain lines otherwise (CI logs); "
+                        "standings and verdict at the end; exit code 1 if a runner failed")
+    parser.add_argument("--list", action="store_true", help="list workloads and runner specs, then exit")
+    # For tests of crash handling: RUNNER:STEP makes that runner raise at that step.
+    parser.add_argument("--inject-crash", metavar="RUNNER:STEP", help=argparse.SUPPRESS)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list:
+        print_list()
+        return 0
+    from runners.session.run_session import RunSession
+
+    plan = plan_from(args, steps=args.steps, schedule=args.schedule)
+    session = RunSession(
+        plan, args.output, schedule=args.schedule, precision=args.precision, keras_jit=args.keras_jit,
+        tf32=args.tf32 == "on", overrides=crash_overrides(args.inject_crash), read_every_s=1 / args.refresh,
+    )
+    if args.headless:
+        from tui.console import headless
+
+        return headless.run(session)
+    return _dashboard(args, session)
+
+
+def _dashboard(args: argparse.Namespace, session) -> int:
+    from tui.app import DashboardApp
+
+    plan = session.plan
+    app = DashboardApp(
+        session.launcher, session.description, refresh_hz=args.refresh,
+        expected_params=plan.workload.trainable_params(plan.settings),
+        parity_step_rtol=plan.workload.parity_step_rtol,
+        parity_judged=args.precision == "fp32",
+        on_finished=lambda states: session.finish(states)[1],
+        theme=THEMES[args.theme],
+        settings=session.settings_shown(),
+    )
+    app.run()
+    session.close()
+    if app.verdict is None:  # quit before the end: record what there was, runners marked stopped
+        app.verdict = session.finish(app.states.values())[1]
+    failed = [s.name for s in app.states.values() if s.phase == "failed"]
+    try:
+        print(f"kvp-dash: {app.verdict}")
+        print(f"kvp-dash: run folder {session.folder.path}")
+        if failed:
+            print(f"kvp-dash: failed runners: {', '.join(failed)}", file=sys.stderr)
+    except OSError:
+        pass  # the terminal is gone (a dropped session): the run folder holds it all
+    return 1 if failed else 0
+
+
+def crash_overrides(text: str | None) -> dict[str, dict]:
+    if not text:
+        return {}
+    runner, _, step = text.rpartition(":")
+    if runner not in SPECS or not step.isdigit():
+        raise InputError(f"--inject-crash takes RUNNER:STEP, got {text!r}")
+    return {runner: {"crash_at_step": int(step)}}
+
+
+def print_list() -> None:
+    print("workloads (CPU defaults at the small size):")
+    for name in workload_names():
+        w = get_workload(name)
+        preset = w.sizes[w.default_size]
+        image = f", {preset.image_size} px" if preset.image_size else ""
+        print(f"  {name:10s} {w.description}")
+        print(f"  {'':10s} {preset.steps} steps, batch {preset.batch_size}{image}; sizes {', '.join(w.sizes)}")
+    print("  or --workload path/to/your_workload.py (see workloads/examples/tabular_workload.py)")
+    print("runner specs:")
+    for spec in SPECS.values():
+        missing = spec.missing_modules()
+        status = "installed" if not missing else f"missing {', '.join(missing)}: pip install 'kvp-dash[{spec.extra}]'"
+        print(f"  {spec.name:18s} {status}")

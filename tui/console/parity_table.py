@@ -1,0 +1,37 @@
+"""``kvp-dash check``'s table: each runner's parameters, initial logits and losses against the reference."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from runners.session.parity import PARITY_STEPS, ParityReport, ParityTracker
+
+
+def parity_table(report: ParityReport, tracker: ParityTracker) -> Table:
+    table = Table(title=f"parity against {report.reference}", title_justify="left")
+    table.add_column("runner")
+    table.add_column("params", justify="right")
+    table.add_column("max |Δ logit|", justify="right")
+    table.add_column("initial loss", justify="right")
+    table.add_column("Δ rel", justify="right")
+    table.add_column(f"step {PARITY_STEPS} loss", justify="right")
+    table.add_column(f"steps 1–{PARITY_STEPS} max Δ rel", justify="right")
+    # The reference first: every other row is read against it.
+    for row in sorted(report.rows, key=lambda r: r.runner != report.reference):
+        losses = tracker.facts[row.runner].losses[1:]
+        is_reference = row.runner == report.reference
+        table.add_row(
+            row.runner,
+            f"{row.params:,}" if row.params is not None else "–",
+            "reference" if is_reference else _sci(row.logits_diff),
+            f"{row.initial_loss:.6f}" if row.initial_loss is not None else "–",
+            "" if is_reference else _sci(row.initial_loss_rdiff),
+            f"{losses[-1]:.6f}" if losses else "–",
+            "" if is_reference else _sci(row.steps_rdiff),
+            style="red" if row.problems else None,
+        )
+    return table
+
+
+def _sci(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1e}"
