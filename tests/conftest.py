@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import uuid
 from collections import defaultdict
 from dataclasses import replace
@@ -22,6 +24,9 @@ from workloads import get_workload
 ALL_SPECS = [name for name, spec in SPECS.items() if spec.default]
 # Small enough for 2 cores, long enough for the loss to fall visibly on the synthetic data.
 TINY_MLP = dict(steps=60, batch_size=32, seed=0)
+# The four runners' shared mlp run: 70 steps of 128 over the pool of 4,096 samples, epochs held to one
+# pass over it, so it crosses two epoch boundaries and ends mid-epoch (a second fit() in Keras).
+FOUR_RUNS = dict(steps=70, batch_size=128, epoch_bytes=1)
 
 
 def tiny_launcher(tmp_path: Path, runners: list[str], overrides=None, epoch_bytes: int | None = None,
@@ -50,6 +55,37 @@ async def collect(launcher: Launcher, on_event=None, timeout_s: float = 240) -> 
 
     await asyncio.wait_for(run_headless(launcher, keep), timeout_s)
     return events
+
+
+@pytest.fixture(scope="session")
+def four_runs(tmp_path_factory):
+    """All four runner specs train mlp once, concurrently, as the dashboard would start them.
+
+    Started once per test session: the protocol, run folder, CPU share and epoch tests all read it.
+    """
+    launcher = tiny_launcher(tmp_path_factory.mktemp("four"), ALL_SPECS, **FOUR_RUNS)
+    events = asyncio.run(collect(launcher))
+    return launcher, events
+
+
+@pytest.fixture(scope="session")
+def checked(tmp_path_factory):
+    """``kvp-dash check --workload W --size tiny`` with every default runner, its output piped as a CI log
+    would take it: (completed process, run folder). Run once per workload per test session."""
+    runs = {}
+
+    def check(workload_ref: str):
+        if workload_ref not in runs:
+            output = tmp_path_factory.mktemp("check")
+            result = subprocess.run(
+                [sys.executable, "-m", "tui.cli", "check", "--workload", workload_ref, "--size", "tiny",
+                 "--output", str(output)],
+                capture_output=True, text=True, timeout=400,
+            )
+            runs[workload_ref] = (result, next(output.glob("*-check-*"), None))
+        return runs[workload_ref]
+
+    return check
 
 
 # Every process this test session starts inherits this mark, so the leak check below

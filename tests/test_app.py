@@ -97,6 +97,13 @@ async def test_crashed_runner_shows_its_error_in_its_own_panel(tmp_path):
         torch_panel = app.query_one("#panel-torch", RunnerPanel)
         keras_panel = app.query_one("#panel-keras-tensorflow", RunnerPanel)
         assert torch_panel.has_class("-failed") and torch_panel.border_subtitle == "FAILED"
+        # What the runner said: the error with its traceback, no "done"; the others carry on.
+        torch_state = app.states["torch"]
+        assert torch_state.error.error_type == "RuntimeError" and "step 4" in torch_state.error.message
+        assert "Traceback" in torch_state.error.traceback or "raise" in torch_state.error.traceback
+        assert torch_state.phase == "failed" and torch_state.done is None
+        assert "RuntimeError" in launcher.output_path("torch").read_text()
+        assert app.states["keras/tensorflow"].phase == "done"
         assert "RuntimeError: crash injected at step 4" in " ".join(panel_text(torch_panel, "error").split())
         assert keras_panel.has_class("-done") and "error" not in keras_panel.lines
         # A crashed runner proves nothing about parity; the one left has nothing to compare with.

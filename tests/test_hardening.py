@@ -203,6 +203,7 @@ async def test_runners_killed_mid_run_are_marked_and_the_others_finish(tmp_path)
     await collect(launcher, on_event)
     assert states["keras/jax"].phase == "done" and states["keras/jax"].steps_done == 400
     assert states["torch"].phase == "failed" and "killed by SIGKILL" in states["torch"].error.message
+    assert states["torch"].error.error_type == "RunnerExited" and states["torch"].done is None
     assert states["keras/torch"].phase == "failed" and "killed by SIGABRT" in states["keras/torch"].error.message
     table, verdict = finish_run(launcher.folder, list(states.values()), "kill test", "mlp", 32, "cpu")
     assert "failed: " in verdict and "torch" in verdict.split("failed: ")[1] and "keras/torch" in verdict.split("failed: ")[1]

@@ -73,6 +73,26 @@ async def test_c_cycles_the_single_chart_on_a_narrow_terminal():
         assert shown() == ["loss"]
 
 
+async def test_layout_follows_the_terminal_as_state_the_app_reads():
+    app = make_app(until_step=50)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        main = app.main
+        assert (main.wide, main.short, main.too_small, main.columns) == (False, True, False, 2)
+        assert main.has_class("-short") and not main.has_class("-wide")
+        assert not any("timing" in panel.lines for panel in main.panels.values())  # short: detail lines dropped
+        await pilot.resize_terminal(160, 48)
+        await settle(pilot)
+        assert (main.wide, main.short, main.columns) == (True, False, 4)
+        assert main.has_class("-wide") and not main.has_class("-short")
+        assert all("timing" in panel.lines for panel in main.panels.values())
+        assert all(chart.display for chart in main.charts.values())
+        assert not app.check_action("next_chart", ())  # every chart shows: nothing to cycle
+        await pilot.resize_terminal(70, 30)
+        await settle(pilot)
+        assert main.columns == 1 and app.query_one("#panels").has_class("-stacked")
+
+
 async def test_focus_moves_between_panels_with_tab_and_arrows():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

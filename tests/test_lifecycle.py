@@ -103,7 +103,9 @@ def session(tmp_path):
     sessions = []
 
     def start(*args, **kwargs):
-        s = TerminalSession(tmp_path, "--workload", "mlp", "--steps", "20000", "--runners", RUNNERS, *args, **kwargs)
+        # Long enough to outlast the test, with little data to lay out (1 GiB a runner at the small size).
+        s = TerminalSession(tmp_path, "--workload", "mlp", "--size", "tiny", "--batch-size", "2", "--steps", "50000",
+                            "--runners", RUNNERS, *args, **kwargs)
         sessions.append(s)
         return s
 

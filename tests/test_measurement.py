@@ -33,21 +33,6 @@ def _launcher(tmp_path, runners, **kwargs):
                     **kwargs)
 
 
-async def test_sequential_schedule_runs_one_at_a_time_with_every_cpu(tmp_path):
-    launcher = _launcher(tmp_path, ["torch", "keras/jax"], schedule="sequential")
-    assert launcher.sharing() == {"torch": [], "keras/jax": []}
-    order = []
-    events = await collect(launcher, on_event=lambda e: order.append((e.runner, getattr(e, "phase", e.type))))
-    assert order[0] == ("keras/jax", "queued")
-    torch_done = order.index(("torch", "done"))
-    jax_start = order.index(("keras/jax", "importing"))
-    assert torch_done < jax_start, "the second runner starts only when the first has finished"
-    for runner in ("torch", "keras/jax"):
-        hello = next(e for e in events[runner] if isinstance(e, Hello))
-        assert hello.cpus == available_cpus() and hello.threads == len(available_cpus())
-        assert any(isinstance(e, Done) for e in events[runner])
-
-
 async def test_stopping_a_sequential_run_stops_the_queued_ones_too(tmp_path):
     launcher = _launcher(tmp_path, ["torch", "keras/jax", "keras/torch"], schedule="sequential")
     await launcher.start()
@@ -97,9 +82,20 @@ async def test_mixed_precision_and_compiler_choices_run_and_are_reported(tmp_pat
         assert any(isinstance(e, Done) for e in evs), runner
 
 
-async def test_torch_compile_trains_the_same_numbers_as_eager(tmp_path):
+async def test_torch_compile_trains_the_same_numbers_as_eager_one_runner_at_a_time(tmp_path):
+    """The sequential schedule too: each runner alone with every CPU, the second started when the first ended."""
     launcher = _launcher(tmp_path, ["torch", "torch/compile"], schedule="sequential")
-    events = await collect(launcher, timeout_s=400)
+    assert launcher.sharing() == {"torch": [], "torch/compile": []}
+    order = []
+    events = await collect(launcher, on_event=lambda e: order.append((e.runner, getattr(e, "phase", e.type))),
+                           timeout_s=400)
+    assert order[0] == ("torch/compile", "queued")
+    assert order.index(("torch", "done")) < order.index(("torch/compile", "importing")), \
+        "the second runner starts only when the first has finished"
+    for runner in ("torch", "torch/compile"):
+        hello = next(e for e in events[runner] if isinstance(e, Hello))
+        assert hello.cpus == available_cpus() and hello.threads == len(available_cpus())
+        assert any(isinstance(e, Done) for e in events[runner])
     losses = {r: [v for e in evs if isinstance(e, Metrics) for v in e.losses] for r, evs in events.items()}
     assert next(e for e in events["torch/compile"] if isinstance(e, Hello)).compiler == "torch.compile"
     assert len(losses["torch/compile"]) == 20

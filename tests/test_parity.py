@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -10,39 +10,43 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runners.config import RunConfig
-from runners.protocol import Metrics
-from runners.session.cpu_share import available_cpus
-from runners.session.launcher import Launcher, run_headless
+from runners.protocol import Metrics, decode_lines
 from runners.session.parity import PARITY_STEPS, ParityTracker, compare
-from runners.session.recording import RunFolder
-from runners.specs import SPECS
-from tests.conftest import ALL_SPECS, collect, tiny_launcher
+from tests.conftest import ALL_SPECS, FOUR_RUNS
 from workloads import get_workload, workload_names
 from workloads.weights import init_weights
 
 EXAMPLE = str(Path(__file__).resolve().parent.parent / "workloads" / "examples" / "tabular_workload.py")
 
 
-def parity_run(tmp_path, workload_ref: str, size: str = "tiny"):
-    workload = get_workload(workload_ref)
-    settings = workload.settings(size=size, steps=PARITY_STEPS + 1)
-    config = RunConfig(workload=workload_ref, settings=settings, warmup_steps=0)
-    specs = [spec for spec in SPECS.values() if spec.default]
-    launcher = Launcher(specs, config, RunFolder.create(tmp_path, "parity"), available_cpus())
-    tracker = ParityTracker(launcher.runner_names)
-    asyncio.run(asyncio.wait_for(run_headless(launcher, tracker.observe), 300))
-    report = compare(tracker.facts, expected_params=workload.trainable_params(settings),
-                     step_rtol=workload.parity_step_rtol)
-    return workload, settings, tracker, report
+def recorded_parity(folder: Path) -> ParityTracker:
+    """The parity facts of a run folder's recorded events, as the judge saw them live."""
+    runners = json.loads((folder / "run.json").read_text())["config"]["runners"]
+    tracker = ParityTracker(runners)
+    for runner in runners:
+        events, bad = decode_lines((folder / f"{runner.replace('/', '-')}.events.jsonl").read_bytes().splitlines())
+        assert not bad
+        for event in events:
+            tracker.observe(event)
+    return tracker
 
 
 @pytest.mark.parametrize("workload_ref", [*workload_names(), EXAMPLE])
-def test_all_four_runners_agree_at_tiny_size(tmp_path, workload_ref):
-    workload, settings, tracker, report = parity_run(tmp_path, workload_ref)
+def test_all_four_runners_agree_at_tiny_size(checked, workload_ref):
+    """``kvp-dash check`` at tiny size, as a user runs it: its verdict, its table and its record agree."""
+    result, folder = checked(workload_ref)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "✓ parity verified" in result.stdout
+    workload = get_workload(workload_ref)
+    settings = workload.settings(size="tiny", steps=PARITY_STEPS + 1)
+    tracker = recorded_parity(folder)
+    report = compare(tracker.facts, expected_params=workload.trainable_params(settings),
+                     step_rtol=workload.parity_step_rtol)
     assert report.status == "verified", report.problems
     assert report.reference == "torch"
+    assert json.loads((folder / "parity.json").read_text())["status"] == "verified"
     expected = workload.trainable_params(settings)
+    assert set(tracker.facts) == set(ALL_SPECS)
     for name, facts in tracker.facts.items():
         assert facts.params == expected, name
         assert len(facts.losses) == PARITY_STEPS + 1 and all(math.isfinite(v) for v in facts.losses)
@@ -52,6 +56,12 @@ def test_all_four_runners_agree_at_tiny_size(tmp_path, workload_ref):
     rows = {r.runner: r for r in report.rows}
     for name in ("keras/jax", "keras/tensorflow", "keras/torch"):
         assert rows[name].logits_diff is not None and rows[name].logits_diff <= 1e-4
+    # Piped, as into a CI log: no runner name and no parameter count is cut.
+    table = [line for line in result.stdout.splitlines() if line.startswith("│")]
+    assert len(table) == len(ALL_SPECS) and "…" not in result.stdout
+    for name in ALL_SPECS:
+        assert any(line.split("│")[1].strip() == name for line in table), name
+    assert all(f"{expected:,}" in line for line in table)
 
 
 def test_compare_catches_a_runner_that_trains_something_else():
@@ -118,7 +128,7 @@ def test_initial_weights_are_a_pure_function_of_the_seed():
     assert init_weights([], 0) == {}
 
 
-def test_runs_longer_than_an_epoch_train_on_the_same_batches_everywhere(tmp_path):
+def test_runs_longer_than_an_epoch_train_on_the_same_batches_everywhere(four_runs):
     """70 steps of 128 over a pool of 4,096 samples, epochs held to one pass over it (``epoch_bytes``):
     two whole epochs of 32 batches, then 6 steps of a third.
 
@@ -126,11 +136,11 @@ def test_runs_longer_than_an_epoch_train_on_the_same_batches_everywhere(tmp_path
     indexing: a batch out of place, or a loss recovered wrongly at an epoch boundary, would differ by
     tens of per cent (batches differ that much); the same batches agree to float noise.
     """
-    settings = dict(steps=70, batch_size=128)
     workload = get_workload("mlp")
-    one_pass = replace(workload.settings(size="tiny", **settings), epoch_bytes=1)
+    one_pass = replace(workload.settings(size="tiny", steps=FOUR_RUNS["steps"], batch_size=FOUR_RUNS["batch_size"]),
+                       epoch_bytes=FOUR_RUNS["epoch_bytes"])
     assert workload.dataset(one_pass).epoch_batches(128) == 32
-    events = asyncio.run(collect(tiny_launcher(tmp_path, ALL_SPECS, epoch_bytes=1, **settings)))
+    _, events = four_runs
     losses = {}
     for runner, stream in events.items():
         metrics = sorted((e for e in stream if isinstance(e, Metrics)), key=lambda m: m.first_step)

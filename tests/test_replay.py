@@ -51,17 +51,15 @@ def test_garbage_lines_in_a_recording_are_counted_and_skipped(tmp_path):
 
 
 async def test_attach_follows_a_live_headless_session_and_leaving_does_not_stop_it(tmp_path):
+    """Viewers attach to a headless session; the session's own output is checked in test_headless."""
     import time
 
     import psutil
 
     from runners.session.replay import AttachedRun
+    from tests.test_headless import check_headless_output, headless
 
-    session = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "--headless", "--workload", "mlp", "--size", "tiny", "--steps", "3000",
-         "--runners", "torch,keras/torch", "--output", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    session = headless(tmp_path, "--runners", "torch,keras/torch", "--steps", "1500")
     try:
         deadline = time.monotonic() + 60
         while not list(tmp_path.glob("*-mlp/run.json")):
@@ -80,8 +78,10 @@ async def test_attach_follows_a_live_headless_session_and_leaving_does_not_stop_
         async with second.run_test(size=(100, 30)) as pilot:
             await wait_until(pilot, lambda: second.verdict == "seen", 120)
             assert {s.phase for s in second.states.values()} == {"done"}
-            assert all(s.steps_done == 3000 for s in second.states.values())
-        assert session.wait(timeout=60) == 0
+            assert all(s.steps_done == 1500 for s in second.states.values())
+        out, _ = session.communicate(timeout=60)
+        assert session.returncode == 0, out
+        check_headless_output(out, tmp_path)
     finally:
         if session.poll() is None:
             session.kill()

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 
 import pytest
 
 from runners.protocol import PHASES, Done, Error, Hello, Metrics, Phase, decode
-from tests.conftest import ALL_SPECS, TINY_MLP, collect, tiny_launcher
-
-
-@pytest.fixture(scope="module")
-def four_runs(tmp_path_factory):
-    """All four runner specs train mlp once, concurrently, as the dashboard would start them."""
-    launcher = tiny_launcher(tmp_path_factory.mktemp("four"), ALL_SPECS)
-    events = asyncio.run(collect(launcher))
-    return launcher, events
+from tests.conftest import ALL_SPECS, FOUR_RUNS
 
 
 @pytest.mark.parametrize("runner", ALL_SPECS)
@@ -40,9 +31,9 @@ def test_runner_emits_a_valid_stream(four_runs, runner):
 
     metrics = sorted((e for e in events if isinstance(e, Metrics)), key=lambda m: m.first_step)
     covered = [s for m in metrics for s in range(m.first_step, m.step + 1)]
-    assert covered == list(range(TINY_MLP["steps"])), "every step reported exactly once"
+    assert covered == list(range(FOUR_RUNS["steps"])), "every step reported exactly once"
     losses = [v for m in metrics for v in m.losses]
-    assert len(losses) == TINY_MLP["steps"] and all(math.isfinite(v) for v in losses)
+    assert len(losses) == FOUR_RUNS["steps"] and all(math.isfinite(v) for v in losses)
     assert all(m.window_s > 0 and m.rss_bytes > 0 for m in metrics)
     assert [m.warmup for m in metrics][:2] == [True, True] and not metrics[-1].warmup
     # Learnable data: the loss must clearly fall.
@@ -51,7 +42,7 @@ def test_runner_emits_a_valid_stream(four_runs, runner):
     assert initial_loss_is_chance_level(losses[0])
 
     done = next(e for e in events if isinstance(e, Done))
-    assert done.steps == TINY_MLP["steps"] and done.train_s > 0
+    assert done.steps == FOUR_RUNS["steps"] and done.train_s > 0
 
 
 def initial_loss_is_chance_level(loss: float) -> bool:

@@ -26,6 +26,11 @@ def test_sweep_measures_the_ratio_per_size_and_saves_it(tmp_path):
     assert record["rows"][0]["params"] < record["rows"][1]["params"]
     assert (sweep / "sweep.csv").exists() and "Keras ÷ PyTorch" in (sweep / "sweep.md").read_text()
     assert "Keras ÷ PyTorch throughput" in result.stdout
+    # Piped, as into a CI log: no runner name, parameter count or ratio is cut, here or in sweep.md.
+    for text in (result.stdout, (sweep / "sweep.md").read_text()):
+        assert "…" not in text and "keras/jax" in text
+        for row in record["rows"]:
+            assert f"{row['params']:,}" in text and f"{row['keras_over_torch']:.2f}×" in text
 
 
 def test_sweep_needs_the_torch_runner_and_known_sizes(tmp_path):
