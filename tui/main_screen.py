@@ -9,8 +9,8 @@ on a change only: the initial values are what the stylesheet assumes.
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.message import Message
 from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static

@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from tui.cli.options import add_plan_options, plan_from
+from tui.cli.options import add_plan_options, command, plan_from
 
 
 def register(commands) -> None:
-    parser = commands.add_parser(
-        "check", prog="kvp-dash check",
-        description="Run every installed runner from the same initial weights on the same batches and "
+    parser = command(
+        commands, "check",
+        "Run every installed runner from the same initial weights on the same batches and "
         "print a parity table: trainable parameters, initial logits, initial loss and the first "
         "optimizer steps' losses. Exits 1 when the runners disagree beyond tolerance.",
+        check,
     )
     add_plan_options(parser)
-    parser.set_defaults(handler=check)
 
 
 def check(args: argparse.Namespace) -> int:

@@ -21,6 +21,13 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"kvp-dash: error: {message}\n")
 
 
+def command(commands, name: str, description: str, handler, **defaults) -> argparse.ArgumentParser:
+    """A command's parser (``kvp-dash NAME``), whose parsed arguments go to ``handler``."""
+    parser = commands.add_parser(name, prog=f"kvp-dash {name}", description=description)
+    parser.set_defaults(handler=handler, **defaults)
+    return parser
+
+
 def number_in(kind: type, low: float, high: float | None, bounds: str, expected: str = "a number"):
     """An argparse type: a number of ``kind`` in [low, high], else one line saying which are valid."""
 

@@ -5,27 +5,27 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui.cli.options import THEMES, add_screen_options, speed
+from tui.cli.options import THEMES, add_screen_options, command, speed
 
 
 def register(commands) -> None:
-    replay = commands.add_parser(
-        "replay", prog="kvp-dash replay",
-        description="Drive the dashboard from a recorded run folder (no training). Without RUN_DIR, "
+    replay = command(
+        commands, "replay",
+        "Drive the dashboard from a recorded run folder (no training). Without RUN_DIR, "
         "replays the small recorded run shipped with kvp-dash.",
+        watch, attach=False,
     )
     replay.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR")
     replay.add_argument("--speed", type=speed, default=1.0, help="replay speed (default: 1, as recorded)")
     add_screen_options(replay)
-    replay.set_defaults(handler=watch, attach=False)
-    attach = commands.add_parser(
-        "attach", prog="kvp-dash attach",
-        description="Watch a session that is still running (started by kvp-dash or kvp-dash --headless) "
+    attach = command(
+        commands, "attach",
+        "Watch a session that is still running (started by kvp-dash or kvp-dash --headless) "
         "by following its run folder: read-only, starts nothing, and leaving does not stop the session.",
+        watch, attach=True,
     )
     attach.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     add_screen_options(attach)
-    attach.set_defaults(handler=watch, attach=True)
 
 
 def watch(args: argparse.Namespace) -> int:

@@ -12,17 +12,18 @@ import shlex
 import sys
 from pathlib import Path
 
-from tui.cli.options import port
+from tui.cli.options import command, port
 from workloads.errors import InputError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def register(commands) -> None:
-    parser = commands.add_parser(
-        "serve", prog="kvp-dash serve",
-        description="Show a run (live or finished) in a browser, read-only, through textual-serve. "
+    parser = command(
+        commands, "serve",
+        "Show a run (live or finished) in a browser, read-only, through textual-serve. "
         "Each browser tab runs `kvp-dash attach RUN_DIR`: a viewer never starts training.",
+        serve_command,
     )
     parser.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR")
     parser.add_argument("--latest", action="store_true", help="the most recent run folder under --output")
@@ -30,7 +31,6 @@ def register(commands) -> None:
                         help="where --latest looks (default: ./runs)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=port, default=8000, help="port (default: 8000)")
-    parser.set_defaults(handler=serve_command)
 
 
 def serve_command(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 
-from tui.cli.options import add_plan_options, plan_from, positive_int
+from tui.cli.options import add_plan_options, command, plan_from, positive_int
 from workloads.errors import InputError
 
 REFERENCE = "torch"  # the native PyTorch runner every Keras runner is compared with
@@ -21,17 +21,17 @@ FIELDS = ["size", "params", "runner", "keras_over_torch", "run"]
 
 
 def register(commands) -> None:
-    parser = commands.add_parser(
-        "sweep", prog="kvp-dash sweep",
-        description="Train the workload at several model sizes, one headless run per size with the "
+    parser = command(
+        commands, "sweep",
+        "Train the workload at several model sizes, one headless run per size with the "
         "sequential schedule, and show the Keras ÷ PyTorch throughput ratio per backend against size "
         "(a table and a chart, saved in a sweep folder with every run).",
+        sweep,
     )
     add_plan_options(parser)
     parser.add_argument("--sizes", default="tiny,small,base", metavar="S1,S2,…",
                         help="size presets to sweep (default: tiny,small,base)")
     parser.add_argument("--steps", type=positive_int, metavar="N", help="optimizer steps per runner and size")
-    parser.set_defaults(handler=sweep)
 
 
 def ratios(summary: dict) -> dict[str, float | None]:

@@ -1,0 +1,1 @@
+"""Screens pushed over the main screen: runner detail, help, the quit confirmation."""
