@@ -21,16 +21,22 @@ PROTOCOL_VERSION = 1
 # says "paused" when the user pauses a runner (its processes are stopped),
 # "resumed" when they go on (the runner's phase before the pause is back) and
 # "restarting" when the user restarts it (everything known about the runner so
-# far is dropped).
+# far is dropped). Under the interleaved schedule a runner that waits for its
+# turn is "waiting" (said by the launcher before its first turn, by the runner
+# itself when it gives a turn back) until "resumed".
 PHASES = (
-    "queued", "importing", "building", "warmup", "training", "paused", "resumed", "restarting",
+    "queued", "waiting", "importing", "building", "warmup", "training", "paused", "resumed", "restarting",
     "done", "failed", "stopped",
 )
 FINAL_PHASES = ("done", "failed", "stopped")
+# Phases in which the runner's processes are stopped: no time in them counts in any figure.
+HELD_PHASES = ("paused", "waiting")
 
 # How a runner subprocess finds its channel (a pipe fd the launcher passes) and its parent (to die with it).
 EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
 PARENT_PID_ENV = "KVP_DASH_PARENT_PID"
+# Set (to "1") when runners take turns: the runner waits for its first turn before it imports anything.
+TAKES_TURNS_ENV = "KVP_DASH_TAKES_TURNS"
 
 
 class ProtocolError(ValueError):

@@ -30,7 +30,7 @@ FOUR_RUNS = dict(steps=70, batch_size=128, epoch_bytes=1)
 
 
 def tiny_launcher(tmp_path: Path, runners: list[str], overrides=None, epoch_bytes: int | None = None,
-                  **settings) -> Launcher:
+                  schedule: str = "parallel", slice_s: float = 3.0, **settings) -> Launcher:
     workload = get_workload(settings.pop("workload", "mlp"))
     workload_settings = workload.settings(**{**TINY_MLP, **settings})
     if epoch_bytes is not None:
@@ -41,7 +41,8 @@ def tiny_launcher(tmp_path: Path, runners: list[str], overrides=None, epoch_byte
         report_interval_s=0.05,  # several windows even in a short run
     )
     folder = RunFolder.create(tmp_path / "runs", workload.name)
-    return Launcher([SPECS[r] for r in runners], config, folder, available_cpus(), overrides=overrides)
+    return Launcher([SPECS[r] for r in runners], config, folder, available_cpus(), overrides=overrides,
+                    schedule=schedule, slice_s=slice_s)
 
 
 async def collect(launcher: Launcher, on_event=None, timeout_s: float = 240) -> dict[str, list]:

@@ -25,16 +25,24 @@ def panel_text(panel: RunnerPanel, line: str) -> str:
     return panel.line(line)
 
 
-async def test_four_panels_train_to_done(tmp_path):
+async def test_four_panels_train_to_done_taking_turns(tmp_path):
+    """The default (interleaved) schedule in the dashboard: all four panels move, one runner trains at a time,
+    no figure counts the waiting, and the verdict states the Keras-against-PyTorch ratio with its interval."""
     from runners.session.summary import finish_run
+    from tests.turns import SLICE_S, ProcessWatch, check_figures_leave_the_waiting_out
 
-    launcher = tiny_launcher(tmp_path, ALL_SPECS)
+    launcher = tiny_launcher(tmp_path, ALL_SPECS, steps=800, schedule="interleaved", slice_s=SLICE_S)
     app = DashboardApp(launcher, "mlp test",
                        on_finished=lambda states: finish_run(launcher.folder, states, "mlp test", "mlp", 32, "cpu")[1])
     async with app.run_test(size=(160, 48)) as pilot:
         panels = list(app.query(RunnerPanel))
         assert [p.runner for p in panels] == ALL_SPECS
-        await wait_until(pilot, lambda: all(s.ended for s in app.states.values()), 240)
+        with ProcessWatch(launcher, app.states) as watch:
+            started = time.time()
+            await wait_until(pilot, lambda: all(s.ended for s in app.states.values()), 300)
+            wall_s = time.time() - started
+        assert watch.samples > 100 and not watch.overlaps, f"two runners ran at once: {watch.overlaps[:5]}"
+        check_figures_leave_the_waiting_out(app.states, wall_s)
         await pilot.pause(0.6)  # one redraw tick after the last event
         for panel in panels:
             state = app.states[panel.runner]
@@ -62,7 +70,8 @@ async def test_four_panels_train_to_done(tmp_path):
         assert max(first_losses) - min(first_losses) <= 1e-4 * max(first_losses)
         # The verdict at the end, on screen and saved with the run (once every process has exited).
         await wait_until(pilot, lambda: app.verdict is not None, 30)
-        assert " faster than " in app.verdict
+        assert " faster than " in app.verdict or "no clear difference" in app.verdict
+        assert "95 % CI" in app.verdict and "torch" in app.verdict
         assert (launcher.folder.path / "summary.json").exists()
         assert app.verdict in Content.from_markup(str(app.query_one("#verdict").content)).plain
         await pilot.press("q")  # nothing trains any more: no question asked

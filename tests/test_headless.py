@@ -15,10 +15,11 @@ from runners.session.state import RunnerState
 from runners.session.summary import standings, verdict
 
 
-def headless(tmp_path, *args, **kwargs) -> subprocess.Popen:
+def headless(tmp_path, *args, schedule: str = "parallel", **kwargs) -> subprocess.Popen:
+    """A headless session; the parallel race unless ``schedule`` says otherwise (the default's turns cost time)."""
     return subprocess.Popen(
         [sys.executable, "-m", "tui.cli", "--headless", "--workload", "mlp", "--size", "tiny",
-         "--output", str(tmp_path), *args],
+         "--output", str(tmp_path), *(["--schedule", schedule] if schedule else []), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs,
     )
 
@@ -40,6 +41,7 @@ def check_headless_output(out: str, tmp_path) -> None:
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["versions"]["keras"] and meta["versions"]["torch"] and meta["cpu"]["cores"] >= 1
     assert meta["config"]["settings"]["seed"] == 0 and meta["command"]
+    assert meta["git_revision"] and len(meta["git_revision"]) == 40  # run from this checkout
     # Piped, as into a CI log: the standings table cuts no runner name and no figure.
     standings = out[out.index("standings (steady-state throughput)"):out.index("verdict: ")]
     assert "…" not in standings

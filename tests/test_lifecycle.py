@@ -115,16 +115,17 @@ def session(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "how",
+    "how, schedule",
     [
-        pytest.param(lambda s: (s.type(b"q"), time.sleep(0.5), s.type(b"y")), id="q-then-confirm"),
-        pytest.param(lambda s: s.type(b"\x03"), id="ctrl-c"),
-        pytest.param(lambda s: s.process.send_signal(signal.SIGTERM), id="sigterm"),
-        pytest.param(lambda s: s.process.send_signal(signal.SIGHUP), id="sighup-dropped-ssh"),
+        pytest.param(lambda s: (s.type(b"q"), time.sleep(0.5), s.type(b"y")), "parallel", id="q-then-confirm"),
+        pytest.param(lambda s: s.type(b"\x03"), "parallel", id="ctrl-c"),
+        pytest.param(lambda s: s.process.send_signal(signal.SIGTERM), "parallel", id="sigterm"),
+        # The default schedule: one runner trains, the other is stopped waiting for its turn.
+        pytest.param(lambda s: s.process.send_signal(signal.SIGHUP), "interleaved", id="sighup-dropped-ssh"),
     ],
 )
-def test_leaving_the_dashboard_stops_every_runner(session, how, tmp_path):
-    s = session()
+def test_leaving_the_dashboard_stops_every_runner(session, how, schedule, tmp_path):
+    s = session("--schedule", schedule)
     runners = s.runners(2)
     time.sleep(1.0)  # let the app settle into its event loop
     how(s)

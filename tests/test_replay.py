@@ -59,7 +59,7 @@ async def test_attach_follows_a_live_headless_session_and_leaving_does_not_stop_
     from runners.session.replay import AttachedRun
     from tests.test_headless import check_headless_output, headless
 
-    session = headless(tmp_path, "--runners", "torch,keras/torch", "--steps", "1500")
+    session = headless(tmp_path, "--runners", "torch,keras/torch", "--steps", "1500", schedule="")  # the default
     try:
         deadline = time.monotonic() + 60
         while not list(tmp_path.glob("*-mlp/run.json")):

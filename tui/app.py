@@ -20,7 +20,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from runners.protocol import Phase
-from runners.session.channel_reader import DEFAULT_REFRESH_HZ
+from runners.session.defaults import DEFAULT_REFRESH_HZ
 from runners.session.host_monitor import HostMonitor
 from runners.session.nvml_monitor import GpuSnapshot, NvmlMonitor
 from runners.session.parity import STEP_LOSS_RTOL, ParityTracker, compare
@@ -150,8 +150,9 @@ class DashboardApp(App):
         if record_error and not self._told_record_error:
             self._told_record_error = True  # the devices line keeps saying it; the toast says it once
             self.notify(record_error, title="recording", severity="warning", timeout=15)
-        sampled = [name for name, state in self.states.items() if not (state.ended or state.paused)]
-        for name in sampled:  # a finished runner keeps its last figures; a paused one has none
+        # A finished runner keeps its last figures; a held one is sampled too: it uses no CPU, keeps its memory.
+        sampled = [name for name, state in self.states.items() if not state.ended]
+        for name in sampled:
             self.states[name].sampled(host.get(name), gpu.runners.get(name), sharing.get(name, []))
         # No frame of its own: the next data frame or clock tick shows the figures (a frame more
         # each second redrew every panel's progress row for nothing new).

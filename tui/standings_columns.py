@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from runners.session.formatting import (
-    fmt_bytes,
-    fmt_duration_ms,
-    fmt_loss,
-    fmt_rate,
-    short_name,
-)
-from runners.session.summary import Standing, relative
+from runners.session.formatting import fmt_bytes, fmt_duration_ms, fmt_loss, fmt_rate, short_name
+from runners.session.summary import Standing, relative_short
 
 # (title, width, justify) of the columns after the runner's; a None title: the throughput unit.
-COLUMNS = ((None, 9, "right"), ("relative", 12, "right"), ("step", 8, "right"), ("compile", 7, "right"),
+COLUMNS = ((None, 9, "right"), ("× slower (95% CI)", 17, "right"), ("step", 8, "right"), ("compile", 7, "right"),
            ("peak mem", 8, "right"), ("loss", 7, "right"))
 FIGURE_LAYOUT = [(width, justify) for _, width, justify in COLUMNS]
 RUNNER_WIDTH = (12, 26)  # the runner's name gives way on a narrow terminal, down to this
@@ -24,7 +18,7 @@ def figures(s: Standing) -> list[str]:
     peak = s.peak_device_bytes or s.peak_rss_bytes
     return [
         fmt_rate(s.throughput),
-        relative(s).replace(" (fastest)", "") if s.slower_by is not None else "–",
+        relative_short(s),
         fmt_duration_ms(s.step_time_s),
         f"{s.warmup_s:.1f} s" if s.warmup_s else "–",
         fmt_bytes(peak) if peak else "–",

@@ -21,13 +21,19 @@ class EventWriter:
     def __init__(self, runner: str, fd: int):
         self.runner = runner
         self._fd = fd
-        self._lines: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._lines: queue.SimpleQueue[bytes | threading.Event | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write_lines, name="kvp-dash-events", daemon=True)
         self._thread.start()
 
     def emit(self, event: Event) -> None:
         """Queue one event; returns at once whatever the reader is doing."""
         self._lines.put((event.to_json() + "\n").encode())
+
+    def drain(self, timeout_s: float = 10.0) -> None:
+        """Wait until everything emitted so far is in the pipe (up to ``timeout_s`` for a slow reader)."""
+        written = threading.Event()
+        self._lines.put(written)
+        written.wait(timeout_s)
 
     def close(self, timeout_s: float = 10.0) -> None:
         """Send what is queued (waiting up to ``timeout_s`` for a slow reader), then stop."""
@@ -36,6 +42,9 @@ class EventWriter:
 
     def _write_lines(self) -> None:
         while (data := self._lines.get()) is not _CLOSE:
+            if isinstance(data, threading.Event):  # a drain() marker: what came before it is written
+                data.set()
+                continue
             try:
                 view = memoryview(data)
                 while view:

@@ -13,6 +13,7 @@ import signal
 import sys
 import traceback
 
+from runners.child import turns
 from runners.child.event_writer import EventWriter
 from runners.config import RunConfig
 from runners.protocol import PARENT_PID_ENV, Error, Phase
@@ -32,14 +33,23 @@ def _die_with_parent() -> None:
         os._exit(3)  # the parent died before prctl took effect
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """Each framework's out-of-memory error (torch.OutOfMemoryError, XLA's and TensorFlow's RESOURCE_EXHAUSTED)."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return isinstance(exc, MemoryError) or "out of memory" in text or "resource_exhausted" in text \
+        or "resourceexhausted" in text or "outofmemory" in text
+
+
 def main(argv: list[str] | None = None) -> int:
     spec_name, config_json = (argv if argv is not None else sys.argv[1:])[:2]
     spec = SPECS[spec_name]
     config = RunConfig.from_json(config_json)
     writer = EventWriter.from_environment(spec.name)
     _die_with_parent()
+    turns.install(writer, spec.name)
     if config.cpus:
         os.sched_setaffinity(0, config.cpus)  # before the framework starts its thread pools
+    turns.wait_for_first_turn()  # interleaved: start-up, too, is timed with the machine to ourselves
     try:
         writer.emit(Phase(spec.name, "importing"))
         if spec.framework == "keras":
@@ -52,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, SystemExit) and not exc.code:
             raise
         tail = "".join(traceback.format_exception(exc)[-12:])
-        writer.emit(Error(spec.name, error_type=type(exc).__name__, message=str(exc), traceback=tail))
+        message = str(exc)
+        if turns.takes_turns() and _out_of_memory(exc):
+            message += (" · runners waiting for their turn keep their memory: all of them must fit at once; "
+                        "--schedule sequential runs one at a time")
+        writer.emit(Error(spec.name, error_type=type(exc).__name__, message=message, traceback=tail))
         writer.emit(Phase(spec.name, "failed"))
         traceback.print_exc()  # also into the runner's captured output
         writer.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from runners.child import turns
 from runners.protocol import Metrics, Phase
 
 
@@ -72,3 +73,5 @@ class WindowReporter:
         if warmup and step + 1 == self._warmup_steps:
             self._emit(Phase(self._runner, "training"))
         self._edge_step, self._edge_t = step + 1, now
+        if step != self._last_step:
+            turns.at_window_edge()  # the next window spans the wait: the dashboard leaves it out

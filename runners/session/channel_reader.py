@@ -14,9 +14,6 @@ from typing import Callable
 
 from runners.protocol import Event, decode_lines
 
-# The dashboard's frames per second (kvp-dash --refresh), and so how often the channels are read: each read
-# makes one frame. Six put 95 % of events on a terminal within 200 ms (benchmarks/tool_performance.py).
-DEFAULT_REFRESH_HZ = 6.0
 # Room for a generous event; a longer line is counted as bad and skipped.
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 # One read takes at most this much; a fuller channel is read again at once.

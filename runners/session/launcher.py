@@ -17,19 +17,18 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from runners.config import RunConfig
-from runners.protocol import EVENT_FD_ENV, PARENT_PID_ENV, Error, Event, Phase
-from runners.session.channel_reader import (
-    DEFAULT_REFRESH_HZ,
-    ChannelDecoder,
-    ChannelReader,
-)
+from runners.protocol import EVENT_FD_ENV, PARENT_PID_ENV, TAKES_TURNS_ENV, Error, Event, Phase
+from runners.session.channel_reader import ChannelDecoder, ChannelReader
 from runners.session.cpu_share import plan_cpu_shares, thread_environment
+from runners.session.defaults import DEFAULT_REFRESH_HZ, DEFAULT_SLICE_S
 from runners.session.recording import RunFolder
+from runners.session.rotation import Rotation
 from runners.specs import RunnerSpec
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # where `runners` is: runners/session/launcher.py
 _ENDED = object()
 READ_EVERY_S = 1 / DEFAULT_REFRESH_HZ
+
 
 
 @dataclasses.dataclass
@@ -71,17 +70,20 @@ class Launcher:
         schedule: str = "parallel",
         gpus: list[int] | None = None,
         read_every_s: float = READ_EVERY_S,
+        slice_s: float = DEFAULT_SLICE_S,
     ):
         """Runners on ``config.device``; with ``gpus``, assigned to them round-robin.
 
-        ``schedule`` is "parallel" (all at once: a live race, sharing the machine) or
-        "sequential" (one at a time, each with every CPU: the numbers to quote).
+        ``schedule`` is "interleaved" (all start at once and take turns of ``slice_s``
+        seconds, one at a time with the whole machine: live and quotable), "parallel" (all
+        at once: a live race, sharing the machine) or "sequential" (one after another,
+        each with every CPU).
         ``overrides`` changes one runner's config (tests inject a crash this way).
         ``read_every_s``: how often the channels are read while events keep coming; a
         dashboard passes its frame interval, so each read makes one frame.
         """
-        sequential = schedule == "sequential"
-        shares = [list(cpus)] * len(specs) if sequential else plan_cpu_shares(len(specs), cpus)
+        alone = schedule in ("sequential", "interleaved")  # each runner trains with the whole machine
+        shares = [list(cpus)] * len(specs) if alone else plan_cpu_shares(len(specs), cpus)
         overrides = overrides or {}
         self._children = {
             spec.name: _Child(
@@ -100,6 +102,9 @@ class Launcher:
         self.record_error: str | None = None
         self._queue: asyncio.Queue = asyncio.Queue()
         self._waiting: list[_Child] = []  # sequential: runners whose turn has not come
+        self.slice_s = slice_s
+        self._rotation = Rotation(slice_s, self._announce) if schedule == "interleaved" else None
+        self._turn_tasks: set[asyncio.Task] = set()
         self._pumps: list[asyncio.Task] = []
         self._stopping = False
         self.paused = False
@@ -128,7 +133,7 @@ class Launcher:
 
     def sharing(self) -> dict[str, list[str]]:
         """For each runner, the others that train at the same time on the same CPUs or GPU."""
-        if self.schedule == "sequential":
+        if self.schedule in ("sequential", "interleaved"):
             return {name: [] for name in self._children}
         result = {}
         for name, child in self._children.items():
@@ -143,6 +148,12 @@ class Launcher:
 
     async def start(self) -> None:
         children = list(self._children.values())
+        if self._rotation is not None:
+            for child in children:  # every process at once; each stops itself until its turn
+                await self._spawn(child)
+                await self._rotation.join(child, take_if_free=False)
+            await self._rotation.begin()
+            return
         if self.schedule == "sequential":
             children, self._waiting = children[:1], children[1:]
             for child in self._waiting:
@@ -232,6 +243,8 @@ class Launcher:
         )
         if child.spec.framework == "keras":
             env["KERAS_BACKEND"] = child.spec.backend
+        if self._rotation is not None:
+            env[TAKES_TURNS_ENV] = "1"
         if child.config.device == "cpu":
             env["CUDA_VISIBLE_DEVICES"] = ""  # every framework then stays on the CPU
             env["JAX_PLATFORMS"] = "cpu"
@@ -258,6 +271,8 @@ class Launcher:
         finally:
             self._close_record(record)
             await self._queue.put(_ENDED)
+        if self._rotation is not None:
+            await self._rotation.ended(child)
         await self._next_turn()
 
     def _hand_over(self, batches: list[tuple["_Channel", list[Event], bool]]) -> None:
@@ -271,9 +286,16 @@ class Launcher:
             for event in events:
                 if isinstance(event, Phase) and event.phase in ("done", "failed"):
                     channel.child.ended = True
+                elif isinstance(event, Phase) and event.phase == "waiting" and self._rotation is not None:
+                    self._in_background(self._rotation.yielded(channel.child))  # it gives its turn back
                 self._queue.put_nowait(event)
             if closed:
                 channel.closed.set_result(None)  # after its last events: they are queued first
+
+    def _in_background(self, work) -> None:
+        task = asyncio.ensure_future(work)
+        self._turn_tasks.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._turn_tasks.discard)
 
     async def _next_turn(self) -> None:
         """Sequential schedule: start the next queued runner once none is running (and not paused)."""
@@ -321,8 +343,10 @@ class Launcher:
         if self.paused:
             return
         self.paused = True
+        if self._rotation is not None:
+            self._rotation.pause()
         for child in self._children.values():
-            if child.alive:
+            if child.alive and not (self._rotation and self._rotation.is_waiting(child)):
                 # Stamped before the stop and (in resume) after the restart: a window that
                 # touches the pause is always seen as touching it.
                 at = time.time()
@@ -333,10 +357,14 @@ class Launcher:
         if not self.paused:
             return
         self.paused = False
+        rotation = self._rotation
         for child in self._children.values():
-            if child.alive:
-                _signal_group(child.process.pid, signal.SIGCONT)
-                await self._announce(child, Phase(child.spec.name, "resumed"))
+            if not child.alive or (rotation and (rotation.is_waiting(child) or rotation.yielded_while_paused)):
+                continue  # waiting for its turn, or giving it back: the rotation decides who goes on
+            _signal_group(child.process.pid, signal.SIGCONT)
+            await self._announce(child, Phase(child.spec.name, "resumed"))
+        if rotation is not None:
+            await rotation.resume()
         await self._next_turn()
 
     async def stop_runner(self, runner: str, grace_s: float = 3.0) -> str:
@@ -368,7 +396,10 @@ class Launcher:
             await asyncio.gather(child.pump, return_exceptions=True)
         child.ended = child.stop_requested = False
         await self._announce(child, Phase(runner, "restarting"))
-        if self.schedule == "sequential" and any(c.alive for c in self._children.values()):
+        if self._rotation is not None:
+            await self._spawn(child)
+            await self._rotation.join(child)  # it waits for its turn like the others
+        elif self.schedule == "sequential" and any(c.alive for c in self._children.values()):
             self._waiting.append(child)  # its turn comes after the runner training now
             await self._announce(child, Phase(runner, "queued"))
         else:
@@ -378,6 +409,8 @@ class Launcher:
     async def stop(self, grace_s: float = 3.0) -> None:
         """SIGTERM every runner's process group, then SIGKILL what is left after ``grace_s``."""
         self._stopping = True
+        if self._rotation is not None:
+            self._rotation.pause()  # no turn is handed on while everything stops
         for child in self._waiting:  # their turn never comes
             await self._announce(child, Phase(child.spec.name, "stopped"))
             await self._queue.put(_ENDED)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 DISTRIBUTIONS = ("kvp-dash", "keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "torch", "numpy",
                  "textual", "nvidia-ml-py")
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout: runners/session/meta.py
 
 
 def installed_versions() -> dict[str, str]:

@@ -78,14 +78,16 @@ def fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: li
     """Epochs as long as the memory of this machine allows; refuse, in one line, data that fits in no epoch.
 
     The OOM killer is no message: the runners' data is counted together (one at a
-    time under the sequential schedule), TensorFlow's copy included.
+    time under the sequential schedule; the interleaved one keeps every runner's process alive),
+    TensorFlow's copy included.
     """
     if available is None:
         import psutil  # here, not at the top: --help stays fast
 
         available = psutil.virtual_memory().available
     weights = [MEMORY_PER_DATA_BYTE.get(spec.backend, MEMORY_PER_DATA_BYTE["other"]) for spec in specs]
-    weight = sum(weights) if schedule == "parallel" else max(weights)
+    together = schedule != "sequential"
+    weight = sum(weights) if together else max(weights)
     settings = replace(settings, epoch_bytes=min(settings.epoch_bytes, int(available / weight)))
     data_bytes = workload.data_bytes(settings)  # at least one pass over the generated samples
     head = f"one epoch of data takes {fmt_bytes(data_bytes)} per runner at batch {settings.batch_size}"
@@ -93,10 +95,10 @@ def fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: li
     if data_bytes > MAX_DATA_BYTES:
         raise InputError(f"{head} (limit {MAX_DATA_BYTES // 2**30} GiB); {advice}")
     if data_bytes * weight > available:
-        together = "together " if schedule == "parallel" else ""
-        sequential = ", or use --schedule sequential" if schedule == "parallel" and len(specs) > 1 else ""
+        sequential = ", or use --schedule sequential" if together and len(specs) > 1 else ""
         raise InputError(
-            f"{head}: the runners would hold about {fmt_bytes(int(data_bytes * weight))} {together}and "
+            f"{head}: the runners would hold about {fmt_bytes(int(data_bytes * weight))} "
+            f"{'together ' if together else ''}and "
             f"{fmt_bytes(available)} is available; {advice}{sequential}"
         )
     return settings

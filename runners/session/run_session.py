@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 from runners.config import RunConfig
 from runners.protocol import Event, Phase
 from runners.session.cpu_share import available_cpus
+from runners.session.defaults import DEFAULT_SLICE_S
 from runners.session.launcher import READ_EVERY_S, Launcher, run_headless
 from runners.session.plan import Plan
 from runners.session.recording import RunFolder
@@ -41,6 +42,7 @@ class RunSession:
         warmup_steps: int | None = None,
         overrides: dict[str, dict] | None = None,
         read_every_s: float = READ_EVERY_S,
+        slice_s: float = DEFAULT_SLICE_S,
     ):
         """A new run folder under ``output`` (named after the workload unless ``folder_name``), recorded at once.
 
@@ -59,7 +61,7 @@ class RunSession:
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
-            schedule=schedule, gpus=plan.gpus, read_every_s=read_every_s,
+            schedule=schedule, gpus=plan.gpus, read_every_s=read_every_s, slice_s=slice_s,
         )
         self.folder.write_json("run.json", self.run_record())
         self.folder.write_json("meta.json", self._meta())
@@ -71,7 +73,8 @@ class RunSession:
 
     def settings_shown(self) -> dict[str, str]:
         """The choices that change the numbers, for the detail screen's settings tab."""
-        return {"run folder": str(self.folder.path), "schedule": self.schedule, "precision": self.precision,
+        schedule = self.schedule + (f" ({self.launcher.slice_s:g} s turns)" if self.schedule == "interleaved" else "")
+        return {"run folder": str(self.folder.path), "schedule": schedule, "precision": self.precision,
                 "keras jit": self.keras_jit, "tf32": "on" if self.tf32 else "off"}
 
     def new_states(self) -> dict[str, RunnerState]:

@@ -2,15 +2,19 @@
 
 Widgets read this; only events write it. Metrics are placed by step, never by
 arrival order, in bounded series (``runners.session.series``): a million events cost what a
-thousand do. Windows a pause fell into count for progress and loss, never for
-timing.
+thousand do. A runner is *held* while its processes are stopped: paused by the
+user, or waiting for its turn (the interleaved schedule). Steady windows a hold
+fell into count for progress and loss, never for timing; start-up, warm-up and
+time-to-loss leave the held time out. Steady windows are also kept per turn
+(the time between two holds), for the paired confidence intervals
+(``runners.session.confidence``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runners.protocol import FINAL_PHASES, Done, Error, Event, Hello, Metrics, Phase
+from runners.protocol import FINAL_PHASES, HELD_PHASES, Done, Error, Event, Hello, Metrics, Phase
 from runners.session.host_monitor import HostSample
 from runners.session.nvml_monitor import ProcessSample
 from runners.session.peaks import peak_flops
@@ -37,15 +41,19 @@ class RunnerState:
     steady_windows: Quantiles = field(default_factory=Quantiles)  # seconds per step of each steady window
     steady_steps: int = 0
     steady_s: float = 0.0
-    paused_windows: int = 0  # windows a pause fell into: left out of every timing figure
+    paused_windows: int = 0  # steady windows a hold fell into: left out of every timing figure
     phase_since: dict[str, float] = field(default_factory=dict)
-    pauses: list[list[float | None]] = field(default_factory=list)  # [start, end or None]
+    holds: list[list[float | None]] = field(default_factory=list)  # [start, end or None]: paused or waiting
+    # Steady steps and seconds of each turn (the time between two holds), by turn number.
+    turn_steps: dict[int, list[float]] = field(default_factory=dict)
+    turn: int = 0  # the turns the rotation gave it (a user's pause and resume starts no new turn)
     # Sampled by the dashboard itself, not sent by the runner.
     host: HostSample | None = None
     peak_rss_bytes: int = 0
     gpu: ProcessSample | None = None
     sharing_with: list[str] = field(default_factory=list)
     _resume_phase: str = "starting"
+    _hold_is_wait: bool = False
 
     def apply(self, event: Event) -> None:
         if isinstance(event, Metrics):
@@ -61,19 +69,24 @@ class RunnerState:
 
     def _apply_phase(self, event: Phase) -> None:
         phase = event.phase
-        if phase == "paused":
-            self.pauses.append([event.t, None])
-            self._resume_phase, self.phase = self.phase, "paused"
+        if phase in HELD_PHASES:
+            if not self.held:
+                self.holds.append([event.t, None])
+                self._resume_phase = self.phase
+            self._hold_is_wait |= phase == "waiting"
+            self.phase = phase  # paused while waiting (or the other way): still one hold
             return
-        if self.paused and phase not in FINAL_PHASES:
+        if self.held and phase not in FINAL_PHASES:
             if phase == "resumed":
-                self.pauses[-1][1] = event.t
+                self.holds[-1][1] = event.t
                 self.phase = self._resume_phase
+                self.turn += self._hold_is_wait
+                self._hold_is_wait = False
             else:
                 self._resume_phase = phase  # said just before the stop, read just after it
             return
-        if self.paused:
-            self.pauses[-1][1] = event.t  # ended while paused
+        if self.held:
+            self.holds[-1][1] = event.t  # ended while held
         self.phase = phase
         self.phase_since.setdefault(phase, event.t)
 
@@ -84,11 +97,11 @@ class RunnerState:
             # Each step of the window ended this long before the window closed.
             t_end = event.t - (event.step - step) * event.step_time_s
             self.loss.add(step, loss, t_end)
-        paused = self._paused_during(event.t - event.window_s, event.t)
-        if paused:
+        held_s = self.held_seconds(event.t - event.window_s, event.t)
+        if event.warmup:
+            self.warmup_s += max(0.0, event.window_s - held_s)  # compilation, without the wait
+        elif held_s:
             self.paused_windows += 1
-        elif event.warmup:
-            self.warmup_s += event.window_s
         else:
             # Charted like the figures: steady windows only (a compile step would flatten the scale).
             self.step_time.add(event.step, event.step_time_s, event.t)
@@ -96,15 +109,31 @@ class RunnerState:
             self.steady_windows.add(event.step_time_s)
             self.steady_steps += event.steps
             self.steady_s += event.window_s
+            steps_and_seconds = self.turn_steps.setdefault(self.turn, [0, 0.0])
+            steps_and_seconds[0] += event.steps
+            steps_and_seconds[1] += event.window_s
 
-    def _paused_during(self, start: float, end: float) -> bool:
-        if not self.pauses:  # asked for every window of every runner
-            return False
-        return any(p0 < end and (p1 is None or p1 > start) for p0, p1 in self.pauses)
+    def held_seconds(self, start: float, end: float) -> float:
+        """How much of [start, end] the runner was held (paused or waiting for its turn)."""
+        if not self.holds:  # asked for every window of every runner
+            return 0.0
+        return sum(max(0.0, min(end, h1 if h1 is not None else end) - max(start, h0)) for h0, h1 in self.holds)
+
+    @property
+    def held(self) -> bool:
+        """Its processes are stopped: paused by the user, or waiting for its turn."""
+        return self.phase in HELD_PHASES
 
     @property
     def paused(self) -> bool:
         return self.phase == "paused"
+
+    def turn_rates(self) -> dict[int, float]:
+        """Steady throughput (its headline unit) in each turn that had steady windows, by turn number."""
+        batch = self.latest.batch_size if self.latest else 0
+        tokens = self.hello.tokens_per_sample if self.hello and self.hello.tokens_per_sample > 1 else 1
+        return {turn: steps * batch * tokens / seconds
+                for turn, (steps, seconds) in self.turn_steps.items() if seconds > 0 and steps}
 
     @property
     def started_at(self) -> float | None:
@@ -122,7 +151,7 @@ class RunnerState:
             return None
         for bucket, mean in self.loss.running_means(LOSS_SPAN):
             if mean <= level:
-                return bucket.t_end - start
+                return bucket.t_end - start - self.held_seconds(start, bucket.t_end)
         return None
 
     @property
@@ -183,8 +212,11 @@ class RunnerState:
 
     @property
     def startup_s(self) -> float | None:
-        """Framework import plus model build: from the runner's first word to its first step."""
-        return self.phase_seconds("importing", "warmup")
+        """Framework import plus model build: from the runner's first word to its first step, holds left out."""
+        seconds = self.phase_seconds("importing", "warmup")
+        if seconds is None:
+            return None
+        return seconds - self.held_seconds(self.phase_since["importing"], self.phase_since["warmup"])
 
     @property
     def tokens_per_s(self) -> float | None:

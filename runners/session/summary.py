@@ -11,8 +11,12 @@ import io
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
+from runners.session.confidence import Ratio, describe, paired_ratio, spread
 from runners.session.recording import RunFolder
 from runners.session.state import RunnerState
+
+KERAS_PREFIX = "keras/"
+PYTORCH_RUNNERS = ("torch", "torch/compile")  # native PyTorch, eager and compiled
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,11 @@ class Standing:
     tflops: float | None
     mfu: float | None
     error: str | None
+    # The fastest's throughput ÷ this one's, paired turn by turn (interleaved schedule): its 95 % interval.
+    slower_low: float | None = None
+    slower_high: float | None = None
+    turns: int = 0  # paired turns behind the interval
+    spread: float | None = None  # turn-to-turn coefficient of variation of its own throughput: its noise floor
 
 
 def standings(states: Iterable[RunnerState]) -> list[Standing]:
@@ -56,25 +65,89 @@ def standings(states: Iterable[RunnerState]) -> list[Standing]:
                 error=f"{s.error.error_type}: {s.error.message}" if s.error else None,
             )
         )
+    by_name = {s.name: s for s in states}
     ranked = sorted((r for r in rows if r["throughput"]), key=lambda r: -r["throughput"])
     best = ranked[0]["throughput"] if ranked else None
     result = []
     for rank, row in enumerate(ranked, start=1):
-        result.append(Standing(rank=rank, slower_by=best / row["throughput"], **row))
+        rates = by_name[row["runner"]].turn_rates()
+        paired = paired_ratio(by_name[ranked[0]["runner"]].turn_rates(), rates) if rank > 1 else None
+        result.append(Standing(
+            rank=rank, slower_by=best / row["throughput"], **row,
+            slower_low=paired.low if paired else None, slower_high=paired.high if paired else None,
+            turns=paired.pairs if paired else len(rates), spread=spread(rates),
+        ))
     for row in rows:
         if not row["throughput"]:
             result.append(Standing(rank=None, slower_by=None, **row))
     return result
 
 
+def keras_against_pytorch(states: list[RunnerState], table: list[Standing]) -> list[tuple[Standing, Standing, Ratio]]:
+    """The user's question: the best Keras backend against each native PyTorch runner (eager, compiled).
+
+    (keras standing, pytorch standing, keras ÷ pytorch throughput): paired turn by
+    turn when the runners took turns, else the plain ratio of their steady throughputs.
+    """
+    finished = [s for s in table if s.rank is not None and s.phase == "done"]
+    keras = [s for s in finished if s.runner.startswith(KERAS_PREFIX)]
+    if not keras:
+        return []
+    best = keras[0]  # the table is ranked by throughput
+    by_name = {s.name: s for s in states}
+    pairs = []
+    for other in (s for s in finished if s.runner in PYTORCH_RUNNERS):
+        ratio = paired_ratio(by_name[best.runner].turn_rates(), by_name[other.runner].turn_rates())
+        if ratio is None:
+            ratio = Ratio(best.throughput / other.throughput, None, None, 0)
+        pairs.append((best, other, ratio))
+    return pairs
+
+
+def crossing_step(fast: Standing, quick: Standing) -> int | None:
+    """Where the runner with the faster steady step (``fast``) overtakes the one that started training sooner
+    (``quick``): the step count from which ``fast`` has finished more steps, start-up and compile counted."""
+    if None in (fast.step_time_s, quick.step_time_s, fast.startup_s, quick.startup_s):
+        return None
+    head_start = (fast.startup_s + fast.warmup_s) - (quick.startup_s + quick.warmup_s)
+    gain = quick.step_time_s - fast.step_time_s
+    if head_start <= 0 or gain <= 0:
+        return None  # one runner is ahead from the first step to the last
+    return round(head_start / gain)
+
+
+def _comparison(keras: Standing, pytorch: Standing, ratio: Ratio, workload: str, batch_size: int,
+                device: str) -> str:
+    where = f"at batch {batch_size} on {device}"
+    interval = f" ({describe(ratio)})" if ratio.pairs else ""
+    if ratio.low is not None and not ratio.clear:
+        return (f"no clear difference between {keras.runner} and {pytorch.runner} on {workload} {where}: "
+                f"{ratio.value:.2f}×{interval}")
+    faster, slower, times = (keras, pytorch, ratio) if ratio.value >= 1 else (pytorch, keras, ratio.inverted())
+    text = f"{faster.runner} trained {workload} {times.value:.2f}× faster than {slower.runner} {where}{interval}"
+    cross = crossing_step(faster, slower)
+    if cross is not None:
+        text += (f"; {slower.runner} is ahead for the first {cross:,} steps (start-up and compile), "
+                 f"{faster.runner} after that")
+    return text
+
+
 def verdict(states: list[RunnerState], table: list[Standing], workload: str, batch_size: int, device: str) -> str:
-    """One or two sentences: who trained faster by how much, and who reached a common loss first."""
+    """Keras against PyTorch (the best Keras backend against native PyTorch, with how sure that is), the
+    Keras backends among themselves, and who reached a common loss first."""
     ranked = [s for s in table if s.rank is not None and s.phase == "done"]
     failed = [s.runner for s in table if s.phase == "failed"]
     if not ranked:
         return "no runner finished training" + (f" (failed: {', '.join(failed)})" if failed else "")
     fastest, slowest = ranked[0], ranked[-1]
-    if len(ranked) == 1:
+    comparisons = keras_against_pytorch(states, table)
+    if comparisons:
+        text = "; ".join(_comparison(*c, workload, batch_size, device) for c in comparisons)
+        keras = [s for s in ranked if s.runner.startswith(KERAS_PREFIX)]
+        if len(keras) > 1:
+            behind = ", ".join(f"{s.runner} {s.slower_by / keras[0].slower_by:.2f}× slower" for s in keras[1:])
+            text += f"; fastest Keras backend {keras[0].runner} ({behind})"
+    elif len(ranked) == 1:
         text = f"{fastest.runner} trained {workload} at {fastest.throughput:,.0f} {fastest.unit} (batch {batch_size}, {device})"
     else:
         text = (
@@ -136,7 +209,19 @@ def markdown(table: list[Standing], verdict_text: str, header: str) -> str:
 def relative(s: Standing) -> str:
     if s.slower_by is None:
         return "–"
-    return "1.00× (fastest)" if s.rank == 1 else f"{s.slower_by:.2f}× slower"
+    if s.rank == 1:
+        return "1.00× (fastest)"
+    interval = f" (95 % CI {s.slower_low:.2f}–{s.slower_high:.2f}, {s.turns} turns)" if s.slower_low else ""
+    return f"{s.slower_by:.2f}× slower{interval}"
+
+
+def relative_short(s: Standing) -> str:
+    """The leaderboard's cell: "2.51× (2.40–2.63)", the fastest "1.00×"."""
+    if s.slower_by is None:
+        return "–"
+    if s.rank == 1 or not s.slower_low:
+        return f"{s.slower_by:.2f}×"
+    return f"{s.slower_by:.2f}× ({s.slower_low:.2f}–{s.slower_high:.2f})"
 
 
 def _ms(seconds: float | None) -> str:

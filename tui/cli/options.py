@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from runners.session.channel_reader import DEFAULT_REFRESH_HZ
+from runners.session.defaults import DEFAULT_REFRESH_HZ
 from runners.specs import SPECS
 from workloads import workload_names
 from workloads.base import SIZE_NAMES
@@ -48,6 +48,7 @@ seed = number_in(int, 0, 2**32 - 1, "between 0 and 2**32-1", "a whole number")
 refresh = number_in(float, 0.2, 60, "between 0.2 and 60 redraws per second", "a number of redraws per second")
 speed = number_in(float, 0.01, 10_000, "between 0.01 and 10000")
 port = number_in(int, 1, 65535, "between 1 and 65535", "a port number")
+seconds = number_in(float, 0.5, 3600, "between 0.5 and 3600 seconds", "a number of seconds")
 
 
 def gpu_list(text: str) -> list[int]:

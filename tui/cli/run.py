@@ -5,14 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from runners.session.defaults import DEFAULT_SLICE_S
 from runners.specs import SPECS
-from tui.cli.options import (
-    THEMES,
-    add_plan_options,
-    add_screen_options,
-    plan_from,
-    positive_int,
-)
+from tui.cli.options import THEMES, add_plan_options, add_screen_options, plan_from, positive_int, seconds
 from workloads import get_workload, workload_names
 from workloads.errors import InputError
 
@@ -27,9 +22,13 @@ def register(commands) -> None:
     )
     add_plan_options(parser)
     parser.add_argument("--steps", type=positive_int, metavar="N", help="optimizer steps per runner")
-    parser.add_argument("--schedule", choices=("parallel", "sequential"), default="parallel",
-                        help="parallel: a live race sharing the machine; sequential: one runner at a time "
-                        "with the whole machine, the numbers to quote (default: parallel)")
+    parser.add_argument("--schedule", choices=("interleaved", "parallel", "sequential"), default="interleaved",
+                        help="interleaved: every runner live, taking turns with the whole machine, each figure "
+                        "measured alone, ratios with 95%% intervals; parallel: a race sharing the machine; "
+                        "sequential: one runner after another (default: interleaved)")
+    parser.add_argument("--slice", type=seconds, default=DEFAULT_SLICE_S, metavar="SECONDS",
+                        help=f"interleaved: seconds of a turn before it passes on, at the next window edge "
+                        f"(default: {DEFAULT_SLICE_S:g})")
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
                         help="fp32, or mixed precision: Keras's mixed policy / PyTorch autocast (default: fp32)")
     parser.add_argument("--tf32", choices=("off", "on"), default="off",
@@ -56,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     session = RunSession(
         plan, args.output, schedule=args.schedule, precision=args.precision, keras_jit=args.keras_jit,
         tf32=args.tf32 == "on", overrides=crash_overrides(args.inject_crash), read_every_s=1 / args.refresh,
+        slice_s=args.slice,
     )
     if args.headless:
         from tui.console import headless

@@ -64,7 +64,7 @@ def run(session: RunSession) -> int:
         if state is None:
             return
         state.apply(event)
-        if isinstance(event, Phase):
+        if isinstance(event, Phase) and event.phase not in ("waiting", "resumed"):  # turns: every few seconds
             say(f"{event.runner:17s} {event.phase}")
         elif isinstance(event, Error):
             say(f"{event.runner:17s} error: {event.error_type}: {event.message}")

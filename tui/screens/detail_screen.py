@@ -99,7 +99,7 @@ def settings_table(state: RunnerState, settings: dict[str, str]) -> Table:
     if state.sharing_with:
         rows["shares the device with"] = ", ".join(state.sharing_with)
     if state.paused_windows:
-        rows["windows left out (paused)"] = str(state.paused_windows)
+        rows["windows left out (a pause or a hand-over)"] = str(state.paused_windows)
     if state.error is not None:
         rows["error"] = f"{state.error.error_type}: {state.error.message}"
     for key, value in rows.items():

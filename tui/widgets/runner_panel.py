@@ -23,6 +23,7 @@ from tui.widgets.rows_view import RowsView
 PHASE_LABELS = {
     "starting": "starting",
     "queued": "queued",
+    "waiting": "waiting for its turn",
     "importing": "importing framework",
     "building": "building model",
     "warmup": "compiling / warm-up",
@@ -89,7 +90,7 @@ class RunnerPanel(RowsView, can_focus=True):
         self.set_class(state.phase == "failed", "-failed")
         self.set_class(state.phase == "done", "-done")
         self.set_class(state.phase in ACTIVE_PHASES, "-active")
-        self.set_class(state.phase == "paused", "-paused")
+        self.set_class(state.held, "-paused")
         title = self._title(bool(state.sharing_with))
         label = PHASE_LABELS.get(state.phase, state.phase)
         # Each setter parses markup and redraws the whole border: only when it changed.
@@ -160,8 +161,8 @@ def _progress_line(state: RunnerState, width: int, frame: int | None) -> Content
 def _eta(state: RunnerState) -> Content:
     if state.phase == "done":
         return Content.styled("✓", "bold")
-    if state.phase == "paused":
-        return Content("paused")
+    if state.held:
+        return Content(state.phase)  # paused, or waiting for its turn
     eta = state.eta_s
     return Content(f"ETA {fmt_eta(eta)}" if eta is not None else "ETA –")
 

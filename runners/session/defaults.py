@@ -1,0 +1,10 @@
+"""The run's pacing defaults, in one place: the CLI's defaults, the launcher's and the app's follow them."""
+
+# The dashboard's frames per second (kvp-dash --refresh), and so how often the channels are read: each read
+# makes one frame. Six put 95 % of events on a terminal within 200 ms (benchmarks/tool_performance.py).
+DEFAULT_REFRESH_HZ = 6.0
+
+# The interleaved schedule's turn (kvp-dash --slice): long enough for several timing windows (0.5 s each) in
+# every turn, of which the one that spans the hand-over is left out; short enough that every panel moves
+# every few seconds and a default run gives each runner several turns to pair.
+DEFAULT_SLICE_S = 3.0
