@@ -77,12 +77,15 @@ class DashboardApp(App):
         settings: dict[str, str] | None = None,
         animate: bool = True,
         theme: str | None = None,
+        device: str | None = None,
     ):
         """``on_finished`` ranks and records the run once every runner has ended, returning the verdict.
 
-        ``animate`` False keeps spinners still (deterministic snapshots).
+        ``animate`` False keeps spinners still (deterministic snapshots). ``device``: the run's device
+        ("cpu" or "cuda"), against which each runner's own is checked.
         """
         super().__init__()
+        self.device = device
         if theme:
             self.theme = theme
         self.host_monitor = HostMonitor()
@@ -111,7 +114,7 @@ class DashboardApp(App):
         self._restore_signals: Callable[[], None] = lambda: None
 
     def get_default_screen(self) -> MainScreen:
-        self.main = MainScreen(self.source.runner_names, self.source.total_steps, self.colours)
+        self.main = MainScreen(self.source.runner_names, self.source.total_steps, self.colours, self.device)
         return self.main
 
     def on_mount(self) -> None:

@@ -42,8 +42,10 @@ class MainScreen(Screen):
     class Ready(Message):
         """The screen's widgets exist: the app may lay them out and feed them."""
 
-    def __init__(self, runner_names: list[str], total_steps: int, colours: dict[str, tuple[int, int, int]]):
+    def __init__(self, runner_names: list[str], total_steps: int, colours: dict[str, tuple[int, int, int]],
+                 device: str | None = None):
         super().__init__()
+        self._device = device  # the run's device kind: a runner on another is marked
         self._runner_names = runner_names
         self._total_steps = total_steps
         self._colours = colours
@@ -59,7 +61,8 @@ class MainScreen(Screen):
                     yield MetricChart(metric, id=f"chart-{metric}")
             with Grid(id="panels"):
                 for name in self._runner_names:
-                    yield RunnerPanel(name, self._total_steps, hex_colour(self._colours[name]), id=_panel_id(name))
+                    yield RunnerPanel(name, self._total_steps, hex_colour(self._colours[name]), self._device,
+                                      id=_panel_id(name))
         yield Static("", id="verdict")
         yield Static("", id="devices")
         yield Footer(compact=True)

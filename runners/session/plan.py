@@ -35,6 +35,7 @@ class Plan:
     device: str  # "cpu" or "cuda", --device resolved
     gpus: list[int] | None
     skipped: list[str] = field(default_factory=list)  # default runners left out for lack of a framework
+    mixed: list[str] = field(default_factory=list)  # runners on another device kind (--allow-mixed-devices)
 
     def describe(self) -> str:
         """The one-line description every view shows as its title."""
@@ -49,7 +50,8 @@ class Plan:
 
 def make_plan(workload: str, *, size: str | None = None, steps: int | None = None, batch_size: int | None = None,
               seed: int = 0, image_size: int | None = None, data: Path | None = None, runners: str | None = None,
-              device: str = "auto", gpus: list[int] | None = None, schedule: str = "sequential") -> Plan:
+              device: str = "auto", gpus: list[int] | None = None, schedule: str = "sequential",
+              allow_mixed_devices: bool = False) -> Plan:
     """Check the input and resolve what "auto" and the defaults mean on this machine."""
     workload_ref = workload
     if workload_ref.endswith(".py"):
@@ -70,7 +72,24 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
     if not settings.data_path:
         settings = fit_data_in_memory(chosen, settings, specs, schedule)
     resolved_device, resolved_gpus = resolve_device(device, gpus)
-    return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped)
+    mixed = check_devices(specs, resolved_device, allow_mixed_devices)
+    return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped, mixed)
+
+
+def check_devices(specs: list[RunnerSpec], device: str, allow_mixed: bool, ask=None) -> list[str]:
+    """On a GPU, every runner's framework is asked what it will use: a comparison across device kinds is
+    refused, one line per runner with its fix (``ask``: how to ask, for tests). On the CPU every framework is
+    held to it (CUDA_VISIBLE_DEVICES is empty), so there is nothing to ask."""
+    if device != "cuda":
+        return []
+    from runners.session.device_check import ask_frameworks, mixed_device_lines
+
+    ask = ask or ask_frameworks
+    lines = mixed_device_lines(specs, ask([spec.backend for spec in specs], device), device)
+    if lines and not allow_mixed:
+        raise InputError("the runners would train on different devices, which would compare the devices, not the "
+                         "frameworks (--allow-mixed-devices races them anyway):\n  " + "\n  ".join(lines))
+    return lines
 
 
 def fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec], schedule: str,

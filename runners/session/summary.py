@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterable
 
 from runners.session.confidence import Ratio, describe, paired_ratio, spread
+from runners.session.device_check import device_kind
 from runners.session.recording import RunFolder
 from runners.session.state import RunnerState
 
@@ -135,8 +136,12 @@ def _comparison(keras: Standing, pytorch: Standing, ratio: Ratio, workload: str,
 def verdict(states: list[RunnerState], table: list[Standing], workload: str, batch_size: int, device: str) -> str:
     """Keras against PyTorch (the best Keras backend against native PyTorch, with how sure that is), the
     Keras backends among themselves, and who reached a common loss first."""
-    ranked = [s for s in table if s.rank is not None and s.phase == "done"]
     failed = [s.runner for s in table if s.phase == "failed"]
+    # A runner on another device kind (--allow-mixed-devices) is shown, never compared.
+    elsewhere = {s.name: s.hello.device for s in states
+                 if s.hello and device in ("cpu", "cuda") and device_kind(s.hello.device) != device_kind(device)}
+    table = [s for s in table if s.runner not in elsewhere]
+    ranked = [s for s in table if s.rank is not None and s.phase == "done"]
     if not ranked:
         return "no runner finished training" + (f" (failed: {', '.join(failed)})" if failed else "")
     fastest, slowest = ranked[0], ranked[-1]
@@ -156,7 +161,7 @@ def verdict(states: list[RunnerState], table: list[Standing], workload: str, bat
         )
     # A loss every finished runner reached (the highest of their best smoothed losses), and who got
     # there first in wall time from its start: start-up and compilation count, as they do for a user.
-    finished = [s for s in states if s.phase == "done" and len(s.loss)]
+    finished = [s for s in states if s.phase == "done" and len(s.loss) and s.name not in elsewhere]
     if len(finished) > 1:
         level = max(min(s.smoothed_losses()) for s in finished)
         times = [(s.time_to_loss(level), s.name) for s in finished]
@@ -164,6 +169,8 @@ def verdict(states: list[RunnerState], table: list[Standing], workload: str, bat
         text += f"; {name} reached loss {level:.3g} first ({seconds:.1f} s after it started)"
     if failed:
         text += f"; failed: {', '.join(failed)}"
+    if elsewhere:
+        text += "; left out, on another device: " + ", ".join(f"{name} ({seen})" for name, seen in elsewhere.items())
     return text
 
 

@@ -83,6 +83,9 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
                         help="where runners train (default: auto = cuda when NVML finds a GPU)")
     parser.add_argument("--gpus", type=gpu_list, metavar="0,1,…",
                         help="GPUs to spread runners over, round-robin (CUDA_VISIBLE_DEVICES per runner)")
+    parser.add_argument("--allow-mixed-devices", action="store_true",
+                        help="race runners that would train on different device kinds (refused otherwise); "
+                        "they are marked and left out of the verdict")
 
 
 def add_screen_options(parser: argparse.ArgumentParser) -> None:
@@ -100,8 +103,10 @@ def plan_from(args: argparse.Namespace, steps: int | None, schedule: str = "sequ
     plan = make_plan(
         args.workload, size=args.size, steps=steps, batch_size=args.batch_size, seed=args.seed,
         image_size=args.image_size, data=args.data, runners=args.runners, device=args.device, gpus=args.gpus,
-        schedule=schedule,
+        schedule=schedule, allow_mixed_devices=args.allow_mixed_devices,
     )
     for notice in plan.skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)
+    for line in plan.mixed:
+        print(f"kvp-dash: warning: {line} (marked, and left out of the verdict)", file=sys.stderr)
     return plan

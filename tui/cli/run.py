@@ -76,6 +76,7 @@ def _dashboard(args: argparse.Namespace, session) -> int:
         on_finished=lambda states: session.finish(states)[1],
         theme=THEMES[args.theme],
         settings=session.settings_shown(),
+        device=plan.device,
     )
     app.run()
     session.close()

@@ -7,6 +7,7 @@ import textwrap
 from textual.binding import Binding
 from textual.content import Content
 
+from runners.session.device_check import device_kind
 from runners.session.formatting import (
     SHORT_NAMES,
     fmt_bytes,
@@ -51,9 +52,11 @@ class RunnerPanel(RowsView, can_focus=True):
         Binding("right,down", "app.focus_next", "Next runner", show=False),
     ]
 
-    def __init__(self, runner: str, total_steps: int, colour: str, **kwargs):
+    def __init__(self, runner: str, total_steps: int, colour: str, device: str | None = None, **kwargs):
+        """``device``: the run's device ("cpu" or "cuda"); a runner whose hello names another kind is marked."""
         super().__init__(**kwargs)
         self.runner = runner
+        self.device = device
         self.total_steps = total_steps
         self.colour = colour
         self.lines: dict[str, Content] = {}  # line name -> its content, as last shown
@@ -64,8 +67,9 @@ class RunnerPanel(RowsView, can_focus=True):
         self._labels = (self._title(sharing=False), "")
         self.border_title = self._labels[0]
 
-    def _title(self, sharing: bool) -> str:
-        return f"[{self.colour}]■[/] {self.runner}" + (" ⇄ shares device" if sharing else "")
+    def _title(self, sharing: bool, other_device: bool = False) -> str:
+        return (f"[{self.colour}]■[/] {self.runner}" + (" ⇄ shares device" if sharing else "")
+                + (" ⚠ other device: not in the verdict" if other_device else ""))
 
     def line(self, name: str) -> str:
         """A line as plain text (for tests and the detail screen)."""
@@ -91,7 +95,8 @@ class RunnerPanel(RowsView, can_focus=True):
         self.set_class(state.phase == "done", "-done")
         self.set_class(state.phase in ACTIVE_PHASES, "-active")
         self.set_class(state.held, "-paused")
-        title = self._title(bool(state.sharing_with))
+        other_device = bool(self.device and state.hello and device_kind(state.hello.device) != device_kind(self.device))
+        title = self._title(bool(state.sharing_with), other_device)
         label = PHASE_LABELS.get(state.phase, state.phase)
         # Each setter parses markup and redraws the whole border: only when it changed.
         if title != self._labels[0]:

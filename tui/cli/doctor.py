@@ -1,0 +1,66 @@
+"""``kvp-dash doctor``: what a user runs first on a new box: what each framework, the driver and the CPU see.
+
+Each installed framework is asked in its own subprocess, with the environment its
+runner would get (``runners.session.device_check``); NVML says what the driver
+sees; the CPU's cores and thread caps come from this process. Problems get one
+line each with their fix. The exit code is 1 when a default runner cannot use the
+device that ``--device`` (auto: the GPU when NVML finds one) would pick.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from tui.cli.options import command
+
+
+def register(commands) -> None:
+    parser = command(
+        commands, "doctor",
+        "Ask every installed framework, in its own subprocess, what it sees (devices, CUDA/cuDNN, TF32 and x64 "
+        "defaults, memory pre-allocation), and NVML, the driver and the CPU; one line of fix for each problem.",
+        doctor,
+    )
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="the device a run would use (default: auto = cuda when NVML finds a GPU)")
+
+
+def doctor(args: argparse.Namespace) -> int:
+    import os
+
+    from runners.session.device_check import ask_frameworks, mixed_device_lines
+    from runners.session.nvml_monitor import NvmlMonitor
+    from runners.session.plan import resolve_device
+    from runners.specs import SPECS, install_hint
+    from tui.console.doctor_table import frameworks_table, gpus_table
+    from tui.console.output import console as output_console
+
+    console = output_console()
+    monitor = NvmlMonitor()
+    gpus = monitor.describe()
+    monitor.close()
+    device, _ = resolve_device(args.device, None)
+    defaults = [spec for spec in SPECS.values() if spec.default]
+    installed = [spec for spec in defaults if not spec.missing_modules()]
+    with console.status("asking each framework what it sees…"):
+        reports = ask_frameworks([spec.backend for spec in installed], device)
+    console.print(f"[b]kvp-dash doctor[/b] · a run would use: {device}"
+                  + ("" if gpus else f" (no GPU: {monitor.unavailable or 'NVML found none'})"))
+    console.print(frameworks_table(reports, device))
+    if gpus:
+        console.print(gpus_table(gpus))
+    affinity = len(os.sched_getaffinity(0))
+    caps = {name: os.environ[name] for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+            if name in os.environ}
+    console.print(f"cpu: {os.cpu_count()} cores, {affinity} usable by this process"
+                  + (f"; thread caps {', '.join(f'{k}={v}' for k, v in caps.items())}" if caps else "; no thread caps set"))
+    problems = mixed_device_lines(installed, reports, device)
+    notes = [install_hint(spec) for spec in defaults if spec.missing_modules()]
+    for note in notes:
+        console.print(f"note: {note}")
+    for problem in problems:
+        console.print(f"[red]✗ {problem}[/red]")
+    if problems:
+        return 1
+    console.print(f"[green]✓[/green] every installed default runner trains on the {device}")
+    return 0
