@@ -50,6 +50,43 @@ def test_pairing_cancels_the_drift_that_the_unpaired_ratio_suffers():
 
 def test_too_few_turns_give_no_interval_and_unshared_turns_no_ratio():
     one = paired_ratio({0: 100.0}, {0: 50.0})
-    assert one.value == 2.0 and one.low is None and not one.clear and "no interval" in describe(one)
+    assert one.value == 2.0 and one.low is None and not one.clear
+    assert describe(one) == "1 paired turn: too few for an interval"
+    two = paired_ratio({0: 100.0, 1: 90.0}, {0: 50.0, 1: 60.0})
+    assert two.low is None and describe(two) == "2 paired turns: too few for an interval"
     assert paired_ratio({0: 100.0}, {1: 50.0}) is None
     assert spread({0: 1.0}) is None
+
+
+def test_the_verdict_states_the_interval_of_the_ratio_as_it_reads():
+    """PyTorch faster than the best Keras backend: "torch … 1.30× faster than keras/jax (95 % CI > 1)"."""
+    from runners.protocol import Hello, Metrics, Phase
+    from runners.session.state import RunnerState
+    from runners.session.summary import standings, verdict
+
+    def taking_turns(name: str, step_s: float, seed: int) -> RunnerState:
+        rng = random.Random(seed)
+        state = RunnerState(name, total_steps=60)
+        framework, _, backend = name.partition("/")
+        state.apply(Phase(name, "importing", t=0.0))
+        state.apply(Hello(name, pid=1, framework=framework, backend=backend or "torch", versions={}, device="cpu",
+                          params=1, threads=1, cpus=[0]))
+        t = 1.0
+        for turn in range(6):  # as the launcher and the runner say them: wait, the turn comes, a window
+            state.apply(Phase(name, "waiting", t=t))
+            t += 5.0
+            state.apply(Phase(name, "resumed", t=t))
+            seconds = 10 * step_s * rng.uniform(0.97, 1.03)
+            state.apply(Metrics(name, first_step=10 * turn, step=10 * turn + 9, losses=[1.0] * 10, window_s=seconds,
+                                batch_size=8, warmup=False, t=t + seconds + 0.001))
+            t += seconds + 0.01
+        state.apply(Phase(name, "done", t=t))
+        return state
+
+    states = [taking_turns("keras/jax", 0.013, 1), taking_turns("torch", 0.010, 2)]
+    assert len(states[0].turn_rates()) == 6
+    text = verdict(states, standings(states), "mlp", 8, "cpu")
+    assert text.startswith("torch trained mlp ") and " faster than keras/jax " in text, text
+    value = float(text.split("torch trained mlp ")[1].split("×")[0])
+    low, high = (float(v) for v in text.split("95 % CI ")[1].split(" over")[0].split("–"))
+    assert 1.0 < low < value < high < 1.6 and 1.2 < value < 1.4 and "over 6 turns" in text

@@ -7,7 +7,8 @@ load, the drift of a shared host): a pair. The ratio of their throughputs in eac
 pair is a sample of the ratio we want, with the drift that moves both cancelled
 out; its logarithm is about symmetric, so the interval is a Student t-interval on
 the mean log-ratio (scipy), taken back with exp: a geometric-mean ratio and its
-95 % interval. With two or more pairs there is an interval; with one, none.
+95 % interval. Below three pairs there is no interval: with one degree of freedom
+the t-quantile is 12.7 and an "interval" of 0.01–160× says nothing a reader can use.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import statistics
 from dataclasses import dataclass
 
 LEVEL = 0.95
+MIN_PAIRS = 3  # for an interval
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ def paired_ratio(first: dict[int, float], second: dict[int, float], level: float
     if not logs:
         return None
     mean = statistics.fmean(logs)
-    if len(logs) < 2:
+    if len(logs) < MIN_PAIRS:
         return Ratio(math.exp(mean), None, None, len(logs))
     from scipy import stats  # here: the dashboard's start-up does not pay for scipy
 
@@ -64,5 +66,5 @@ def spread(rates: dict[int, float]) -> float | None:
 def describe(ratio: Ratio) -> str:
     """"95 % CI 1.31–1.44 over 14 turns", or why there is none."""
     if ratio.low is None:
-        return "one paired turn: no interval"
+        return f"{ratio.pairs} paired turn{'s' if ratio.pairs != 1 else ''}: too few for an interval"
     return f"95 % CI {ratio.low:.2f}–{ratio.high:.2f} over {ratio.pairs} turns"

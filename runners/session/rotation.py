@@ -119,8 +119,8 @@ class Rotation:
     async def _give(self, child) -> None:
         self.holder = child
         await _until_stopped(child.process.pid)  # a new runner may still be on its way to stopping itself
-        if child is not self.holder or not child.alive:
-            return
+        if child is not self.holder or not child.alive or self.paused:
+            return  # paused meanwhile: the launcher's resume continues the holder
         _continue(child.process.pid)
         await self._announce(child, Phase(child.spec.name, "resumed"))
         self._arm_timer(child)

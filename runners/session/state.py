@@ -129,11 +129,14 @@ class RunnerState:
         return self.phase == "paused"
 
     def turn_rates(self) -> dict[int, float]:
-        """Steady throughput (its headline unit) in each turn that had steady windows, by turn number."""
+        """Steady throughput (its headline unit) in each turn that had steady windows, by turn number.
+
+        Turn 0 is the time before the rotation's first hand-over: a run that took no turns (parallel,
+        sequential) has only it, and nothing to pair."""
         batch = self.latest.batch_size if self.latest else 0
         tokens = self.hello.tokens_per_sample if self.hello and self.hello.tokens_per_sample > 1 else 1
         return {turn: steps * batch * tokens / seconds
-                for turn, (steps, seconds) in self.turn_steps.items() if seconds > 0 and steps}
+                for turn, (steps, seconds) in self.turn_steps.items() if turn and seconds > 0 and steps}
 
     @property
     def started_at(self) -> float | None:

@@ -125,6 +125,7 @@ def _comparison(keras: Standing, pytorch: Standing, ratio: Ratio, workload: str,
         return (f"no clear difference between {keras.runner} and {pytorch.runner} on {workload} {where}: "
                 f"{ratio.value:.2f}×{interval}")
     faster, slower, times = (keras, pytorch, ratio) if ratio.value >= 1 else (pytorch, keras, ratio.inverted())
+    interval = f" ({describe(times)})" if times.pairs else ""  # the interval of the ratio as it is read
     text = f"{faster.runner} trained {workload} {times.value:.2f}× faster than {slower.runner} {where}{interval}"
     cross = crossing_step(faster, slower)
     if cross is not None:
