@@ -95,6 +95,19 @@ SESSION_MARK = "KVP_DASH_TEST_SESSION"
 os.environ[SESSION_MARK] = uuid.uuid4().hex
 
 
+def runner_children(pid: int, recursive: bool = True) -> list[psutil.Process]:
+    """The runner subprocesses under ``pid``. A child that is exiting (a zombie, such as the dashboard's short
+    ``git rev-parse`` for meta.json in the moment before it is reaped) has no command line: it is no runner."""
+    found = []
+    for child in psutil.Process(pid).children(recursive=recursive):
+        try:
+            if "runners.child" in child.cmdline():
+                found.append(child)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+    return found
+
+
 def runner_processes() -> list[psutil.Process]:
     """Live (non-zombie) runner subprocesses started by this test session, orphans included."""
     found = []

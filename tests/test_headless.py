@@ -13,6 +13,7 @@ import psutil
 from runners.protocol import Done, Hello, Metrics, Phase
 from runners.session.state import RunnerState
 from runners.session.summary import standings, verdict
+from tests.conftest import runner_children
 
 
 def headless(tmp_path, *args, schedule: str = "parallel", **kwargs) -> subprocess.Popen:
@@ -66,7 +67,7 @@ def test_sigterm_stops_a_headless_run_cleanly(tmp_path):
     process = headless(tmp_path, "--runners", "torch,keras/jax", "--steps", "20000")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        children = [c for c in psutil.Process(process.pid).children(recursive=True) if "runners.child" in c.cmdline()]
+        children = runner_children(process.pid)
         files = list(tmp_path.glob("*-mlp/*.events.jsonl"))
         if len(children) == 2 and len(files) == 2 and all('"metrics"' in f.read_text() for f in files):
             break

@@ -16,6 +16,8 @@ import time
 import psutil
 import pytest
 
+from tests.conftest import runner_children
+
 RUNNERS = "torch,keras/jax"
 
 
@@ -62,10 +64,7 @@ class TerminalSession:
         """Wait until ``count`` runner subprocesses are training (their events file has metrics)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            children = [
-                c for c in psutil.Process(self.process.pid).children(recursive=True)
-                if "runners.child" in c.cmdline()
-            ]
+            children = runner_children(self.process.pid)
             training = [
                 f for f in self.runs.glob("*/*.events.jsonl") if '"type": "metrics"' in f.read_text()
             ]

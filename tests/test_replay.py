@@ -54,9 +54,8 @@ async def test_attach_follows_a_live_headless_session_and_leaving_does_not_stop_
     """Viewers attach to a headless session; the session's own output is checked in test_headless."""
     import time
 
-    import psutil
-
     from runners.session.replay import AttachedRun
+    from tests.conftest import runner_children
     from tests.test_headless import check_headless_output, headless
 
     session = headless(tmp_path, "--runners", "torch,keras/torch", "--steps", "1500", schedule="")  # the default
@@ -72,7 +71,7 @@ async def test_attach_follows_a_live_headless_session_and_leaving_does_not_stop_
             await wait_until(pilot, lambda: any(s.latest for s in first.states.values()), 60)
             await pilot.press("q")
         assert session.poll() is None, "leaving the viewer must not stop the session"
-        assert [c for c in psutil.Process(session.pid).children() if "runners.child" in c.cmdline()]
+        assert runner_children(session.pid, recursive=False)
         # A second viewer follows it to the end.
         second = DashboardApp(AttachedRun(folder), "attach test", on_finished=lambda states: "seen")
         async with second.run_test(size=(100, 30)) as pilot:
