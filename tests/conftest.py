@@ -16,6 +16,7 @@ import pytest
 
 from runners.config import RunConfig
 from runners.session.cpu_share import available_cpus
+from runners.session.defaults import DEFAULT_SLICE_S
 from runners.session.launcher import Launcher, run_headless
 from runners.session.recording import RunFolder
 from runners.specs import SPECS
@@ -30,7 +31,7 @@ FOUR_RUNS = dict(steps=70, batch_size=128, epoch_bytes=1)
 
 
 def tiny_launcher(tmp_path: Path, runners: list[str], overrides=None, epoch_bytes: int | None = None,
-                  schedule: str = "parallel", slice_s: float = 3.0, **settings) -> Launcher:
+                  schedule: str = "parallel", slice_s: float = DEFAULT_SLICE_S, **settings) -> Launcher:
     workload = get_workload(settings.pop("workload", "mlp"))
     workload_settings = workload.settings(**{**TINY_MLP, **settings})
     if epoch_bytes is not None:

@@ -11,14 +11,12 @@ refused, one line per runner with the fix, unless the user allows it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
+from runners.session.runner_environment import framework_environment
 from runners.specs import RunnerSpec
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 ASK_TIMEOUT_S = 180.0
 # What makes each framework see the GPU the others use.
 FIXES = {
@@ -29,22 +27,13 @@ FIXES = {
 }
 
 
-def framework_environment(backend: str, device: str) -> dict[str, str]:
-    """The environment a runner on ``backend`` gets from the launcher for ``device`` (what it will see)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")])),
-           "XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_FORCE_GPU_ALLOW_GROWTH": "true",
-           "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    if device == "cpu":
-        env.update({"CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"})
-    return env
-
-
 def ask_frameworks(backends: list[str], device: str) -> dict[str, dict]:
     """Each backend's own report (``runners.child.device_report``), asked in parallel subprocesses."""
     processes = {
         backend: subprocess.Popen([sys.executable, "-m", "runners.child.device_report", backend],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                  env=framework_environment(backend, device), start_new_session=True)
+                                  env={**framework_environment(backend, device), "TF_CPP_MIN_LOG_LEVEL": "2"},
+                                  start_new_session=True)
         for backend in dict.fromkeys(backends)
     }
     reports = {}

@@ -23,9 +23,9 @@ from runners.session.cpu_share import plan_cpu_shares, thread_environment
 from runners.session.defaults import DEFAULT_REFRESH_HZ, DEFAULT_SLICE_S
 from runners.session.recording import RunFolder
 from runners.session.rotation import Rotation
+from runners.session.runner_environment import framework_environment
 from runners.specs import RunnerSpec
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # where `runners` is: runners/session/launcher.py
 _ENDED = object()
 READ_EVERY_S = 1 / DEFAULT_REFRESH_HZ
 
@@ -228,28 +228,11 @@ class Launcher:
         return [sys.executable, "-m", "runners.child", child.spec.name, child.config.to_json()]
 
     def _environment(self, child: _Child, event_fd: int) -> dict[str, str]:
-        env = dict(os.environ)
+        env = framework_environment(child.spec.backend, child.config.device, child.gpu)
         env.update(thread_environment(child.config.threads))
-        env.update(
-            {
-                EVENT_FD_ENV: str(event_fd),
-                PARENT_PID_ENV: str(os.getpid()),
-                "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")])),
-                "PYTHONUNBUFFERED": "1",
-                # Runners may share a GPU: no framework may grab all of its memory up front.
-                "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
-                "TF_FORCE_GPU_ALLOW_GROWTH": "true",
-            }
-        )
-        if child.spec.framework == "keras":
-            env["KERAS_BACKEND"] = child.spec.backend
+        env.update({EVENT_FD_ENV: str(event_fd), PARENT_PID_ENV: str(os.getpid()), "PYTHONUNBUFFERED": "1"})
         if self._rotation is not None:
             env[TAKES_TURNS_ENV] = "1"
-        if child.config.device == "cpu":
-            env["CUDA_VISIBLE_DEVICES"] = ""  # every framework then stays on the CPU
-            env["JAX_PLATFORMS"] = "cpu"
-        elif child.gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = str(child.gpu)
         if not child.config.tf32:
             env["NVIDIA_TF32_OVERRIDE"] = "0"  # cuBLAS/cuDNN refuse TF32 whatever a framework asks
         return env

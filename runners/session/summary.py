@@ -45,6 +45,7 @@ class Standing:
 
 
 def standings(states: Iterable[RunnerState]) -> list[Standing]:
+    states = list(states)  # read twice below
     rows = []
     for s in states:
         throughput, unit = s.throughput
@@ -70,9 +71,10 @@ def standings(states: Iterable[RunnerState]) -> list[Standing]:
     ranked = sorted((r for r in rows if r["throughput"]), key=lambda r: -r["throughput"])
     best = ranked[0]["throughput"] if ranked else None
     result = []
+    fastest_rates = by_name[ranked[0]["runner"]].turn_rates() if ranked else {}
     for rank, row in enumerate(ranked, start=1):
         rates = by_name[row["runner"]].turn_rates()
-        paired = paired_ratio(by_name[ranked[0]["runner"]].turn_rates(), rates) if rank > 1 else None
+        paired = paired_ratio(fastest_rates, rates) if rank > 1 else None
         result.append(Standing(
             rank=rank, slower_by=best / row["throughput"], **row,
             slower_low=paired.low if paired else None, slower_high=paired.high if paired else None,

@@ -1,0 +1,31 @@
+"""What a framework process started by the dashboard sees: the one definition of its device environment.
+
+Used for runners (the launcher adds threads, channel and schedule) and for the
+framework reports of ``doctor`` and the device guard, so both see exactly the same.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # where `runners` is: runners/session/<this file>
+
+
+def framework_environment(backend: str, device: str, gpu: int | None = None) -> dict[str, str]:
+    """This process's environment, plus: the package importable, ``KERAS_BACKEND``, and ``device`` ("cpu" or
+    "cuda", with ``gpu`` the one visible GPU) as every framework is held to it."""
+    env = dict(os.environ)
+    env.update({
+        "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")])),
+        # Runners may share a GPU: no framework may grab all of its memory up front.
+        "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+        "TF_FORCE_GPU_ALLOW_GROWTH": "true",
+        "KERAS_BACKEND": backend,  # read by keras only: the native torch runner ignores it
+    })
+    if device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""  # every framework then stays on the CPU
+        env["JAX_PLATFORMS"] = "cpu"
+    elif gpu is not None:
+        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    return env
