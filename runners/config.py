@@ -33,6 +33,8 @@ class RunConfig:
     keras_jit: str = "auto"  # Keras compile(jit_compile=...): "auto", "on" or "off"
     tf32: bool = False  # TF32 matmuls on Ampere+ GPUs, set the same way in every framework
     device: str = "cpu"  # "cpu" or "cuda", as the launcher resolved --device
+    # --duration: steady training seconds per runner (its own device time); settings.steps is then a cap.
+    duration_s: float | None = None
     # For tests of crash handling: raise inside the training loop at this step.
     crash_at_step: int | None = None
 

@@ -9,6 +9,7 @@ consumer orders by step, never by arrival.
 from __future__ import annotations
 
 import json
+import signal
 import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
@@ -37,6 +38,10 @@ EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
 PARENT_PID_ENV = "KVP_DASH_PARENT_PID"
 # Set (to "1") when runners take turns: the runner waits for its first turn before it imports anything.
 TAKES_TURNS_ENV = "KVP_DASH_TAKES_TURNS"
+# What the launcher asks of a running runner, at its next window edge: give the turn back (interleaved
+# schedule), or finish training (its --duration is spent).
+YIELD_SIGNAL = signal.SIGUSR1
+FINISH_SIGNAL = signal.SIGUSR2
 
 
 class ProtocolError(ValueError):

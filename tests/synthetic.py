@@ -12,6 +12,7 @@ import random
 from pathlib import Path
 
 from runners.protocol import Done, Error, Hello, Metrics, Phase, Probe
+from runners.session.state import RunnerState
 
 RUNNERS = ["keras/jax", "keras/tensorflow", "keras/torch", "torch"]
 # Seconds per step, start-up and warm-up seconds: made up, distinct, fixed.
@@ -74,6 +75,7 @@ class SyntheticRun:
                  output: Path | None = None):
         self.runner_names = list(RUNNERS)
         self.total_steps = steps
+        self.duration_s = None
         self._events = synthetic_events(steps, until_step, fail)
         self._finishes = until_step is None
         self._stopped = asyncio.Event()
@@ -81,6 +83,9 @@ class SyntheticRun:
 
     async def start(self) -> None:
         pass
+
+    def new_state(self, runner: str) -> RunnerState:
+        return RunnerState(runner, self.total_steps, self.duration_s)
 
     async def events(self):
         for event in self._events:

@@ -48,6 +48,9 @@ def run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
         (["--gpus", "x"], "argument --gpus: expected GPU indices like 0,1"),
         (["--precision", "fp8"], "argument --precision: invalid choice: 'fp8'"),
         (["--schedule", "random"], "argument --schedule: invalid choice"),
+        (["--duration", "soon"], "argument --duration: expected a time like 60s, 2m or 90, got 'soon'"),
+        (["--duration", "0.5s"], "argument --duration: must be between 1 s and a week"),
+        (["sweep", "--duration", "200h"], "argument --duration: must be between 1 s and a week"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):

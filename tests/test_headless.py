@@ -53,7 +53,7 @@ def check_headless_output(out: str, tmp_path) -> None:
 
 
 def test_headless_exit_code_is_1_when_a_runner_fails(tmp_path):
-    process = headless(tmp_path, "--runners", "torch,keras/jax", "--inject-crash", "torch:3")
+    process = headless(tmp_path, "--runners", "torch,keras/jax", "--inject-crash", "torch:3", "--steps", "60")
     out, _ = process.communicate(timeout=300)
     assert process.returncode == 1, out
     assert "torch             error: RuntimeError: crash injected at step 3" in out

@@ -96,7 +96,7 @@ class DashboardApp(App):
         self.sub_title = description
         self.settings = {"run": description, **(settings or {})}
         self.colours = runner_colours(source.runner_names)
-        self.states = {name: RunnerState(name, source.total_steps) for name in source.runner_names}
+        self.states = {name: source.new_state(name) for name in source.runner_names}
         self.parity = ParityTracker(source.runner_names)
         self.pacer = FramePacer(source.runner_names, refresh_hz, animate)
         self.view = ChartView()
@@ -175,7 +175,7 @@ class DashboardApp(App):
         async for event in self.source.events():
             if isinstance(event, Phase) and event.phase == "restarting":
                 # A new run of the runner: nothing it said before counts any more.
-                self.states[event.runner] = RunnerState(event.runner, self.source.total_steps)
+                self.states[event.runner] = self.source.new_state(event.runner)
                 self.parity.forget(event.runner)
             state = self.states.get(event.runner)
             if state is not None:

@@ -46,6 +46,7 @@ class StepReporter(keras.callbacks.Callback):
         self._epoch_start = 0  # the run's step the current epoch began at
         self._previous_mean = 0.0
         self._window_losses: list[float] = []
+        self._last_step_ended_at = 0.0
         self._began = False
 
     def on_train_begin(self, logs=None):
@@ -56,6 +57,21 @@ class StepReporter(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         # Every step has finished here; what fit() does after it is teardown, not training.
         self.ended_at = time.perf_counter()
+        if self._reporter.finishing and self._window_losses:
+            # Steps since the last edge: one last window, closed when its last step ended.
+            self._reporter.close(self._next_step - 1, self._window_losses, self._last_step_ended_at)
+            self._window_losses = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        # The --duration budget is spent: stop before the next step. Set here, on the training thread:
+        # set from an asynchronous batch-end callback, Keras 3.15's jax trainer breaks mid-epoch with
+        # "Array has been deleted" (its state sync races the flag).
+        if self._reporter.finishing:
+            self.model.stop_training = True
+
+    @property
+    def steps_taken(self) -> int:
+        return self._next_step
 
     def on_epoch_begin(self, epoch, logs=None):
         with self._lock:
@@ -75,6 +91,7 @@ class StepReporter(keras.callbacks.Callback):
 
     def _take(self, step: int, running_mean: float, ended_at: float, batch: int) -> None:
         batch_loss = running_mean * (batch + 1) - self._previous_mean * batch
+        self._last_step_ended_at = ended_at
         self._previous_mean = running_mean
         self._window_losses.append(batch_loss)
         if self._reporter.due(step, ended_at):
@@ -82,16 +99,17 @@ class StepReporter(keras.callbacks.Callback):
             self._window_losses = []
 
 
-def fit_steps(model, data, batch_size: int, steps: int, callbacks: list) -> None:
+def fit_steps(model, data, batch_size: int, steps: int, callbacks: list, finished=lambda: False) -> None:
     """Train exactly ``steps`` steps with ``fit()``, epoch after epoch over arrays laid out in step order.
 
     A run that ends mid-epoch trains its last steps in a second ``fit()`` on the
     epoch's first batches: ``fit()`` has no exact "stop after this step" (a callback's
-    ``stop_training`` is seen late when callbacks run asynchronously).
+    ``stop_training`` is seen late when callbacks run asynchronously). ``finished()``
+    says the run ended early (a spent --duration): no second ``fit()`` then.
     """
     epochs, rest = divmod(steps, data.epoch_batches(batch_size))
     model.fit(data.x, data.y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
-    if rest:
+    if rest and not finished():
         head = rest * batch_size
         model.fit(data.x[:head], data.y[:head], batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
                   callbacks=callbacks)
@@ -191,5 +209,5 @@ def run(spec, config: RunConfig, writer) -> None:
         config.report_interval_s, devices.memory_probe(spec.backend),
     )
     step_reporter = StepReporter(reporter, config.crash_at_step)
-    fit_steps(model, data, settings.batch_size, settings.steps, [step_reporter])
-    emit(Done(name, steps=settings.steps, train_s=step_reporter.ended_at - reporter.started_at))
+    fit_steps(model, data, settings.batch_size, settings.steps, [step_reporter], lambda: reporter.finishing)
+    emit(Done(name, steps=step_reporter.steps_taken, train_s=step_reporter.ended_at - reporter.started_at))

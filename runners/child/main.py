@@ -13,7 +13,7 @@ import signal
 import sys
 import traceback
 
-from runners.child import turns
+from runners.child import finish, turns
 from runners.child.event_writer import EventWriter
 from runners.config import RunConfig
 from runners.protocol import PARENT_PID_ENV, Error, Phase
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     writer = EventWriter.from_environment(spec.name)
     _die_with_parent()
     turns.install(writer, spec.name)
+    finish.install()
     if config.cpus:
         os.sched_setaffinity(0, config.cpus)  # before the framework starts its thread pools
     turns.wait_for_first_turn()  # interleaved: start-up, too, is timed with the machine to ourselves

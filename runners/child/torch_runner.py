@@ -127,4 +127,6 @@ def run(spec, config: RunConfig, writer) -> None:
             losses = torch.stack(pending).tolist()
             reporter.close(step, losses, time.perf_counter())
             pending.clear()
-    emit(Done(name, steps=settings.steps, train_s=time.perf_counter() - reporter.started_at))
+            if reporter.finishing:
+                break
+    emit(Done(name, steps=step + 1, train_s=time.perf_counter() - reporter.started_at))

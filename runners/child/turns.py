@@ -14,10 +14,7 @@ from __future__ import annotations
 import os
 import signal
 
-from runners.protocol import TAKES_TURNS_ENV, Phase
-
-# The launcher's request to give the turn back (a signal number both sides know).
-YIELD_SIGNAL = signal.SIGUSR1
+from runners.protocol import TAKES_TURNS_ENV, YIELD_SIGNAL, Phase
 
 _asked = False
 _writer = None

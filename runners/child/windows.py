@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from runners.child import turns
+from runners.child import finish, turns
 from runners.protocol import Metrics, Phase
 
 
@@ -73,5 +73,10 @@ class WindowReporter:
         if warmup and step + 1 == self._warmup_steps:
             self._emit(Phase(self._runner, "training"))
         self._edge_step, self._edge_t = step + 1, now
-        if step != self._last_step:
+        if step != self._last_step and not self.finishing:
             turns.at_window_edge()  # the next window spans the wait: the dashboard leaves it out
+
+    @property
+    def finishing(self) -> bool:
+        """The launcher asked the runner to end here (its --duration is spent)."""
+        return finish.requested()

@@ -8,3 +8,9 @@ DEFAULT_REFRESH_HZ = 6.0
 # every turn, of which the one that spans the hand-over is left out; short enough that every panel moves
 # every few seconds and a default run gives each runner several turns to pair.
 DEFAULT_SLICE_S = 3.0
+
+# A run's length when neither --steps nor --duration is given (kvp-dash --duration): seconds of steady training
+# per runner, its own device time. With 3 s turns that is about seven turns each, six or more of them paired
+# (the first holds start-up and compilation): a t-interval on six pairs uses t = 2.57, where three would use
+# 4.30 and make every interval too wide to rank by. A time, not a step count, so a GPU run is as long.
+DEFAULT_DURATION_S = 20.0

@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from runners.config import RunConfig
-from runners.protocol import EVENT_FD_ENV, PARENT_PID_ENV, TAKES_TURNS_ENV, Error, Event, Phase
+from runners.protocol import EVENT_FD_ENV, FINISH_SIGNAL, PARENT_PID_ENV, TAKES_TURNS_ENV, Error, Event, Phase
+from runners.session.budget import DurationBudget
 from runners.session.channel_reader import ChannelDecoder, ChannelReader
 from runners.session.cpu_share import plan_cpu_shares, thread_environment
 from runners.session.defaults import DEFAULT_REFRESH_HZ, DEFAULT_SLICE_S
 from runners.session.recording import RunFolder
 from runners.session.rotation import Rotation
 from runners.session.runner_environment import framework_environment
+from runners.session.state import RunnerState
 from runners.specs import RunnerSpec
 
 _ENDED = object()
@@ -96,6 +98,8 @@ class Launcher:
         self.folder = folder
         self.runner_names = [spec.name for spec in specs]
         self.total_steps = config.settings.steps
+        self.duration_s = config.duration_s
+        self._budget = DurationBudget(config.duration_s, self.total_steps) if config.duration_s else None
         self.schedule = schedule
         self._channels: list[ChannelDecoder] = []
         self._reader = ChannelReader(self._hand_over, pace_s=read_every_s)
@@ -120,6 +124,9 @@ class Launcher:
     def controls(self) -> "Launcher":
         """Pause, resume, stop and restart act on the runners' real processes."""
         return self
+
+    def new_state(self, runner: str) -> RunnerState:
+        return RunnerState(runner, self.total_steps, self.duration_s)
 
     def output_path(self, runner: str) -> Path:
         return self.folder.output_path(self._children[runner].spec)
@@ -166,7 +173,16 @@ class Launcher:
         record = self._open_record(child)
         self._record(record, (event.to_json() + "\n").encode())
         self._close_record(record)
+        self._watch_budget(child, event)
         await self._queue.put(event)
+
+    def _watch_budget(self, child: _Child, event: Event) -> None:
+        """--duration: ask the runner to finish once its steady training time reaches the budget."""
+        if self._budget is not None and self._budget.spent_by(event) and child.alive:
+            try:
+                os.kill(child.process.pid, FINISH_SIGNAL)  # the runner itself, not its compile workers
+            except ProcessLookupError:
+                pass
 
     def _open_record(self, child: _Child):
         """The runner's events file, or None once recording has failed."""
@@ -271,6 +287,7 @@ class Launcher:
                     channel.child.ended = True
                 elif isinstance(event, Phase) and event.phase == "waiting" and self._rotation is not None:
                     self._in_background(self._rotation.yielded(channel.child))  # it gives its turn back
+                self._watch_budget(channel.child, event)
                 self._queue.put_nowait(event)
             if closed:
                 channel.closed.set_result(None)  # after its last events: they are queued first

@@ -22,6 +22,8 @@ MAX_DATA_BYTES = 4 * 1024**3
 # A runner's memory per byte of laid-out data, measured here (mlp, 3.7 GiB of data): TensorFlow copies the
 # arrays into its own tensors; the others hold them plus the model and framework.
 MEMORY_PER_DATA_BYTE = {"tensorflow": 2.8, "other": 1.3}
+# The step cap of a run that only has a --duration: never reached, it only sizes loops.
+DURATION_STEP_CAP = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,13 @@ class Plan:
     gpus: list[int] | None
     skipped: list[str] = field(default_factory=list)  # default runners left out for lack of a framework
     mixed: list[str] = field(default_factory=list)  # runners on another device kind (--allow-mixed-devices)
+    duration_s: float | None = None  # --duration: steady training seconds per runner (settings.steps: a cap)
 
     def describe(self) -> str:
         """The one-line description every view shows as its title."""
         s = self.settings
-        text = f"{self.workload.name} ({s.size}) · batch {s.batch_size} · {s.steps} steps · seed {s.seed} · {self.device}"
+        length = f"{self.duration_s:g} s each" if self.duration_s else f"{s.steps} steps"
+        text = f"{self.workload.name} ({s.size}) · batch {s.batch_size} · {length} · seed {s.seed} · {self.device}"
         if s.image_size:
             text += f" · {s.image_size}px"
         if s.data_path:
@@ -51,7 +55,7 @@ class Plan:
 def make_plan(workload: str, *, size: str | None = None, steps: int | None = None, batch_size: int | None = None,
               seed: int = 0, image_size: int | None = None, data: Path | None = None, runners: str | None = None,
               device: str = "auto", gpus: list[int] | None = None, schedule: str = "sequential",
-              allow_mixed_devices: bool = False) -> Plan:
+              allow_mixed_devices: bool = False, duration_s: float | None = None) -> Plan:
     """Check the input and resolve what "auto" and the defaults mean on this machine."""
     workload_ref = workload
     if workload_ref.endswith(".py"):
@@ -59,6 +63,8 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
     chosen = get_workload(workload_ref)
     if image_size and not chosen.takes_images:
         raise InputError(f"--image-size does not apply to {chosen.name}, which is not an image workload")
+    if duration_s and not steps:
+        steps = DURATION_STEP_CAP
     settings = chosen.settings(
         size=size, steps=steps, batch_size=batch_size, seed=seed,
         image_size=image_size, data_path=data.resolve() if data else None,
@@ -73,7 +79,7 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
         settings = fit_data_in_memory(chosen, settings, specs, schedule)
     resolved_device, resolved_gpus = resolve_device(device, gpus)
     mixed = check_devices(specs, resolved_device, allow_mixed_devices)
-    return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped, mixed)
+    return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped, mixed, duration_s)
 
 
 def check_devices(specs: list[RunnerSpec], device: str, allow_mixed: bool, ask=None) -> list[str]:

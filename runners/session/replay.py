@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from runners.protocol import Event, decode_lines
+from runners.session.state import RunnerState
 from workloads.errors import InputError
 
 SHIPPED = Path(__file__).resolve().parent / "recordings" / "demo-mlp-tiny"
@@ -46,6 +47,7 @@ class RecordedRun:
         self.config = config
         self.runner_names: list[str] = list(config["runners"])
         self.total_steps: int = int(config["settings"]["steps"])
+        self.duration_s: float | None = config.get("duration_s")
         self.schedule: str = config.get("schedule") or "parallel"
         self.bad_lines = 0
         self._stopped = False
@@ -71,6 +73,9 @@ class RecordedRun:
 
     async def start(self) -> None:
         return None
+
+    def new_state(self, runner: str) -> RunnerState:
+        return RunnerState(runner, self.total_steps, self.duration_s)
 
     def toggle_pause(self) -> None:
         self.paused = not self.paused

@@ -19,10 +19,8 @@ from typing import Awaitable, Callable
 
 import psutil
 
-from runners.protocol import Phase
+from runners.protocol import YIELD_SIGNAL, Phase  # the runner's handler is runners.child.turns
 
-# The launcher's request to give the turn back: the runner's handler is runners.child.turns.
-YIELD_SIGNAL = signal.SIGUSR1
 # How long a runner may take to stop itself once it should have (start-up, or its last window edge).
 STOP_TIMEOUT_S = 600.0
 _POLL_S = 0.005

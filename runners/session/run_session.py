@@ -57,7 +57,7 @@ class RunSession:
         extra = {} if warmup_steps is None else {"warmup_steps": warmup_steps}
         self.config = RunConfig(
             workload=plan.workload_ref, settings=plan.settings, precision=precision,
-            keras_jit=keras_jit, tf32=tf32, device=plan.device, **extra,
+            keras_jit=keras_jit, tf32=tf32, device=plan.device, duration_s=plan.duration_s, **extra,
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
@@ -78,7 +78,7 @@ class RunSession:
                 "keras jit": self.keras_jit, "tf32": "on" if self.tf32 else "off"}
 
     def new_states(self) -> dict[str, RunnerState]:
-        return {name: RunnerState(name, self.launcher.total_steps) for name in self.launcher.runner_names}
+        return {name: self.launcher.new_state(name) for name in self.launcher.runner_names}
 
     async def run_to_end(self, on_event: Callable[[Event], None]) -> None:
         """Start the runners, hand every event to ``on_event``, and stop them whatever happens."""

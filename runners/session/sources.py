@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import AsyncIterator, Protocol
 
 from runners.protocol import Event
+from runners.session.state import RunnerState
 
 
 class RunnerControls(Protocol):
@@ -47,7 +48,8 @@ class ReplayControls(Protocol):
 
 class EventSource(Protocol):
     runner_names: list[str]
-    total_steps: int
+    total_steps: int  # with duration_s: the step cap
+    duration_s: float | None  # --duration: each runner's steady training seconds
     schedule: str  # "parallel" or "sequential"
     live: bool  # True when the runners are running now (and can be sampled)
     controls: RunnerControls | None  # None: nothing here can be paused, stopped or restarted
@@ -75,6 +77,10 @@ class EventSource(Protocol):
 
     def pids(self) -> dict[str, int]:
         """Live runner processes to sample for CPU, RSS and GPU use (empty for a recording)."""
+        ...
+
+    def new_state(self, runner: str) -> RunnerState:
+        """What the dashboard knows of a runner before its first event (and after a restart)."""
         ...
 
     def sharing(self) -> dict[str, list[str]]:

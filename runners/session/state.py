@@ -27,7 +27,8 @@ LOSS_SPAN = 10
 @dataclass
 class RunnerState:
     name: str
-    total_steps: int
+    total_steps: int  # with a duration budget: the step cap
+    duration_s: float | None = None  # --duration: steady training seconds the runner trains for
     phase: str = "starting"
     hello: Hello | None = None
     error: Error | None = None
@@ -171,11 +172,25 @@ class RunnerState:
 
     @property
     def eta_s(self) -> float | None:
-        """Seconds to the last step at the latest window's pace (None before steps are timed)."""
+        """Seconds of its own training left: to the last step at the latest window's pace, or of the
+        --duration budget (None before steps are timed)."""
         if self.latest is None or self.ended:
             return None
+        if self.duration_s:
+            return max(0.0, self.duration_s - self.steady_s)
         pace = self.mean_step_time_s or self.latest.step_time_s
         return max(0, self.total_steps - self.steps_done) * pace
+
+    @property
+    def progress(self) -> tuple[float, str]:
+        """How far the run is (0 to 1) and that in words: "step 120/200", or "step 1,234 · 12/20 s"."""
+        if self.duration_s:
+            if self.phase == "done":
+                return 1.0, f"step {self.steps_done:,} · {self.steady_s:.0f} s"
+            seconds = f"{self.steady_s:.0f}/{self.duration_s:g} s"
+            return min(1.0, self.steady_s / self.duration_s), f"step {self.steps_done:,} · {seconds}"
+        done = min(1.0, self.steps_done / self.total_steps) if self.total_steps else 0.0
+        return done, f"step {self.steps_done}/{self.total_steps}"
 
     @property
     def ended(self) -> bool:

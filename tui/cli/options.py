@@ -49,6 +49,19 @@ refresh = number_in(float, 0.2, 60, "between 0.2 and 60 redraws per second", "a 
 speed = number_in(float, 0.01, 10_000, "between 0.01 and 10000")
 port = number_in(int, 1, 65535, "between 1 and 65535", "a port number")
 seconds = number_in(float, 0.5, 3600, "between 0.5 and 3600 seconds", "a number of seconds")
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration(text: str) -> float:
+    """"90", "90s", "2m" or "1h": seconds, at least one."""
+    number, unit = (text[:-1], text[-1]) if text[-1:] in DURATION_UNITS else (text, "s")
+    try:
+        value = float(number) * DURATION_UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a time like 60s, 2m or 90, got {text!r}") from None
+    if not 1 <= value <= 7 * 24 * 3600:
+        raise argparse.ArgumentTypeError(f"must be between 1 s and a week, got {text!r}")
+    return value
 
 
 def gpu_list(text: str) -> list[int]:
@@ -88,6 +101,14 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
                         "they are marked and left out of the verdict")
 
 
+def add_length_options(parser: argparse.ArgumentParser, default: str) -> None:
+    """How long each runner trains: a step count or a time budget (or both: whichever ends first)."""
+    parser.add_argument("--steps", type=positive_int, metavar="N", help=f"optimizer steps per runner ({default})")
+    parser.add_argument("--duration", type=duration, metavar="TIME",
+                        help="steady training time per runner, its own device time (60s, 2m): start-up, "
+                        "compilation and waiting for its turn come on top; with --steps, whichever ends first")
+
+
 def add_screen_options(parser: argparse.ArgumentParser) -> None:
     """The options every dashboard command shares."""
     parser.add_argument("--refresh", type=refresh, default=DEFAULT_REFRESH_HZ, metavar="HZ",
@@ -96,14 +117,15 @@ def add_screen_options(parser: argparse.ArgumentParser) -> None:
                         help="colour theme (default: dark). NO_COLOR=1 in the environment turns colour off")
 
 
-def plan_from(args: argparse.Namespace, steps: int | None, schedule: str = "sequential"):
+def plan_from(args: argparse.Namespace, steps: int | None, schedule: str = "sequential",
+              duration_s: float | None = None):
     """The run's plan from the plan options (``runners.session.plan``); skipped runners are said on stderr."""
     from runners.session.plan import make_plan
 
     plan = make_plan(
         args.workload, size=args.size, steps=steps, batch_size=args.batch_size, seed=args.seed,
         image_size=args.image_size, data=args.data, runners=args.runners, device=args.device, gpus=args.gpus,
-        schedule=schedule, allow_mixed_devices=args.allow_mixed_devices,
+        schedule=schedule, allow_mixed_devices=args.allow_mixed_devices, duration_s=duration_s,
     )
     for notice in plan.skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from runners.session.defaults import DEFAULT_SLICE_S
+from runners.session.defaults import DEFAULT_DURATION_S, DEFAULT_SLICE_S
 from runners.specs import SPECS
-from tui.cli.options import THEMES, add_plan_options, add_screen_options, plan_from, positive_int, seconds
+from tui.cli.options import THEMES, add_length_options, add_plan_options, add_screen_options, plan_from, seconds
 from workloads import get_workload, workload_names
 from workloads.errors import InputError
 
@@ -21,7 +21,7 @@ def register(commands) -> None:
         "train the same model.",
     )
     add_plan_options(parser)
-    parser.add_argument("--steps", type=positive_int, metavar="N", help="optimizer steps per runner")
+    add_length_options(parser, f"default: none, a --duration of {DEFAULT_DURATION_S:g}s")
     parser.add_argument("--schedule", choices=("interleaved", "parallel", "sequential"), default="interleaved",
                         help="interleaved: every runner live, taking turns with the whole machine, each figure "
                         "measured alone, ratios with 95%% intervals; parallel: a race sharing the machine; "
@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from runners.session.run_session import RunSession
 
-    plan = plan_from(args, steps=args.steps, schedule=args.schedule)
+    duration_s = args.duration or (None if args.steps else DEFAULT_DURATION_S)
+    plan = plan_from(args, steps=args.steps, schedule=args.schedule, duration_s=duration_s)
     session = RunSession(
         plan, args.output, schedule=args.schedule, precision=args.precision, keras_jit=args.keras_jit,
         tf32=args.tf32 == "on", overrides=crash_overrides(args.inject_crash), read_every_s=1 / args.refresh,
@@ -103,13 +104,14 @@ def crash_overrides(text: str | None) -> dict[str, dict]:
 
 
 def print_list() -> None:
-    print("workloads (CPU defaults at the small size):")
+    print(f"workloads (CPU defaults at the small size; each runner trains {DEFAULT_DURATION_S:g} s of steady state "
+          "unless --steps or --duration says otherwise; sweep and check count the preset's steps):")
     for name in workload_names():
         w = get_workload(name)
         preset = w.sizes[w.default_size]
         image = f", {preset.image_size} px" if preset.image_size else ""
         print(f"  {name:10s} {w.description}")
-        print(f"  {'':10s} {preset.steps} steps, batch {preset.batch_size}{image}; sizes {', '.join(w.sizes)}")
+        print(f"  {'':10s} batch {preset.batch_size}{image}, {preset.steps} preset steps; sizes {', '.join(w.sizes)}")
     print("  or --workload path/to/your_workload.py (see workloads/examples/tabular_workload.py)")
     print("runner specs:")
     for spec in SPECS.values():

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 
-from tui.cli.options import add_plan_options, command, plan_from, positive_int
+from tui.cli.options import add_length_options, add_plan_options, command, plan_from
 from workloads.errors import InputError
 
 REFERENCE = "torch"  # the native PyTorch runner every Keras runner is compared with
@@ -31,7 +31,7 @@ def register(commands) -> None:
     add_plan_options(parser)
     parser.add_argument("--sizes", default="tiny,small,base", metavar="S1,S2,…",
                         help="size presets to sweep (default: tiny,small,base)")
-    parser.add_argument("--steps", type=positive_int, metavar="N", help="optimizer steps per runner and size")
+    add_length_options(parser, "default: the size's preset")
 
 
 def ratios(summary: dict) -> dict[str, float | None]:
@@ -61,7 +61,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     # Every size checked before anything trains.
-    plans = [plan_from(argparse.Namespace(**{**vars(args), "size": size}), steps=args.steps) for size in sizes]
+    plans = [plan_from(argparse.Namespace(**{**vars(args), "size": size}), steps=args.steps,
+                       duration_s=args.duration) for size in sizes]
     if REFERENCE not in [spec.name for spec in plans[0].specs]:
         raise InputError("sweep compares every Keras runner with the torch runner: include torch in --runners")
     workload = plans[0].workload.name

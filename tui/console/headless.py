@@ -43,7 +43,7 @@ def live_table(states: dict[str, RunnerState]) -> Table:
     for s in states.values():
         step, rate, rss, loss = _figures(s)
         cpu = f"{s.host.cpu_percent:.0f}%" if s.host else "–"
-        table.add_row(s.name, s.phase, f"{s.steps_done}/{s.total_steps}", step, rate, rss, cpu, loss)
+        table.add_row(s.name, s.phase, s.progress[1].removeprefix("step "), step, rate, rss, cpu, loss)
     return table
 
 
@@ -83,7 +83,7 @@ def run(session: RunSession) -> int:
                 for s in states.values():
                     if s.phase in ("warmup", "training"):
                         step, rate, rss, loss = _figures(s)
-                        say(f"{s.name:17s} step {s.steps_done}/{s.total_steps}  {step}/step  {rate}  "
+                        say(f"{s.name:17s} {s.progress[1]}  {step}/step  {rate}  "
                             f"RSS {rss}  loss {loss}")
 
     async def main() -> None:

@@ -156,9 +156,10 @@ def _progress_line(state: RunnerState, width: int, frame: int | None) -> Content
     spinner = ""
     if state.phase in ACTIVE_PHASES:
         spinner = (SPINNER[frame % len(SPINNER)] if frame is not None else "●") + " "
-    left, right = f"{spinner}step {state.steps_done}/{state.total_steps} ", _eta(state)
+    fraction, words = state.progress
+    left, right = f"{spinner}{words} ", _eta(state)
     room = max(4, width - len(left) - 1 - right.cell_length)
-    done = round(room * min(1.0, state.steps_done / state.total_steps)) if state.total_steps else 0
+    done = round(room * fraction)
     # Two glyphs, not only two colours: the bar reads without colour too.
     return Content.assemble(left, ("━" * done, "$accent"), ("─" * (room - done), "dim"), " ", right)
 
