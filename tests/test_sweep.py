@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def test_sweep_measures_the_ratio_per_size_and_saves_it(tmp_path):
     result = subprocess.run(
@@ -20,7 +22,9 @@ def test_sweep_measures_the_ratio_per_size_and_saves_it(tmp_path):
     for row in record["rows"]:
         summary = json.loads((sweep / row["run"] / "summary.json").read_text())
         by = {s["runner"]: s for s in summary["standings"]}
-        assert row["keras_over_torch"] == by["keras/jax"]["throughput"] / by["torch"]["throughput"]
+        assert row["keras_over_torch"] == pytest.approx(by["keras/jax"]["throughput"] / by["torch"]["throughput"],
+                                                        rel=1e-12)
+        assert row["repeats"] == 1 and row["low"] is None  # one run per size: no interval
         run = json.loads((sweep / row["run"] / "run.json").read_text())
         assert run["config"]["schedule"] == "sequential"
     assert record["rows"][0]["params"] < record["rows"][1]["params"]

@@ -63,8 +63,9 @@ def spread(rates: dict[int, float]) -> float | None:
     return statistics.stdev(values) / statistics.fmean(values)
 
 
-def describe(ratio: Ratio) -> str:
-    """"95 % CI 1.31–1.44 over 14 turns", or why there is none."""
+def describe(ratio: Ratio, over: str = "turn") -> str:
+    """"95 % CI 1.31–1.44 over 14 turns" (or repeats), or why there is none."""
+    plural = f"{over}{'s' if ratio.pairs != 1 else ''}"
     if ratio.low is None:
-        return f"{ratio.pairs} paired turn{'s' if ratio.pairs != 1 else ''}: too few for an interval"
-    return f"95 % CI {ratio.low:.2f}–{ratio.high:.2f} over {ratio.pairs} turns"
+        return f"{ratio.pairs} paired {plural}: too few for an interval"
+    return f"95 % CI {ratio.low:.2f}–{ratio.high:.2f} over {ratio.pairs} {plural}"

@@ -119,21 +119,31 @@ def crossing_step(fast: Standing, quick: Standing) -> int | None:
     return round(head_start / gain)
 
 
-def _comparison(keras: Standing, pytorch: Standing, ratio: Ratio, workload: str, batch_size: int,
-                device: str) -> str:
+def comparison(keras: Standing, pytorch: Standing, ratio: Ratio, workload: str, batch_size: int,
+               device: str, over: str = "turn") -> str:
+    """One Keras runner against one PyTorch runner, in words, with the interval of pairs ``over`` turns or repeats."""
     where = f"at batch {batch_size} on {device}"
-    interval = f" ({describe(ratio)})" if ratio.pairs else ""
+    interval = f" ({describe(ratio, over)})" if ratio.pairs else ""
     if ratio.low is not None and not ratio.clear:
         return (f"no clear difference between {keras.runner} and {pytorch.runner} on {workload} {where}: "
                 f"{ratio.value:.2f}×{interval}")
     faster, slower, times = (keras, pytorch, ratio) if ratio.value >= 1 else (pytorch, keras, ratio.inverted())
-    interval = f" ({describe(times)})" if times.pairs else ""  # the interval of the ratio as it is read
+    interval = f" ({describe(times, over)})" if times.pairs else ""  # the interval of the ratio as it is read
     text = f"{faster.runner} trained {workload} {times.value:.2f}× faster than {slower.runner} {where}{interval}"
     cross = crossing_step(faster, slower)
     if cross is not None:
         text += (f"; {slower.runner} is ahead for the first {cross:,} steps (start-up and compile), "
                  f"{faster.runner} after that")
     return text
+
+
+def keras_backends(ranked: list[Standing]) -> str:
+    """"; fastest Keras backend keras/jax (keras/torch 2.10× slower)": the backends among themselves."""
+    keras = [s for s in ranked if s.runner.startswith(KERAS_PREFIX)]
+    if len(keras) < 2:
+        return ""
+    behind = ", ".join(f"{s.runner} {s.slower_by / keras[0].slower_by:.2f}× slower" for s in keras[1:])
+    return f"; fastest Keras backend {keras[0].runner} ({behind})"
 
 
 def verdict(states: list[RunnerState], table: list[Standing], workload: str, batch_size: int, device: str) -> str:
@@ -150,11 +160,8 @@ def verdict(states: list[RunnerState], table: list[Standing], workload: str, bat
     fastest, slowest = ranked[0], ranked[-1]
     comparisons = keras_against_pytorch(states, table)
     if comparisons:
-        text = "; ".join(_comparison(*c, workload, batch_size, device) for c in comparisons)
-        keras = [s for s in ranked if s.runner.startswith(KERAS_PREFIX)]
-        if len(keras) > 1:
-            behind = ", ".join(f"{s.runner} {s.slower_by / keras[0].slower_by:.2f}× slower" for s in keras[1:])
-            text += f"; fastest Keras backend {keras[0].runner} ({behind})"
+        text = "; ".join(comparison(*c, workload, batch_size, device) for c in comparisons)
+        text += keras_backends(ranked)
     elif len(ranked) == 1:
         text = f"{fastest.runner} trained {workload} at {fastest.throughput:,.0f} {fastest.unit} (batch {batch_size}, {device})"
     else:

@@ -7,7 +7,15 @@ import sys
 
 from runners.session.defaults import DEFAULT_DURATION_S, DEFAULT_SLICE_S
 from runners.specs import SPECS
-from tui.cli.options import THEMES, add_length_options, add_plan_options, add_screen_options, plan_from, seconds
+from tui.cli.options import (
+    THEMES,
+    add_length_options,
+    add_plan_options,
+    add_screen_options,
+    plan_from,
+    positive_int,
+    seconds,
+)
 from workloads import get_workload, workload_names
 from workloads.errors import InputError
 
@@ -39,6 +47,9 @@ def register(commands) -> None:
     parser.add_argument("--headless", action="store_true",
                         help="no dashboard: a live table on a terminal, plain lines otherwise (CI logs); "
                         "standings and verdict at the end; exit code 1 if a runner failed")
+    parser.add_argument("--repeats", type=positive_int, default=1, metavar="N",
+                        help="with --headless: N whole runs, one after another in fresh processes (runner order "
+                        "rotated), combined with 95%% intervals across runs (default: 1)")
     parser.add_argument("--list", action="store_true", help="list workloads and runner specs, then exit")
     # For tests of crash handling: RUNNER:STEP makes that runner raise at that step.
     parser.add_argument("--inject-crash", metavar="RUNNER:STEP", help=argparse.SUPPRESS)
@@ -51,13 +62,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from runners.session.run_session import RunSession
 
+    if args.repeats > 1 and not args.headless:
+        raise InputError("--repeats runs whole runs one after another: use it with --headless")
     duration_s = args.duration or (None if args.steps else DEFAULT_DURATION_S)
     plan = plan_from(args, steps=args.steps, schedule=args.schedule, duration_s=duration_s)
-    session = RunSession(
-        plan, args.output, schedule=args.schedule, precision=args.precision, keras_jit=args.keras_jit,
-        tf32=args.tf32 == "on", overrides=crash_overrides(args.inject_crash), read_every_s=1 / args.refresh,
-        slice_s=args.slice,
-    )
+    options = dict(schedule=args.schedule, precision=args.precision, keras_jit=args.keras_jit, tf32=args.tf32 == "on",
+                   overrides=crash_overrides(args.inject_crash), read_every_s=1 / args.refresh, slice_s=args.slice)
+    if args.repeats > 1:
+        from tui.console.repeated import run_repeated
+
+        return run_repeated(plan, args.output, args.repeats, options)
+    session = RunSession(plan, args.output, **options)
     if args.headless:
         from tui.console import headless
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 
-from tui.cli.options import add_length_options, add_plan_options, command, plan_from
+from tui.cli.options import add_length_options, add_plan_options, command, plan_from, positive_int
 from workloads.errors import InputError
 
 REFERENCE = "torch"  # the native PyTorch runner every Keras runner is compared with
-FIELDS = ["size", "params", "runner", "keras_over_torch", "run"]
+FIELDS = ["size", "params", "runner", "keras_over_torch", "low", "high", "repeats", "run"]
 
 
 def register(commands) -> None:
@@ -32,16 +31,24 @@ def register(commands) -> None:
     parser.add_argument("--sizes", default="tiny,small,base", metavar="S1,S2,…",
                         help="size presets to sweep (default: tiny,small,base)")
     add_length_options(parser, "default: the size's preset")
+    parser.add_argument("--repeats", type=positive_int, default=1, metavar="N",
+                        help="runs per size, in fresh processes with the runner order rotated: each ratio gets a "
+                        "95%% interval across them (default: 1)")
 
 
-def ratios(summary: dict) -> dict[str, float | None]:
-    """Keras throughput ÷ PyTorch throughput per Keras runner (above 1: Keras is faster)."""
-    by_runner = {s["runner"]: s for s in summary["standings"]}
-    reference = by_runner.get(REFERENCE, {}).get("throughput")
-    return {
-        name: (row["throughput"] / reference if reference and row["throughput"] else None)
-        for name, row in by_runner.items() if name.startswith("keras/")
-    }
+def ratios(tables: list) -> dict[str, dict]:
+    """Keras throughput ÷ PyTorch throughput per Keras runner (above 1: Keras is faster), paired repeat by
+    repeat: the geometric mean, its 95 % interval (three repeats or more) and how many repeats it rests on."""
+    from runners.session.repeats import combine, ratio_over_repeats
+
+    _, by_repeat = combine(tables)
+    result = {}
+    for name in by_repeat:
+        if name.startswith("keras/"):
+            ratio = ratio_over_repeats(by_repeat, name, REFERENCE)
+            result[name] = {"keras_over_torch": ratio.value if ratio else None, "low": ratio.low if ratio else None,
+                            "high": ratio.high if ratio else None, "repeats": ratio.pairs if ratio else 0}
+    return result
 
 
 def sweep(args: argparse.Namespace) -> int:
@@ -53,7 +60,7 @@ def sweep(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from runners.session.recording import RunFolder
-    from runners.session.run_session import RunSession
+    from runners.session.repeats import run_repeats
     from tui.console import headless
     from tui.console.output import console as output_console
     from tui.console.output import text_of
@@ -69,13 +76,15 @@ def _sweep(args: argparse.Namespace) -> int:
     sweep_folder = RunFolder.create(args.output, f"sweep-{workload}")
     rows, failures = [], 0
     for size, plan in zip(sizes, plans):
-        session = RunSession(plan, sweep_folder.path, folder_name=f"{workload}-{size}", schedule="sequential")
-        failures += headless.run(session) != 0
-        summary = json.loads((session.folder.path / "summary.json").read_text())
+        done, code = run_repeats(plan, sweep_folder.path, args.repeats, headless.run, f"{workload}-{size}",
+                                 schedule="sequential")
+        failures += code != 0
         params = plan.workload.trainable_params(plan.settings)
-        for runner, ratio in ratios(summary).items():
-            rows.append({"size": size, "params": params, "runner": runner, "keras_over_torch": ratio,
-                         "run": session.folder.path.name})
+        runs = " ".join(path.name for path, _ in done)
+        for runner, ratio in ratios([table for _, table in done]).items():
+            rows.append({"size": size, "params": params, "runner": runner, **ratio, "run": runs})
+        if code == 130:
+            break
     table, chart = ratio_table(rows), ratio_chart(rows, workload)
     console = output_console()
     console.print(table)

@@ -16,10 +16,16 @@ def ratio_table(rows: list[dict]) -> Table:
     for size in dict.fromkeys(r["size"] for r in rows):
         cells = {r["runner"]: r for r in rows if r["size"] == size}
         params = next(iter(cells.values()))["params"]
-        table.add_row(size, f"{params:,}", *(
-            f"{cells[n]['keras_over_torch']:.2f}×" if n in cells and cells[n]["keras_over_torch"] else "–"
-            for n in runners))
+        table.add_row(size, f"{params:,}", *(_cell(cells.get(n)) for n in runners))
     return table
+
+
+def _cell(row: dict | None) -> str:
+    """"1.37×", or with --repeats "1.37× (1.31–1.44)"."""
+    if not row or not row["keras_over_torch"]:
+        return "–"
+    interval = f" ({row['low']:.2f}–{row['high']:.2f})" if row.get("low") else ""
+    return f"{row['keras_over_torch']:.2f}×{interval}"
 
 
 def ratio_chart(rows: list[dict], workload: str) -> str:

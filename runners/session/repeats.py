@@ -1,0 +1,125 @@
+"""``--repeats N``: whole runs again in fresh processes, their figures combined with intervals across runs.
+
+Turns pair samples inside one run; they cannot show how much start-up, compilation
+and a run's luck (where its process landed, what the machine did meanwhile) move a
+result. Repeats can: each repeat is a complete run session, its runners started in
+a rotated order (the first runner of one repeat is the last of the next, so no
+runner always goes first), and each repeat gives one paired sample of every ratio.
+The interval is the same t-interval on log-ratios as for turns
+(``runners.session.confidence``), over repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from runners.session.confidence import Ratio, paired_ratio, spread
+from runners.session.summary import Standing
+
+
+def rotated(items: list, repeat: int) -> list:
+    """The runners' order in repeat ``repeat`` (0-based): shifted by one each repeat."""
+    shift = repeat % len(items) if items else 0
+    return items[shift:] + items[:shift]
+
+
+def _geometric_mean(values: list[float]) -> float | None:
+    return math.exp(statistics.fmean(math.log(v) for v in values)) if values else None
+
+
+def _mean(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.fmean(known) if known else None
+
+
+def combine(repeats: list[list[Standing]]) -> tuple[list[Standing], dict[str, dict[int, float]]]:
+    """Each runner's figures over the repeats (throughput and step time: geometric means; the rest: means),
+    ranked, with every ratio to the fastest paired repeat by repeat; and each runner's throughput by repeat."""
+    names = list(dict.fromkeys(s.runner for table in repeats for s in table))
+    by_repeat = {name: {i: s.throughput for i, table in enumerate(repeats) for s in table
+                        if s.runner == name and s.throughput and s.phase == "done"} for name in names}
+    rows = []
+    for name in names:
+        mine = [s for table in repeats for s in table if s.runner == name]
+        finished = [s for s in mine if s.throughput and s.phase == "done"]
+        last = mine[-1]
+        phase = "done" if len(finished) == len(repeats) else (last.phase if last.phase != "done" else "partial")
+        rows.append(replace(
+            last, rank=None, phase=phase,
+            throughput=_geometric_mean([s.throughput for s in finished]),
+            step_time_s=_geometric_mean([s.step_time_s for s in finished if s.step_time_s]),
+            startup_s=_mean([s.startup_s for s in mine]), warmup_s=_mean([s.warmup_s for s in mine]) or 0.0,
+            peak_rss_bytes=max((s.peak_rss_bytes or 0 for s in mine), default=None) or None,
+            final_loss=_mean([s.final_loss for s in finished]), tflops=_mean([s.tflops for s in finished]),
+            mfu=_mean([s.mfu for s in finished]),
+            error=next((s.error for s in mine if s.error), None),
+            slower_by=None, slower_low=None, slower_high=None, turns=len(finished), spread=spread(by_repeat[name]),
+        ))
+    ranked = sorted((r for r in rows if r.throughput), key=lambda r: -r.throughput)
+    table = []
+    for rank, row in enumerate(ranked, start=1):
+        paired = paired_ratio(by_repeat[ranked[0].runner], by_repeat[row.runner]) if rank > 1 else None
+        table.append(replace(row, rank=rank, slower_by=ranked[0].throughput / row.throughput,
+                             slower_low=paired.low if paired else None, slower_high=paired.high if paired else None,
+                             turns=paired.pairs if paired else row.turns))
+    return table + [r for r in rows if not r.throughput], by_repeat
+
+
+def ratio_over_repeats(by_repeat: dict[str, dict[int, float]], first: str, second: str) -> Ratio | None:
+    return paired_ratio(by_repeat.get(first, {}), by_repeat.get(second, {}))
+
+
+def repeats_verdict(table: list[Standing], by_repeat: dict[str, dict[int, float]], workload: str, batch_size: int,
+                    device: str) -> str:
+    """The run verdict's question (best Keras backend against native PyTorch), answered over the repeats."""
+    from runners.session.summary import KERAS_PREFIX, PYTORCH_RUNNERS, comparison, keras_backends
+
+    ranked = [s for s in table if s.rank is not None]
+    count = max((len(v) for v in by_repeat.values()), default=0)
+    if not ranked:
+        return f"no runner finished training in {count} repeats"
+    keras = [s for s in ranked if s.runner.startswith(KERAS_PREFIX)]
+    parts = []
+    for other in (s for s in ranked if s.runner in PYTORCH_RUNNERS and keras):
+        ratio = ratio_over_repeats(by_repeat, keras[0].runner, other.runner)
+        if ratio is not None:
+            parts.append(comparison(keras[0], other, ratio, workload, batch_size, device, over="repeat"))
+    if not parts:
+        fastest, slowest = ranked[0], ranked[-1]
+        parts.append(f"{fastest.runner} trained {workload} {slowest.slower_by:.2f}× faster than {slowest.runner} "
+                     f"at batch {batch_size} on {device}")
+    text = "; ".join(parts) + keras_backends(ranked)
+    unfinished = [s.runner for s in table if s.phase != "done"]
+    if unfinished:
+        text += f"; did not finish every repeat: {', '.join(unfinished)}"
+    return text
+
+
+def run_repeats(plan, parent: Path, count: int, view: Callable[[object], int], stem: str, **session_options
+                ) -> tuple[list[tuple[Path, list[Standing]]], int]:
+    """``count`` whole run sessions of ``plan`` in folders named ``stem`` (``stem-repeat-K`` when more than one)
+    under ``parent``, one after another in fresh processes, the runners' order rotated each time;
+    ``view(session)`` follows each and returns its exit code. Returns each finished repeat's folder and
+    standings, and the worst exit code (130: interrupted, and no repeat after it)."""
+    from runners.session.run_session import RunSession
+
+    done, worst = [], 0
+    for repeat in range(count):
+        name = stem if count == 1 else f"{stem}-repeat-{repeat + 1}"
+        session = RunSession(replace(plan, specs=rotated(plan.specs, repeat)), parent, folder_name=name,
+                             **session_options)
+        code = view(session)
+        worst = max(worst, code)
+        try:
+            summary = json.loads((session.folder.path / "summary.json").read_text())
+            done.append((session.folder.path, [Standing(**row) for row in summary["standings"]]))
+        except (OSError, ValueError):  # not written (a full disk): the session said so; this repeat counts not
+            pass
+        if code == 130:
+            break
+    return done, worst
