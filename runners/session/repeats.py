@@ -55,6 +55,7 @@ def combine(repeats: list[list[Standing]]) -> tuple[list[Standing], dict[str, di
             step_time_s=_geometric_mean([s.step_time_s for s in finished if s.step_time_s]),
             startup_s=_mean([s.startup_s for s in mine]), warmup_s=_mean([s.warmup_s for s in mine]) or 0.0,
             peak_rss_bytes=max((s.peak_rss_bytes or 0 for s in mine), default=None) or None,
+            peak_nvml_bytes=max((s.peak_nvml_bytes or 0 for s in mine), default=None) or None,
             final_loss=_mean([s.final_loss for s in finished]), tflops=_mean([s.tflops for s in finished]),
             mfu=_mean([s.mfu for s in finished]),
             error=next((s.error for s in mine if s.error), None),

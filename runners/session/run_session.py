@@ -21,7 +21,7 @@ from runners.protocol import Event, Phase
 from runners.session.cpu_share import available_cpus
 from runners.session.defaults import DEFAULT_SLICE_S
 from runners.session.launcher import READ_EVERY_S, Launcher, run_headless
-from runners.session.plan import Plan
+from runners.session.plan import DURATION_STEP_CAP, Plan
 from runners.session.recording import RunFolder
 from runners.session.state import RunnerState
 from runners.session.summary import Standing, finish_run
@@ -74,7 +74,12 @@ class RunSession:
     def settings_shown(self) -> dict[str, str]:
         """The choices that change the numbers, for the detail screen's settings tab."""
         schedule = self.schedule + (f" ({self.launcher.slice_s:g} s turns)" if self.schedule == "interleaved" else "")
-        return {"run folder": str(self.folder.path), "schedule": schedule, "precision": self.precision,
+        s = self.plan.settings
+        length = (f"{self.plan.duration_s:g} s of steady training per runner (its own device time)"
+                  if self.plan.duration_s else f"{s.steps} steps per runner")
+        if self.plan.duration_s and s.steps < DURATION_STEP_CAP:
+            length += f", at most {s.steps} steps"
+        return {"run folder": str(self.folder.path), "length": length, "schedule": schedule, "precision": self.precision,
                 "keras jit": self.keras_jit, "tf32": "on" if self.tf32 else "off"}
 
     def new_states(self) -> dict[str, RunnerState]:

@@ -52,6 +52,7 @@ class RunnerState:
     host: HostSample | None = None
     peak_rss_bytes: int = 0
     gpu: ProcessSample | None = None
+    peak_gpu_bytes: int = 0  # the most GPU memory NVML saw its processes hold (the framework's pools included)
     sharing_with: list[str] = field(default_factory=list)
     _resume_phase: str = "starting"
     _hold_is_wait: bool = False
@@ -206,6 +207,8 @@ class RunnerState:
         if host is not None:
             self.peak_rss_bytes = max(self.peak_rss_bytes, host.rss_bytes)
         self.gpu = gpu
+        if gpu is not None and gpu.used_bytes.ok:
+            self.peak_gpu_bytes = max(self.peak_gpu_bytes, gpu.used_bytes.value)
         if sharing_with is not None:
             self.sharing_with = sharing_with
 

@@ -42,6 +42,7 @@ class Standing:
     slower_high: float | None = None
     turns: int = 0  # paired turns behind the interval
     spread: float | None = None  # turn-to-turn coefficient of variation of its own throughput: its noise floor
+    peak_nvml_bytes: int | None = None  # GPU memory its processes held, as NVML (the driver) saw it
 
 
 def standings(states: Iterable[RunnerState]) -> list[Standing]:
@@ -65,6 +66,7 @@ def standings(states: Iterable[RunnerState]) -> list[Standing]:
                 tflops=s.achieved_flops / 1e12 if s.achieved_flops else None,
                 mfu=s.mfu,
                 error=f"{s.error.error_type}: {s.error.message}" if s.error else None,
+                peak_nvml_bytes=s.peak_gpu_bytes or None,
             )
         )
     by_name = {s.name: s for s in states}
@@ -208,14 +210,16 @@ def write_summary(folder: RunFolder, table: list[Standing], verdict_text: str, h
     folder.write_text("summary.md", markdown(table, verdict_text, header))
 
 
-def markdown(table: list[Standing], verdict_text: str, header: str) -> str:
+def markdown(table: list[Standing], verdict_text: str, header: str, over: str = "turn") -> str:
+    """The summary as a Markdown table; ``over``: what the intervals pair ("turn" or "repeat")."""
     lines = [f"# {header}", "", f"**Verdict:** {verdict_text}", "",
-             "| # | runner | step | throughput | relative | start-up | warm-up | peak RSS | final loss |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| # | runner | step | throughput | relative | spread | start-up | warm-up | peak RSS | final loss |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for s in table:
         lines.append(
             f"| {s.rank or '–'} | {s.runner} ({s.phase}) | {_ms(s.step_time_s)} | "
-            f"{f'{s.throughput:,.0f} {s.unit}' if s.throughput else '–'} | {relative(s)} | "
+            f"{f'{s.throughput:,.0f} {s.unit}' if s.throughput else '–'} | {relative(s, over)} | "
+            f"{f'±{s.spread:.1%}' if s.spread is not None else '–'} | "
             f"{_sec(s.startup_s)} | {_sec(s.warmup_s)} | "
             f"{f'{s.peak_rss_bytes / 1024**2:,.0f} MiB' if s.peak_rss_bytes else '–'} | "
             f"{f'{s.final_loss:.4f}' if s.final_loss is not None else '–'} |"
@@ -223,12 +227,12 @@ def markdown(table: list[Standing], verdict_text: str, header: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def relative(s: Standing) -> str:
+def relative(s: Standing, over: str = "turn") -> str:
     if s.slower_by is None:
         return "–"
     if s.rank == 1:
         return "1.00× (fastest)"
-    interval = f" (95 % CI {s.slower_low:.2f}–{s.slower_high:.2f}, {s.turns} turns)" if s.slower_low else ""
+    interval = f" (95 % CI {s.slower_low:.2f}–{s.slower_high:.2f}, {s.turns} {over}s)" if s.slower_low else ""
     return f"{s.slower_by:.2f}× slower{interval}"
 
 

@@ -18,6 +18,7 @@ from rich.table import Table
 from runners.protocol import Error, Phase
 from runners.session.formatting import fmt_loss
 from runners.session.host_monitor import HostMonitor
+from runners.session.nvml_monitor import NvmlMonitor
 from runners.session.run_session import RunSession
 from runners.session.state import RunnerState
 from tui.console.output import console as output_console
@@ -52,6 +53,7 @@ def run(session: RunSession) -> int:
     launcher = session.launcher
     states = session.new_states()
     host = HostMonitor()
+    gpu_monitor = NvmlMonitor()  # on a machine without a GPU it says so once and samples nothing
     started = time.monotonic()
     live = Live(live_table(states), console=console, auto_refresh=False) if console.is_terminal else None
 
@@ -73,9 +75,11 @@ def run(session: RunSession) -> int:
         last_plain = time.monotonic()
         while True:
             await asyncio.sleep(SAMPLE_EVERY_S)
-            for name, sample in host.sample(launcher.pids()).items():
+            pids = launcher.pids()
+            gpu = await asyncio.to_thread(gpu_monitor.sample, pids) if pids else None
+            for name, sample in host.sample(pids).items():
                 if not states[name].ended:
-                    states[name].sampled(sample, None)
+                    states[name].sampled(sample, gpu.runners.get(name) if gpu else None)
             if live is not None:
                 live.update(live_table(states), refresh=True)
             elif time.monotonic() - last_plain >= PLAIN_EVERY_S:
@@ -107,6 +111,7 @@ def run(session: RunSession) -> int:
             asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         interrupted = True
+    gpu_monitor.close()
     table, verdict_text = session.finish(states.values())
     console.print(leaderboard_table(table, title="standings (steady-state throughput)"))
     console.print(f"verdict: {verdict_text}")

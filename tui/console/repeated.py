@@ -32,7 +32,7 @@ def run_repeated(plan, output: Path, count: int, session_options: dict) -> int:
             "run": header, "verdict": verdict, "standings": [row.__dict__ for row in table],
             "throughput_by_repeat": {name: {str(k + 1): v for k, v in rates.items()} for name, rates in by_repeat.items()},
         })
-        parent.write_text("repeats.md", markdown(table, verdict, header))
+        parent.write_text("repeats.md", markdown(table, verdict, header, over="repeat"))
     except OSError as exc:
         console.print(f"repeats summary not saved: {exc.strerror or exc}")
     console.print(f"repeats folder: {parent.path}")

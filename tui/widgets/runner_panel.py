@@ -7,6 +7,7 @@ import textwrap
 from textual.binding import Binding
 from textual.content import Content
 
+from runners.session.confidence import spread
 from runners.session.device_check import device_kind
 from runners.session.formatting import (
     SHORT_NAMES,
@@ -200,6 +201,10 @@ def _timing_line(state: RunnerState) -> Content:
         parts.append(f"start-up {state.startup_s:.1f} s")
     if state.warmup_s:
         parts.append(f"compile/warm-up {state.warmup_s:.1f} s")
+    rates = state.turn_rates()
+    noise = spread(rates)
+    if noise is not None:  # its own noise floor: a ratio to another runner means little inside it
+        parts.append(f"turns ±{noise:.1%} ({len(rates)})")
     if state.achieved_flops is not None:
         parts.append(f"{state.achieved_flops / 1e12:.3g} TFLOP/s")
     if state.mfu is not None:

@@ -1,0 +1,131 @@
+"""Every GPU-only path of kvp-dash, checked on one GPU in a few minutes, its figures written to a JSON file.
+
+Run by ``benchmarks/gpu_check.sh`` (which brings the wheels a bare GPU image lacks).
+The checks, in order:
+1. ``kvp-dash doctor --device cuda``: every framework's own report of what it sees, and its exit code;
+2. an interleaved ``resnet18`` run at the ``base`` size of every runner that can run here, on the GPU:
+   every runner finishes; framework memory (the runner's own report) and NVML memory
+   (the driver's) are figures, not n/a; MFU is between 1 % and 100 %; the verdict has its interval;
+3. timing fidelity against the bare loops on the GPU (``benchmarks/timing_fidelity.py --device cuda``).
+A runner whose framework is missing (keras/tensorflow on an image without tensorflow) is marked "not run".
+
+    python benchmarks/gpu_check.py [--json gpu_check.json] [--device cuda] [--duration 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from runners.specs import SPECS  # noqa: E402
+
+RUN_RUNNERS = ["keras/jax", "keras/tensorflow", "keras/torch", "torch", "torch/compile"]
+FIDELITY_RUNNERS = ["keras/jax", "torch"]  # the two that bound the time: one XLA, one eager
+
+
+def _check(checks: list, name: str, ok: bool, detail: str) -> None:
+    checks.append({"check": name, "ok": bool(ok), "detail": detail})
+    print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}", flush=True)
+
+
+def _cli(*args: str, timeout_s: float) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True,
+                          timeout=timeout_s, cwd=ROOT)
+
+
+def doctor(device: str, checks: list) -> dict:
+    from runners.session.device_check import ask_frameworks
+
+    started = time.monotonic()
+    result = _cli("doctor", "--device", device, timeout_s=240)
+    reports = ask_frameworks(sorted({SPECS[r].backend for r in RUN_RUNNERS if not SPECS[r].missing_modules()}), device)
+    _check(checks, "doctor", result.returncode == 0,
+           f"exit {result.returncode} in {time.monotonic() - started:.0f} s; "
+           + "; ".join(f"{b}: {r.get('device') or r.get('error')}" for b, r in reports.items()))
+    return {"exit_code": result.returncode, "output": result.stdout[-6000:], "frameworks": reports}
+
+
+def interleaved_run(device: str, size: str, duration_s: float, runners: list[str], output: Path, checks: list) -> dict:
+    result = _cli("--headless", "--workload", "resnet18", "--size", size, "--device", device,
+                  "--runners", ",".join(runners), "--duration", f"{duration_s:g}s", "--output", str(output),
+                  timeout_s=420)
+    folder = next(output.glob("*-resnet18"), None)
+    summary = json.loads((folder / "summary.json").read_text()) if folder and (folder / "summary.json").exists() else {}
+    rows = {row["runner"]: row for row in summary.get("standings", [])}
+    _check(checks, f"interleaved resnet18 {size} run", result.returncode == 0 and len(rows) == len(runners)
+           and all(r["phase"] == "done" for r in rows.values()),
+           f"exit {result.returncode}; " + ", ".join(f"{n} {r['phase']}" for n, r in rows.items())
+           + (f"; {result.stdout[-400:]}" if result.returncode else ""))
+    for name, row in rows.items():
+        framework, nvml, mfu = row.get("peak_device_bytes"), row.get("peak_nvml_bytes"), row.get("mfu")
+        _check(checks, f"{name} memory", bool(framework) and bool(nvml),
+               f"framework peak {framework and framework / 2**30:.2f} GiB, NVML peak {nvml and nvml / 2**30:.2f} GiB"
+               if framework and nvml else f"framework {framework}, NVML {nvml} (n/a)")
+        _check(checks, f"{name} MFU", mfu is not None and 0.01 <= mfu <= 1.0,
+               f"{mfu:.1%}" if mfu is not None else "n/a (no peak for this GPU in runners/session/peaks.py?)")
+    verdict = summary.get("verdict", "")
+    _check(checks, "verdict with its interval", "95 % CI" in verdict, verdict or "no verdict")
+    return {"exit_code": result.returncode, "summary": summary, "output_tail": result.stdout[-4000:]}
+
+
+def fidelity(device: str, runners: list[str], pairs: int, checks: list) -> list[dict]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as figures:
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "timing_fidelity.py"), "--device", device, "--workloads", "cnn",
+             "--runners", ",".join(runners), "--pairs", str(pairs), "--steps", "400", "--json", figures.name],
+            capture_output=True, text=True, timeout=300, cwd=ROOT,
+        )
+        print(result.stdout, flush=True)
+        rows = json.loads(Path(figures.name).read_text() or "[]") if result.returncode == 0 else []
+    for row in rows:
+        low, high = row["fidelity_low"], row["fidelity_high"]
+        _check(checks, f"{row['runner']} fidelity", low is not None and 0.97 <= low and high <= 1.03,
+               f"{row['fidelity']:.3f} (95 % CI {low:.3f}–{high:.3f}), overhead {row['overhead']:.3f}"
+               if low is not None else f"{row['fidelity']:.3f} (no interval)")
+    if result.returncode:
+        _check(checks, "fidelity benchmark", False, result.stderr[-600:])
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, default=Path("gpu_check.json"))
+    parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda",
+                        help="cuda; cpu only to try the script's plumbing on a machine without a GPU")
+    parser.add_argument("--duration", type=float, default=10.0, help="steady seconds per runner in the run")
+    parser.add_argument("--size", default="base", help="resnet18's size in the run (base: a GPU's ImageNet shape)")
+    parser.add_argument("--pairs", type=int, default=3, help="fidelity: kvp-dash/bare pairs per runner")
+    args = parser.parse_args()
+    started = time.monotonic()
+    runners = [r for r in RUN_RUNNERS if not SPECS[r].missing_modules()]
+    not_run = {r: f"not run: {', '.join(SPECS[r].missing_modules())} not installed" for r in RUN_RUNNERS
+               if r not in runners}
+    for name, why in not_run.items():
+        print(f"SKIP  {name}: {why}", flush=True)
+    checks: list[dict] = []
+    report = {"device": args.device, "runners": runners, "not_run": not_run, "checks": checks}
+    try:
+        report["doctor"] = doctor(args.device, checks)
+        with tempfile.TemporaryDirectory() as output:
+            report["run"] = interleaved_run(args.device, args.size, args.duration, runners, Path(output), checks)
+        report["fidelity"] = fidelity(args.device, [r for r in FIDELITY_RUNNERS if r in runners], args.pairs, checks)
+    except subprocess.TimeoutExpired as exc:
+        _check(checks, "time limit", False, f"{' '.join(map(str, exc.cmd))[:200]} ran past {exc.timeout:g} s")
+    report["seconds"] = round(time.monotonic() - started, 1)
+    report["passed"] = all(c["ok"] for c in checks)
+    args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"{sum(c['ok'] for c in checks)}/{len(checks)} checks passed in {report['seconds']:.0f} s; "
+          f"figures in {args.json}", flush=True)
+    return 0 if report["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
