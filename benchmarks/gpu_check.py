@@ -49,7 +49,8 @@ def doctor(device: str, checks: list) -> dict:
     reports = ask_frameworks(sorted({SPECS[r].backend for r in RUN_RUNNERS if not SPECS[r].missing_modules()}), device)
     _check(checks, "doctor", result.returncode == 0,
            f"exit {result.returncode} in {time.monotonic() - started:.0f} s; "
-           + "; ".join(f"{b}: {r.get('device') or r.get('error')}" for b, r in reports.items()))
+           + "; ".join(f"{b} {r.get('version')}: {', '.join(r.get('devices') or []) or r.get('error')}"
+                       for b, r in reports.items()))
     return {"exit_code": result.returncode, "output": result.stdout[-6000:], "frameworks": reports}
 
 
