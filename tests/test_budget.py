@@ -26,3 +26,16 @@ def test_the_budget_is_spent_by_steady_windows_only_and_once():
     assert not budget.spent_by(Phase("torch", "restarting", t=23.0))
     assert not budget.spent_by(_window("torch", 0, t=24.5, seconds=1.5))
     assert budget.spent_by(_window("torch", 1, t=25.0, seconds=0.5))
+
+
+def test_a_duration_run_lays_out_the_data_a_preset_run_would():
+    """A time budget has no step count to size the epoch by: the epoch must not grow to the memory limit."""
+    from runners.session.plan import DURATION_STEP_CAP, make_plan
+
+    for workload in ("mlp", "resnet18"):
+        timed = make_plan(workload, device="cpu", duration_s=20, schedule="interleaved")
+        stepped = make_plan(workload, device="cpu", schedule="interleaved")
+        assert timed.settings.steps == DURATION_STEP_CAP and timed.duration_s == 20
+        # The preset's epoch, or one pass over the generated pool: megabytes, not the old GiB per runner.
+        assert stepped.workload.data_bytes(stepped.settings) <= timed.workload.data_bytes(timed.settings) < 256 * 2**20
+        assert "20 s each" in timed.describe() and f"{stepped.settings.steps} steps" in stepped.describe()

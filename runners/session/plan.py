@@ -69,6 +69,11 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
         size=size, steps=steps, batch_size=batch_size, seed=seed,
         image_size=image_size, data_path=data.resolve() if data else None,
     )
+    if steps == DURATION_STEP_CAP and not settings.data_path:
+        # A time budget has no step count to size the epoch by: lay out what the size's preset would and cycle
+        # it (else the epoch grows to the memory limit: 1 GiB per runner, and seconds of start-up to lay out).
+        preset = replace(settings, steps=chosen.sizes[settings.size].steps)
+        settings = replace(settings, epoch_bytes=chosen.data_bytes(preset))
     chosen.validate(settings)
     if settings.data_path:
         from workloads.user_data import check_data_file
