@@ -63,13 +63,12 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
     chosen = get_workload(workload_ref)
     if image_size and not chosen.takes_images:
         raise InputError(f"--image-size does not apply to {chosen.name}, which is not an image workload")
-    if duration_s and not steps:
-        steps = DURATION_STEP_CAP
+    time_only = bool(duration_s) and not steps  # a time budget with no step count
     settings = chosen.settings(
-        size=size, steps=steps, batch_size=batch_size, seed=seed,
+        size=size, steps=DURATION_STEP_CAP if time_only else steps, batch_size=batch_size, seed=seed,
         image_size=image_size, data_path=data.resolve() if data else None,
     )
-    if steps == DURATION_STEP_CAP and not settings.data_path:
+    if time_only and not settings.data_path:
         # A time budget has no step count to size the epoch by: lay out what the size's preset would and cycle
         # it (else the epoch grows to the memory limit: 1 GiB per runner, and seconds of start-up to lay out).
         preset = replace(settings, steps=chosen.sizes[settings.size].steps)
