@@ -25,16 +25,16 @@ def keras_loop(spec, workload, settings, warmup: int):
     os.environ["KERAS_BACKEND"] = spec.backend
     import keras
 
-    from runners.child.keras_runner import _adam, fit_steps
+    from runners.child.keras_recipe import optimizer
+    from runners.child.keras_runner import fit_steps
     from runners.child.keras_weights import load_initial_weights
-    from runners.config import ADAM_BETA_2, KERAS_ADAM_EPSILON, LEARNING_RATE
+    from runners.recipe import Recipe
 
     keras.utils.set_random_seed(settings.seed)
     model = workload.build_keras(settings)
     load_initial_weights(model, workload.initial_weights(settings))
     model.compile(
-        optimizer=_adam(spec.backend, learning_rate=LEARNING_RATE, beta_1=0.9, beta_2=ADAM_BETA_2,
-                        epsilon=KERAS_ADAM_EPSILON),
+        optimizer=optimizer(spec.backend, Recipe(), settings.steps),  # the default recipe: Adam at 1e-3
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     data, batch = workload.dataset(settings), settings.batch_size
@@ -65,18 +65,20 @@ def keras_loop(spec, workload, settings, warmup: int):
 def torch_loop(spec, workload, settings, warmup: int):
     import torch
 
-    from runners.child.torch_runner import _build, _tensors
-    from runners.config import ADAM_BETA_2, LEARNING_RATE, TORCH_ADAM_EPSILON
+    from runners.child.initial_weights import InitialWeights
+    from runners.child.torch_recipe import optimizer as recipe_optimizer
+    from runners.child.torch_runner import _build, _inputs
+    from runners.recipe import Recipe
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(settings.seed)
-    model = _build(workload, settings, device)
+    frozen = {s.name for s in workload.specs(settings) if not s.trainable}
+    model = _build(workload, settings, device, InitialWeights(workload.initial_weights(settings), frozen))
     data = workload.dataset(settings)
     epoch_batches = data.epoch_batches(settings.batch_size)
-    inputs, targets = _tensors(workload, data)
+    inputs, targets = _inputs(workload, data.x), torch.from_numpy(data.y).long()
     trained = torch.compile(model) if spec.compile else model
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE,
-                                 betas=(0.9, ADAM_BETA_2), eps=TORCH_ADAM_EPSILON)
+    optimizer = recipe_optimizer(model.parameters(), Recipe())  # the default recipe: Adam at 1e-3
     loss_fn, batch = torch.nn.CrossEntropyLoss(), settings.batch_size
 
     def sync():

@@ -31,7 +31,8 @@ PERTURBATION = 1e-7
 def losses(workload, settings, perturbation: float) -> np.ndarray:
     torch.manual_seed(settings.seed)
     model = workload.build_torch(settings)
-    load_initial_weights(model, workload.initial_weights(settings), workload.specs(settings))
+    load_initial_weights(model, workload.initial_weights(settings),
+                         {s.name for s in workload.specs(settings) if not s.trainable})
     if perturbation:
         generator = torch.Generator().manual_seed(1)
         with torch.no_grad():

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict, dataclass, field
 
+from runners.recipe import Recipe
 from workloads import WorkloadSettings
-
-LEARNING_RATE = 1e-3
-ADAM_BETA_2 = 0.999  # both frameworks' default, like beta_1 = 0.9
-# Adam's epsilon means different things: PyTorch adds it to the bias-corrected
-# sqrt(v_t / (1 - beta_2^t)), Keras to the raw sqrt(v_t) (the paper's "epsilon hat").
-# PyTorch's default 1e-8, and the Keras value that makes the first update identical;
-# later updates differ only by an epsilon far below any real gradient's size.
-TORCH_ADAM_EPSILON = 1e-8
-KERAS_ADAM_EPSILON = TORCH_ADAM_EPSILON * math.sqrt(1 - ADAM_BETA_2)
 
 
 @dataclass(frozen=True)
 class RunConfig:
     workload: str
     settings: WorkloadSettings
-    learning_rate: float = LEARNING_RATE
+    recipe: Recipe = field(default_factory=Recipe)
     # The first steps hold tracing/compilation; they are reported apart from steady state.
     warmup_steps: int = 2
     # A metrics window closes at the first step end this long after the previous edge.
@@ -35,6 +26,13 @@ class RunConfig:
     device: str = "cpu"  # "cpu" or "cuda", as the launcher resolved --device
     # --duration: steady training seconds per runner (its own device time); settings.steps is then a cap.
     duration_s: float | None = None
+    # Validation: after every this many steps, or (a --duration run) this much steady training time;
+    # neither: only at the end. No validation data: never.
+    eval_every_steps: int | None = None
+    eval_every_s: float | None = None
+    validation: bool = True  # False: no evaluation at all (check)
+    # The PyTorch model's own initial weights (.npz in the run folder), for workloads without param_specs.
+    weights_file: str | None = None
     # For tests of crash handling: raise inside the training loop at this step.
     crash_at_step: int | None = None
 
@@ -45,4 +43,5 @@ class RunConfig:
     def from_json(cls, text: str) -> "RunConfig":
         data = json.loads(text)
         data["settings"] = WorkloadSettings(**data["settings"])
+        data["recipe"] = Recipe(**data["recipe"])
         return cls(**data)

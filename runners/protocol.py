@@ -77,6 +77,11 @@ class Hello(Event):
     precision: str = "fp32"
     tf32: str = "n/a"  # "on", "off", or "n/a" where no TF32 hardware is in use
     compiler: str = "eager"  # e.g. "XLA (jit_compile)", "torch.compile", "eager"
+    recipe: str = ""  # the training recipe in words ("adamw lr 0.001 wd 0.01 · cosine, warm-up 100")
+    task: str = "classification"
+    # Layers that draw random numbers in training (dropout): the frameworks draw different ones.
+    stochastic_layers: list[str] = field(default_factory=list)
+    weights_sha256: str | None = None  # of the initial-weights file it loaded, when there is one
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,20 @@ class Metrics(Event):
 
 
 @dataclass(frozen=True)
+class Evaluation(Event):
+    """The model on the validation data after ``step``: measured apart, never inside a training window."""
+
+    type: ClassVar[str] = "evaluation"
+    step: int  # the last step trained before it (0-based)
+    loss: float  # mean validation loss (cross-entropy without label smoothing, BCE or MSE)
+    metric: float  # the task's metric: accuracy (a fraction) or mae
+    metric_name: str
+    samples: int
+    eval_s: float  # this evaluation's time
+    eval_total_s: float  # every evaluation's time so far, this one included
+
+
+@dataclass(frozen=True)
 class Error(Event):
     type: ClassVar[str] = "error"
     error_type: str
@@ -145,7 +164,7 @@ class Done(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (Hello, Phase, Probe, Metrics, Error, Done)
+    cls.type: cls for cls in (Hello, Phase, Probe, Metrics, Evaluation, Error, Done)
 }
 
 # Looked up once: decode() runs for every event of every runner.

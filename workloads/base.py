@@ -47,6 +47,9 @@ class Dataset:
 
     x: np.ndarray
     y: np.ndarray
+    # Held-out samples, evaluated apart from training (None: the workload has no validation data).
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     def epoch_batches(self, batch_size: int) -> int:
         """Batches in one pass over the arrays: step ``k`` trains on batch ``k % epoch_batches``."""
@@ -69,7 +72,9 @@ class Workload:
     description: str
     keras_builder: str | Callable
     torch_builder: str | Callable
-    param_specs: Callable[[WorkloadSettings, dict], list[ParamSpec]]
+    # None: the initial weights are the PyTorch model's own, saved by a preparation subprocess
+    # (``runners.prepare_weights``) and converted for Keras by layer name.
+    param_specs: Callable[[WorkloadSettings, dict], list[ParamSpec]] | None
     make_dataset: Callable[[WorkloadSettings, dict], Dataset]
     # One sample's input shape (Keras layout) and dtype, to check a user's data file.
     sample_shape: Callable[[WorkloadSettings, dict], tuple[int, ...]]
@@ -91,6 +96,10 @@ class Workload:
     # How far the first optimizer steps' losses may drift apart across frameworks (relative).
     # 1e-3 unless float32 rounding alone moves this model further (say why where you raise it).
     parity_step_rtol: float = 1e-3
+    # What it learns (``workloads.tasks``): the loss, the validation metric and the targets' type follow.
+    task: str = "classification"
+    # Its training recipe's defaults (``runners.recipe.Recipe`` fields); the command line overrides them.
+    recipe: dict | None = None
     source: str = "built-in"
 
     # --- settings -----------------------------------------------------------------
@@ -152,14 +161,20 @@ class Workload:
             return load_dataset(self, settings)
         return self.make_dataset(settings, self.hyper(settings))
 
+    @property
+    def weights_from_torch(self) -> bool:
+        """No ``param_specs``: the PyTorch model's own initial weights, saved before the runners start."""
+        return self.param_specs is None
+
     def specs(self, settings: WorkloadSettings) -> list[ParamSpec]:
         return self.param_specs(settings, self.hyper(settings))
 
     def initial_weights(self, settings: WorkloadSettings) -> dict[str, np.ndarray]:
         return init_weights(self.specs(settings), settings.seed)
 
-    def trainable_params(self, settings: WorkloadSettings) -> int:
-        return trainable_count(self.specs(settings))
+    def trainable_params(self, settings: WorkloadSettings) -> int | None:
+        """None when only the PyTorch model knows (no ``param_specs``): the preparation step counts them."""
+        return None if self.weights_from_torch else trainable_count(self.specs(settings))
 
     def tokens_per_sample(self, settings: WorkloadSettings) -> int:
         """Positions a sample trains on: 1 for a classifier, the sequence length for a language model."""

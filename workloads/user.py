@@ -18,15 +18,18 @@ from typing import Callable
 
 from workloads.base import SizePreset, Workload
 from workloads.errors import InputError
+from workloads.tasks import get_task
 
 ENTRY_POINT_GROUP = "kvp_dash.workloads"
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras")
-REQUIRED = ("SIZES", "build_keras", "build_torch", "param_specs", "make_dataset", "sample_shape")
+REQUIRED = ("SIZES", "build_keras", "build_torch", "make_dataset", "sample_shape")
 OPTIONAL = {
     "NAME": "name",
     "DESCRIPTION": "description",
     "DEFAULT_SIZE": "default_size",
     "INPUT_DTYPE": "input_dtype",
+    "TASK": "task",
+    "RECIPE": "recipe",
     "TORCH_INPUT_AXES": "torch_input_axes",
     "MIN_IMAGE_SIZE": "min_image_size",
     "target_shape": "target_shape",
@@ -69,6 +72,8 @@ def workload_from_module(module: ModuleType, source: str, default_name: str) -> 
             "(see workloads/examples/tabular_workload.py)"
         )
     optional = {field: getattr(module, attr) for attr, field in OPTIONAL.items() if hasattr(module, attr)}
+    if "task" in optional:
+        get_task(optional["task"])  # an unknown task fails here, in one line
     optional.setdefault("name", default_name)
     optional.setdefault("description", (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else "")
     try:
@@ -78,7 +83,8 @@ def workload_from_module(module: ModuleType, source: str, default_name: str) -> 
     return Workload(
         keras_builder=module.build_keras,
         torch_builder=module.build_torch,
-        param_specs=module.param_specs,
+        # Without param_specs, the PyTorch model's own initial weights are used (saved before the runners start).
+        param_specs=getattr(module, "param_specs", None),
         make_dataset=module.make_dataset,
         sample_shape=module.sample_shape,
         sizes=sizes,

@@ -14,6 +14,7 @@ import numpy as np
 from workloads.base import Dataset, Workload, WorkloadSettings
 from workloads.data import in_step_order
 from workloads.errors import InputError
+from workloads.tasks import get_task
 
 REQUIRED_KEYS = ("x_train", "y_train")
 OPTIONAL_KEYS = ("x_val", "y_val")
@@ -72,15 +73,27 @@ def check_data_file(workload: Workload, settings: WorkloadSettings) -> None:
             raise InputError(f"--data x_{split} must hold integer token ids, not {x_dtype}")
         if not wants_tokens and x_dtype.kind != "f":
             raise InputError(f"--data x_{split} must hold floating-point features, not {x_dtype}")
-        if y_dtype.kind not in "iu":
+        task = get_task(workload.task)
+        if task.target_dtype == "int64" and y_dtype.kind not in "iu":
             raise InputError(f"--data y_{split} must hold integer class ids, not {y_dtype}")
+        if task.target_dtype != "int64" and y_dtype.kind not in "iuf":
+            raise InputError(f"--data y_{split} must hold numbers for a {task.name} task, not {y_dtype}")
+
+
+def has_validation(path: str) -> bool:
+    return "x_val" in _headers(path)
 
 
 def load_dataset(workload: Workload, settings: WorkloadSettings) -> Dataset:
+    task = get_task(workload.task)
     with np.load(settings.data_path) as arrays:
-        x = arrays["x_train"].astype(workload.input_dtype, copy=False)
-        y = arrays["y_train"].astype(np.int64, copy=False)
-    classes = workload.num_classes(workload.hyper(settings))
-    if y.size and (y.min() < 0 or y.max() >= classes):
-        raise InputError(f"y_train holds ids outside 0..{classes - 1}")
-    return in_step_order(x, y, settings)
+        splits = {split: (arrays[f"x_{split}"].astype(workload.input_dtype, copy=False),
+                          task.targets(arrays[f"y_{split}"]))
+                  for split in ("train", "val") if f"x_{split}" in arrays}
+    if task.target_dtype == "int64":
+        classes = workload.num_classes(workload.hyper(settings))
+        for split, (_, y) in splits.items():
+            if y.size and (y.min() < 0 or y.max() >= classes):
+                raise InputError(f"y_{split} holds ids outside 0..{classes - 1}")
+    x, y = splits["train"]
+    return in_step_order(x, y, settings, validation=splits.get("val"))

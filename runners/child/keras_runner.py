@@ -11,14 +11,17 @@ import time
 
 import keras
 
-from runners.child import devices
+from runners.child import devices, keras_recipe
+from runners.child.initial_weights import initial_weights
 from runners.child.keras_weights import load_initial_weights
 from runners.child.probe import PROBE_SAMPLES, probe_values
+from runners.child.validation import Validator
 from runners.child.windows import WindowReporter
-from runners.config import ADAM_BETA_2, KERAS_ADAM_EPSILON, RunConfig
+from runners.config import RunConfig
 from runners.protocol import Done, Hello, Phase, Probe
 from workloads import get_workload
 from workloads.base import resolve
+from workloads.tasks import get_task
 
 
 class StepReporter(keras.callbacks.Callback):
@@ -41,9 +44,12 @@ class StepReporter(keras.callbacks.Callback):
     # the device fed without a bubble.
     MAX_STEPS_AHEAD = 2
 
-    def __init__(self, reporter: WindowReporter, crash_at_step: int | None):
+    def __init__(self, reporter: WindowReporter, crash_at_step: int | None, validator: Validator | None = None,
+                 predict=None):
         super().__init__()
         self._reporter = reporter
+        self._validator = validator
+        self._predict = predict
         self._crash_at_step = crash_at_step
         self._lock = threading.Lock()
         self._taken = threading.Condition(self._lock)  # a step was reported (or reporting broke down)
@@ -78,6 +84,27 @@ class StepReporter(keras.callbacks.Callback):
         # "Array has been deleted" (its state sync races the flag).
         if self._reporter.finishing:
             self.model.stop_training = True
+        elif step and self._validator and self._validator.due(step - 1, self._reporter.steady_s):
+            self.evaluate_before(step)
+
+    def evaluate_before(self, step: int) -> None:
+        """On the training thread, before ``step`` is dispatched: once every step before it is reported, the
+        steps since the last edge close a window, the model is evaluated, and the next window starts after."""
+        with self._taken:
+            self._taken.wait_for(lambda: self._next_step >= step or self._broken)
+            if self._broken:
+                return
+            if self._window_losses:
+                self._reporter.close(self._next_step - 1, self._window_losses, self._last_step_ended_at)
+                self._window_losses = []
+        self.evaluate(step - 1)
+
+    def evaluate(self, step: int) -> None:
+        sync = getattr(self.model, "jax_state_sync", None)
+        if sync:
+            sync()  # the jax trainer keeps the weights outside the model between epochs: put them back first
+        self._validator.run(step, self._predict, self._reporter.steady_s)
+        self._reporter.restart_clock()
 
     @property
     def steps_taken(self) -> int:
@@ -131,28 +158,6 @@ def fit_steps(model, data, batch_size: int, steps: int, callbacks: list, finishe
                   callbacks=callbacks)
 
 
-def _adam(backend: str, **settings):
-    """Keras's Adam; on TensorFlow, with embedding gradients made dense first.
-
-    TensorFlow hands an embedding's gradient over as IndexedSlices with one
-    slice per token occurrence. Keras 3's Adam squares those slices before
-    they are summed, so a token seen twice adds g1^2 + g2^2 to the second
-    moment instead of (g1 + g2)^2: a different optimizer than on jax, torch
-    or PyTorch. Summing them first (a dense gradient, as PyTorch's embedding
-    gives) keeps the comparison to one algorithm.
-    """
-    if backend != "tensorflow":
-        return keras.optimizers.Adam(**settings)
-    import tensorflow as tf
-
-    class DenseGradientAdam(keras.optimizers.Adam):
-        def apply(self, grads, trainable_variables=None):
-            grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
-            return super().apply(grads, trainable_variables)
-
-    return DenseGradientAdam(**settings)
-
-
 MIXED_POLICIES = {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 JIT_COMPILE = {"auto": "auto", "on": True, "off": False}
 
@@ -163,6 +168,16 @@ def _describe_compiler(model, backend: str) -> str:
     if model.jit_compile:
         return "torch.compile" if backend == "torch" else "XLA"
     return {"tensorflow": "tf.function", "jax": "no jit"}.get(backend, "eager")
+
+
+STOCHASTIC_LAYERS = ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "AlphaDropout",
+                     "GaussianDropout", "GaussianNoise")
+
+
+def _stochastic_layers(model) -> list[str]:
+    """Layers that draw random numbers in training: their masks differ from PyTorch's."""
+    return [layer.name for layer in model._flatten_layers(include_self=False, recursive=True)
+            if type(layer).__name__ in STOCHASTIC_LAYERS and getattr(layer, "rate", 1.0) > 0]
 
 
 def _describe_params(model) -> int:
@@ -182,17 +197,16 @@ def run(spec, config: RunConfig, writer) -> None:
     if config.precision != "fp32":
         keras.mixed_precision.set_global_policy(MIXED_POLICIES[config.precision])
     model = workload.build_keras(settings)
-    weights = workload.initial_weights(settings)
+    weights = initial_weights(workload, config)
     if workload.load_keras_weights:
-        resolve(workload.load_keras_weights)(model, weights)
+        resolve(workload.load_keras_weights)(model, weights.tensors)
     else:
-        load_initial_weights(model, weights)
+        load_initial_weights(model, weights.tensors)
+    task = get_task(workload.task)
+    classes = workload.num_classes(workload.hyper(settings)) if task.target_dtype == "int64" else 0
     model.compile(
-        optimizer=_adam(
-            spec.backend,
-            learning_rate=config.learning_rate, beta_1=0.9, beta_2=ADAM_BETA_2, epsilon=KERAS_ADAM_EPSILON,
-        ),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        optimizer=keras_recipe.optimizer(spec.backend, config.recipe, settings.steps),
+        loss=keras_recipe.loss_function(task.name, config.recipe, classes),
         jit_compile=JIT_COMPILE[config.keras_jit],
     )
     data = workload.dataset(settings)
@@ -213,6 +227,10 @@ def run(spec, config: RunConfig, writer) -> None:
             precision=config.precision,
             tf32=tf32,
             compiler=_describe_compiler(model, spec.backend),
+            recipe=config.recipe.describe(),
+            task=task.name,
+            stochastic_layers=_stochastic_layers(model),
+            weights_sha256=weights.sha256,
         )
     )
     # Inference mode: batch-norm uses its (initial) running statistics, as PyTorch's eval() does.
@@ -224,6 +242,18 @@ def run(spec, config: RunConfig, writer) -> None:
         emit, name, settings.batch_size, settings.steps, config.warmup_steps,
         config.report_interval_s, devices.memory_probe(spec.backend),
     )
-    step_reporter = StepReporter(reporter, config.crash_at_step)
+    held_out = (data.x_val, data.y_val) if config.validation else (None, None)
+    validator = Validator(emit, name, task, *held_out, settings.batch_size,
+                          config.eval_every_steps, config.eval_every_s)
+    reporter.forced_edge = validator.edge_after
+
+    def predict(x):
+        # Keras's compiled inference step, as model.predict() runs it, one batch at a time.
+        return keras.ops.convert_to_numpy(model.predict_on_batch(x)).astype("float32")
+
+    step_reporter = StepReporter(reporter, config.crash_at_step, validator if validator.enabled else None, predict)
     fit_steps(model, data, settings.batch_size, settings.steps, [step_reporter], lambda: reporter.finishing)
-    emit(Done(name, steps=step_reporter.steps_taken, train_s=step_reporter.ended_at - reporter.started_at))
+    train_s = step_reporter.ended_at - reporter.started_at - validator.spent_s
+    if validator.enabled and step_reporter.steps_taken:
+        step_reporter.evaluate(step_reporter.steps_taken - 1)  # the model as trained (once per step at most)
+    emit(Done(name, steps=step_reporter.steps_taken, train_s=train_s))

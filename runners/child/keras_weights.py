@@ -12,11 +12,27 @@ from __future__ import annotations
 import numpy as np
 
 from runners.child.torch_weights import WeightMismatch
-from workloads.weights import torch_name
+from workloads.weights import keras_name, torch_name
+
+
+def _flattened_image(layer) -> tuple[int, int, int] | None:
+    """(h, w, c) when ``layer`` reads a Flatten of an image: Keras flattens (h, w, c), PyTorch (c, h, w)."""
+    try:
+        source = layer.input._keras_history.operation
+    except (AttributeError, ValueError):  # a subclassed model, or a layer used twice: no graph to read
+        return None
+    if type(source).__name__ != "Flatten" or len(source.input.shape) != 4:
+        return None
+    return tuple(source.input.shape[1:])
 
 
 def _dense(layer, w, name):
-    return [w[f"{name}.weight"].T] + ([w[f"{name}.bias"]] if layer.use_bias else [])
+    weight = w[f"{name}.weight"]
+    image = _flattened_image(layer)
+    if image is not None and weight.shape[1] == image[0] * image[1] * image[2]:
+        height, width, channels = image
+        weight = weight.reshape(-1, channels, height, width).transpose(0, 2, 3, 1).reshape(weight.shape[0], -1)
+    return [weight.T] + ([w[f"{name}.bias"]] if layer.use_bias else [])
 
 
 def _conv2d(layer, w, name):
@@ -55,7 +71,12 @@ CONVERTERS = {
 }
 
 
+def _shapes(arrays) -> str:
+    return ", ".join(str(tuple(a.shape)) for a in arrays)
+
+
 def load_initial_weights(model, weights: dict[str, np.ndarray]) -> None:
+    """Every Keras weight set from its PyTorch tensor, every tensor used: else one error naming both sides."""
     assigned: set[str] = set()
     consumed: set[str] = set()
     for layer in model._flatten_layers(include_self=False, recursive=True):
@@ -67,16 +88,34 @@ def load_initial_weights(model, weights: dict[str, np.ndarray]) -> None:
         try:
             values = convert(layer, weights, name)
         except KeyError as exc:
-            raise WeightMismatch(f"Keras layer {layer.name!r} ({kind}) has no weights named {exc.args[0]!r}") from None
+            near = sorted(k for k in weights if k.rsplit(".", 1)[0] == name) or sorted(weights)[:4]
+            raise WeightMismatch(
+                f"Keras layer {layer.name!r} ({kind}) found no PyTorch tensor {exc.args[0]!r} "
+                f"(PyTorch has {', '.join(near)}{'…' if len(weights) > 4 and not near else ''}): name each Keras "
+                "layer after the PyTorch module that holds the same tensors, dots written as dashes"
+            ) from None
+        mine = [f"{name}.{s}" for s in suffixes if f"{name}.{s}" in weights]
         try:
             layer.set_weights(values)
-        except ValueError as exc:
-            raise WeightMismatch(f"Keras layer {layer.name!r} ({kind}): {exc}") from None
+        except ValueError:
+            raise WeightMismatch(
+                f"Keras layer {layer.name!r} ({kind}) holds weights of shapes {_shapes(layer.weights)}; PyTorch's "
+                f"{', '.join(f'{k} {tuple(weights[k].shape)}' for k in mine)} convert to {_shapes(values)}"
+            ) from None
         assigned.update(v.path for v in layer.weights)
-        consumed.update(f"{name}.{s}" for s in suffixes if f"{name}.{s}" in weights)
-    unset = [v.path for v in model.weights if v.path not in assigned]
+        consumed.update(mine)
+    unset = [v for v in model.weights if v.path not in assigned]
     unused = sorted(set(weights) - consumed)
-    if unset or unused:
+    if unset:
+        v = unset[0]
         raise WeightMismatch(
-            f"the Keras model does not match the workload's weights: unset {unset[:5]}, unused {unused[:5]}"
+            f"Keras weight {v.path!r} {tuple(v.shape)} has no PyTorch tensor"
+            + (f" (PyTorch tensors without a Keras layer: {', '.join(unused[:4])})" if unused else "")
+            + f"; {len(unset)} Keras weight(s) unset in all. Layers kvp-dash converts: {', '.join(CONVERTERS)}; "
+            "for others define load_keras_weights(model, weights)"
+        )
+    if unused:
+        raise WeightMismatch(
+            f"PyTorch tensor {unused[0]!r} {tuple(weights[unused[0]].shape)} has no Keras layer "
+            f"(expected one named {keras_name(unused[0].rsplit('.', 1)[0])!r}); {len(unused)} tensor(s) unused in all"
         )

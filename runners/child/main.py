@@ -20,7 +20,7 @@ from runners.protocol import PARENT_PID_ENV, Error, Phase
 from runners.specs import SPECS
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask Linux to SIGKILL us when the dashboard dies, even by SIGKILL (no orphans)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = SPECS[spec_name]
     config = RunConfig.from_json(config_json)
     writer = EventWriter.from_environment(spec.name)
-    _die_with_parent()
+    die_with_parent()
     turns.install(writer, spec.name)
     finish.install()
     if config.cpus:

@@ -9,14 +9,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from runners.child import devices
+from runners.child import devices, torch_recipe
+from runners.child.initial_weights import initial_weights
 from runners.child.probe import PROBE_SAMPLES, probe_values
 from runners.child.torch_weights import load_initial_weights
+from runners.child.validation import Validator
 from runners.child.windows import WindowReporter
-from runners.config import ADAM_BETA_2, TORCH_ADAM_EPSILON, RunConfig
+from runners.config import RunConfig
 from runners.protocol import Done, Hello, Phase, Probe
 from workloads import get_workload
 from workloads.base import resolve
+from workloads.tasks import get_task
 
 
 def _synchronize(device: torch.device) -> None:
@@ -24,22 +27,29 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _build(workload, settings, device):
+def _build(workload, settings, device, weights):
     model = workload.build_torch(settings)
-    weights = workload.initial_weights(settings)
     if workload.load_torch_weights:
-        resolve(workload.load_torch_weights)(model, weights)
+        resolve(workload.load_torch_weights)(model, weights.tensors)
     else:
-        load_initial_weights(model, weights, workload.specs(settings))
+        load_initial_weights(model, weights.tensors, weights.frozen)
     return model.to(device)
 
 
-def _tensors(workload, data):
-    x = data.x if workload.torch_input_axes is None else data.x.transpose(workload.torch_input_axes)
+def _inputs(workload, x):
+    x = x if workload.torch_input_axes is None else x.transpose(workload.torch_input_axes)
     inputs = torch.from_numpy(np.ascontiguousarray(x))
     if workload.input_dtype == "int32":
         inputs = inputs.long()  # token ids: nn.Embedding's index type
-    return inputs, torch.from_numpy(data.y).long()
+    return inputs
+
+
+STOCHASTIC_MODULES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
+
+
+def stochastic_layers(model) -> list[str]:
+    """Modules that draw random numbers in training: their masks differ from Keras's."""
+    return [name for name, module in model.named_modules() if isinstance(module, STOCHASTIC_MODULES) and module.p > 0]
 
 
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
@@ -55,10 +65,13 @@ def run(spec, config: RunConfig, writer) -> None:
     emit(Phase(name, "building"))
     torch.manual_seed(settings.seed)
     device = torch.device("cuda" if config.device == "cuda" and torch.cuda.is_available() else "cpu")
-    model = _build(workload, settings, device)
+    weights = initial_weights(workload, config)
+    model = _build(workload, settings, device, weights)
     data = workload.dataset(settings)
     epoch_batches = data.epoch_batches(settings.batch_size)
-    inputs, targets = _tensors(workload, data)
+    task = get_task(workload.task)
+    inputs = _inputs(workload, data.x)
+    targets = torch_recipe.targets(task.name, torch.from_numpy(data.y))
     # Trained through the compiled module; the probe below runs the plain one (same weights).
     trained = torch.compile(model) if spec.compile else model
     emit(
@@ -78,6 +91,10 @@ def run(spec, config: RunConfig, writer) -> None:
             precision=config.precision,
             tf32=tf32,
             compiler="torch.compile" if spec.compile else "eager",
+            recipe=config.recipe.describe(),
+            task=task.name,
+            stochastic_layers=stochastic_layers(model),
+            weights_sha256=weights.sha256,
         )
     )
     model.eval()  # inference mode: batch-norm uses its (initial) running statistics, as in Keras
@@ -86,11 +103,10 @@ def run(spec, config: RunConfig, writer) -> None:
     values, shape = probe_values(logits)
     emit(Probe(name, values=values, shape=shape))
 
-    optimizer = torch.optim.Adam(
-        [p for p in model.parameters() if p.requires_grad],
-        lr=config.learning_rate, betas=(0.9, ADAM_BETA_2), eps=TORCH_ADAM_EPSILON,
-    )
-    loss_fn = nn.CrossEntropyLoss()
+    recipe = config.recipe
+    optimizer = torch_recipe.optimizer(model.parameters(), recipe)
+    scheduler = torch_recipe.scheduler(optimizer, recipe, settings.steps)
+    loss_fn = torch_recipe.loss_function(task.name, recipe)
     autocast_dtype = AUTOCAST_DTYPES.get(config.precision)
     # fp16 needs loss scaling (Keras's mixed_float16 policy scales the loss the same way).
     scaler = torch.amp.GradScaler(device.type) if config.precision == "fp16" else None
@@ -98,6 +114,22 @@ def run(spec, config: RunConfig, writer) -> None:
         emit, name, settings.batch_size, settings.steps, config.warmup_steps,
         config.report_interval_s, devices.memory_probe("torch"),
     )
+    held_out = (data.x_val, data.y_val) if config.validation else (None, None)
+    validator = Validator(emit, name, task, *held_out, settings.batch_size,
+                          config.eval_every_steps, config.eval_every_s)
+    reporter.forced_edge = validator.edge_after
+
+    def predict(x):
+        # The trained (maybe compiled) module in inference mode, as a PyTorch user evaluates.
+        with torch.no_grad(), torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            return trained(_inputs(workload, x).to(device)).float().cpu().numpy()
+
+    def evaluate(step):
+        model.eval()
+        validator.run(step, predict, reporter.steady_s)
+        model.train()
+        reporter.restart_clock()
+
     batch = settings.batch_size
     model.train()
     pending: list[torch.Tensor] = []
@@ -110,16 +142,24 @@ def run(spec, config: RunConfig, writer) -> None:
         yb = targets[start : start + batch].to(device, non_blocking=True)
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            logits = trained(xb)
-            # Language models predict every position: fold (batch, time) into one axis.
-            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
+            outputs = trained(xb)
+            if task.target_dtype == "int64":
+                # Language models predict every position: fold (batch, time) into one axis.
+                loss = loss_fn(outputs.reshape(-1, outputs.shape[-1]), yb.reshape(-1))
+            else:
+                loss = loss_fn(outputs, yb.reshape(outputs.shape))
         if scaler is None:
             loss.backward()
+            torch_recipe.clip(model.parameters(), recipe)
             optimizer.step()
         else:
             scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+            torch_recipe.clip(model.parameters(), recipe)
             scaler.step(optimizer)
             scaler.update()
+        if scheduler is not None:
+            scheduler.step()
         # Keep the loss on the device; it is read once per window, not once per step.
         pending.append(loss.detach())
         if reporter.due(step, time.perf_counter()):
@@ -129,4 +169,8 @@ def run(spec, config: RunConfig, writer) -> None:
             pending.clear()
             if reporter.finishing:
                 break
-    emit(Done(name, steps=step + 1, train_s=time.perf_counter() - reporter.started_at))
+            if validator.due(step, reporter.steady_s):
+                evaluate(step)
+    train_s = time.perf_counter() - reporter.started_at - validator.spent_s
+    evaluate(step)  # the model as trained (nothing when the last step was just evaluated)
+    emit(Done(name, steps=step + 1, train_s=train_s))

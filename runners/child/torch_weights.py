@@ -5,14 +5,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from workloads.weights import ParamSpec
-
 
 class WeightMismatch(ValueError):
     pass
 
 
-def load_initial_weights(model: torch.nn.Module, weights: dict[str, np.ndarray], specs: list[ParamSpec]) -> None:
+def load_initial_weights(model: torch.nn.Module, weights: dict[str, np.ndarray], frozen: set[str]) -> None:
     state = {name: torch.from_numpy(array) for name, array in weights.items()}
     try:
         result = model.load_state_dict(state, strict=False)
@@ -25,7 +23,6 @@ def load_initial_weights(model: torch.nn.Module, weights: dict[str, np.ndarray],
             f"not in the weights {missing}, not in the model {result.unexpected_keys}"
         )
     # Tensors the other framework has no parameter for (an LSTM's second bias) stay fixed.
-    frozen = {s.name for s in specs if not s.trainable}
     for name, parameter in model.named_parameters():
         if name in frozen:
             parameter.requires_grad_(False)

@@ -37,6 +37,8 @@ class WindowReporter:
         self._edge_step = 0
         self._edge_t = 0.0
         self.started_at = 0.0
+        self.steady_s = 0.0  # steady windows' time so far: a time-based validation schedule's clock
+        self.forced_edge: Callable[[int], bool] = lambda step: False  # e.g. an evaluation after this step
 
     def begin(self) -> None:
         """Call right before step 0 is dispatched."""
@@ -49,6 +51,7 @@ class WindowReporter:
             step == self._last_step
             or step < self._warmup_steps
             or now - self._edge_t >= self._interval_s
+            or self.forced_edge(step)
         )
 
     def close(self, step: int, losses: list[float], now: float) -> None:
@@ -70,11 +73,17 @@ class WindowReporter:
                 device_reserved_bytes=device.reserved,
             )
         )
+        if not warmup:
+            self.steady_s += now - self._edge_t
         if warmup and step + 1 == self._warmup_steps:
             self._emit(Phase(self._runner, "training"))
         self._edge_step, self._edge_t = step + 1, now
         if step != self._last_step and not self.finishing:
             turns.at_window_edge()  # the next window spans the wait: the dashboard leaves it out
+
+    def restart_clock(self) -> None:
+        """The next window starts now: what happened since the last edge (an evaluation) is not training."""
+        self._edge_t = time.perf_counter()
 
     @property
     def finishing(self) -> bool:

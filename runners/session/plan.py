@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from runners.recipe import Recipe, recipe_from
 from runners.session.formatting import fmt_bytes
+from runners.session.target import Target, parse_target
 from runners.specs import SPECS, RunnerSpec, install_hint, parse_runner_list
 from workloads import Workload, WorkloadSettings, get_workload
 from workloads.errors import InputError
+from workloads.tasks import get_task
 
 # In-memory data per runner above which we refuse rather than swap (one epoch is never shorter than
 # one pass over the 4,096 generated samples: large images at large batches reach it).
@@ -39,6 +42,12 @@ class Plan:
     skipped: list[str] = field(default_factory=list)  # default runners left out for lack of a framework
     mixed: list[str] = field(default_factory=list)  # runners on another device kind (--allow-mixed-devices)
     duration_s: float | None = None  # --duration: steady training seconds per runner (settings.steps: a cap)
+    recipe: Recipe = field(default_factory=Recipe)
+    # Validation after every this many steps, or (a run with only a --duration) this much steady time.
+    eval_every_steps: int | None = None
+    eval_every_s: float | None = None
+    validation: bool = True  # check turns it off: parity needs no evaluation
+    target: Target | None = None  # --target: each runner's time to reach it
 
     def describe(self) -> str:
         """The one-line description every view shows as its title."""
@@ -49,13 +58,18 @@ class Plan:
             text += f" · {s.image_size}px"
         if s.data_path:
             text += f" · data {Path(s.data_path).name}"
+        if self.recipe != Recipe():
+            text += f" · {self.recipe.describe()}"
+        if self.target:
+            text += f" · target {self.target.describe()}"
         return text
 
 
 def make_plan(workload: str, *, size: str | None = None, steps: int | None = None, batch_size: int | None = None,
               seed: int = 0, image_size: int | None = None, data: Path | None = None, runners: str | None = None,
               device: str = "auto", gpus: list[int] | None = None, schedule: str = "sequential",
-              allow_mixed_devices: bool = False, duration_s: float | None = None) -> Plan:
+              allow_mixed_devices: bool = False, duration_s: float | None = None, recipe: dict | None = None,
+              eval_every: int | None = None, target: str | None = None) -> Plan:
     """Check the input and resolve what "auto" and the defaults mean on this machine."""
     workload_ref = workload
     if workload_ref.endswith(".py"):
@@ -81,9 +95,23 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
     specs, skipped = choose_runners(runners)
     if not settings.data_path:
         settings = fit_data_in_memory(chosen, settings, specs, schedule)
+    task = get_task(chosen.task)
+    chosen_recipe = recipe_from(chosen.recipe, **(recipe or {}))
+    chosen_recipe.check(None if time_only else settings.steps, task.name)
+    chosen_target = parse_target(target, task) if target else None
+    if chosen_target and settings.data_path:
+        from workloads.user_data import has_validation
+
+        if not has_validation(settings.data_path):
+            raise InputError(f"--target is measured on validation data: add x_val and y_val to {settings.data_path}")
     resolved_device, resolved_gpus = resolve_device(device, gpus)
     mixed = check_devices(specs, resolved_device, allow_mixed_devices)
-    return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped, mixed, duration_s)
+    if eval_every is None and time_only:
+        every_steps, every_s = None, duration_s / 4  # a few times per run: the steps are not known ahead
+    else:
+        every_steps, every_s = eval_every or max(1, settings.steps // 4), None
+    return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped, mixed, duration_s,
+                chosen_recipe, every_steps, every_s, target=chosen_target)
 
 
 def check_devices(specs: list[RunnerSpec], device: str, allow_mixed: bool, ask=None) -> list[str]:

@@ -11,17 +11,20 @@ follow its events.
 from __future__ import annotations
 
 import atexit
+import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterable
 
+from runners import weights_file
 from runners.config import RunConfig
 from runners.protocol import Event, Phase
 from runners.session.cpu_share import available_cpus
 from runners.session.defaults import DEFAULT_SLICE_S
 from runners.session.launcher import READ_EVERY_S, Launcher, run_headless
 from runners.session.plan import DURATION_STEP_CAP, Plan
+from runners.session.preparation import prepare_initial_weights
 from runners.session.recording import RunFolder
 from runners.session.state import RunnerState
 from runners.session.summary import Standing, finish_run
@@ -55,9 +58,19 @@ class RunSession:
         self.precision, self.keras_jit, self.tf32 = precision, keras_jit, tf32
         self.folder = _create_folder(output, folder_name or plan.workload.name)
         extra = {} if warmup_steps is None else {"warmup_steps": warmup_steps}
+        self.weights_file = None
+        if plan.workload.weights_from_torch:
+            try:
+                self.weights_file = prepare_initial_weights(plan.workload_ref, plan.settings, self.folder.path)
+            except InputError:
+                shutil.rmtree(self.folder.path, ignore_errors=True)  # nothing but the failed preparation in it
+                raise
         self.config = RunConfig(
-            workload=plan.workload_ref, settings=plan.settings, precision=precision,
-            keras_jit=keras_jit, tf32=tf32, device=plan.device, duration_s=plan.duration_s, **extra,
+            workload=plan.workload_ref, settings=plan.settings, recipe=plan.recipe, precision=precision,
+            keras_jit=keras_jit, tf32=tf32, device=plan.device, duration_s=plan.duration_s,
+            eval_every_steps=plan.eval_every_steps if plan.validation else None,
+            eval_every_s=plan.eval_every_s if plan.validation else None,
+            validation=plan.validation, weights_file=str(self.weights_file) if self.weights_file else None, **extra,
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
@@ -66,6 +79,13 @@ class RunSession:
         self.folder.write_json("run.json", self.run_record())
         self.folder.write_json("meta.json", self._meta())
         atexit.register(self.launcher.kill_now)  # whatever happens to a view, no runner outlives us
+
+    @property
+    def expected_params(self) -> int | None:
+        """Trainable parameters the workload defines: from its param_specs, or counted in the saved weights."""
+        if self.weights_file:
+            return weights_file.trainable_count(self.weights_file)
+        return self.plan.workload.trainable_params(self.plan.settings)
 
     @property
     def description(self) -> str:
@@ -79,8 +99,18 @@ class RunSession:
                   if self.plan.duration_s else f"{s.steps} steps per runner")
         if self.plan.duration_s and s.steps < DURATION_STEP_CAP:
             length += f", at most {s.steps} steps"
-        return {"run folder": str(self.folder.path), "length": length, "schedule": schedule, "precision": self.precision,
-                "keras jit": self.keras_jit, "tf32": "on" if self.tf32 else "off"}
+        shown = {"run folder": str(self.folder.path), "length": length, "schedule": schedule,
+                 "recipe": self.plan.recipe.describe(), "precision": self.precision,
+                 "keras jit": self.keras_jit, "tf32": "on" if self.tf32 else "off"}
+        if self.plan.eval_every_steps or self.plan.eval_every_s:
+            every = (f"every {self.plan.eval_every_steps} steps" if self.plan.eval_every_steps
+                     else f"every {self.plan.eval_every_s:g} s of steady training")
+            shown["validation"] = f"{every} and at the end, timed apart from training"
+        if self.plan.target:
+            shown["target"] = self.plan.target.describe()
+        if self.weights_file:
+            shown["initial weights"] = f"the PyTorch model's own ({self.weights_file.name})"
+        return shown
 
     def new_states(self) -> dict[str, RunnerState]:
         return {name: self.launcher.new_state(name) for name in self.launcher.runner_names}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from tui.cli.options import add_plan_options, command, plan_from
 
@@ -34,7 +34,8 @@ def check(args: argparse.Namespace) -> int:
     from tui.console.output import console as output_console
     from tui.console.parity_table import parity_table
 
-    plan = plan_from(args, steps=PARITY_STEPS + 1)
+    # Parity needs no evaluation: validation off.
+    plan = replace(plan_from(args, steps=PARITY_STEPS + 1), validation=False)
     console = output_console()
     # fp32 with TF32 off: the precision parity tolerances are set for; every step counts (no warm-up).
     session = RunSession(plan, args.output, folder_name=f"check-{plan.workload.name}", schedule="parallel",
@@ -56,7 +57,7 @@ def check(args: argparse.Namespace) -> int:
             return 130
     report = compare(
         tracker.facts,
-        expected_params=plan.workload.trainable_params(plan.settings),
+        expected_params=session.expected_params,
         step_rtol=plan.workload.parity_step_rtol,
     )
     session.folder.write_json("parity.json", {"status": report.status, "reference": report.reference,

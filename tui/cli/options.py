@@ -49,6 +49,11 @@ refresh = number_in(float, 0.2, 60, "between 0.2 and 60 redraws per second", "a 
 speed = number_in(float, 0.01, 10_000, "between 0.01 and 10000")
 port = number_in(int, 1, 65535, "between 1 and 65535", "a port number")
 seconds = number_in(float, 0.5, 3600, "between 0.5 and 3600 seconds", "a number of seconds")
+learning_rate = number_in(float, 1e-9, 10, "between 1e-9 and 10")
+non_negative = number_in(float, 0, 10, "between 0 and 10")
+non_negative_int = number_in(int, 0, None, "0 or more", "a whole number")
+positive_number = number_in(float, 1e-9, None, "above 0")
+fraction = number_in(float, 0, 0.999, "between 0 and 0.999")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -99,6 +104,44 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-mixed-devices", action="store_true",
                         help="race runners that would train on different device kinds (refused otherwise); "
                         "they are marked and left out of the verdict")
+    add_recipe_options(parser)
+
+
+def add_recipe_options(parser: argparse.ArgumentParser) -> None:
+    """The training recipe, aligned across frameworks (``runners.recipe``); a workload file may set defaults."""
+    from runners.recipe import OPTIMIZERS, SCHEDULES
+
+    group = parser.add_argument_group("training recipe (the same in every runner; defaults: the workload's, "
+                                      "else adam at 1e-3, constant)")
+    group.add_argument("--optimizer", choices=OPTIMIZERS, help="adam, adamw (decoupled weight decay) or sgd")
+    group.add_argument("--lr", type=learning_rate, dest="learning_rate", metavar="RATE", help="peak learning rate")
+    group.add_argument("--weight-decay", type=non_negative, metavar="WD",
+                       help="adamw: decoupled decay; sgd: L2 added to the gradient (PyTorch's meaning, both frameworks)")
+    group.add_argument("--momentum", type=fraction, metavar="M", help="sgd momentum (0 to 1)")
+    group.add_argument("--nesterov", action="store_true", default=None, help="sgd: Nesterov momentum")
+    group.add_argument("--lr-schedule", choices=SCHEDULES, dest="schedule",
+                       help="constant, cosine or linear decay to 0 over the run's --steps")
+    group.add_argument("--warmup-steps", type=non_negative_int, metavar="N",
+                       help="linear warm-up from 0 over the first N steps")
+    group.add_argument("--clip-norm", type=positive_number, metavar="NORM",
+                       help="clip the global gradient norm (clip_grad_norm_ / Keras global_clipnorm)")
+    group.add_argument("--label-smoothing", type=fraction, metavar="EPS", help="classifiers: label smoothing")
+
+
+def recipe_given(args: argparse.Namespace) -> dict:
+    """The recipe settings the user gave (the rest come from the workload's defaults)."""
+    names = ("optimizer", "learning_rate", "weight_decay", "momentum", "nesterov", "schedule", "warmup_steps",
+             "clip_norm", "label_smoothing")
+    return {name: getattr(args, name, None) for name in names}
+
+
+def add_validation_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--eval-every", type=positive_int, metavar="N",
+                        help="evaluate on the validation data every N steps, timed apart from training "
+                        "(default: four times per run, and at the end)")
+    parser.add_argument("--target", metavar="METRIC=VALUE",
+                        help="time each runner takes to reach this validation quality: accuracy=0.9, loss=0.3, "
+                        "mae=0.2 (start-up and compile counted, waiting turns and evaluations not)")
 
 
 def add_length_options(parser: argparse.ArgumentParser, default: str) -> None:
@@ -126,6 +169,7 @@ def plan_from(args: argparse.Namespace, steps: int | None, schedule: str = "sequ
         args.workload, size=args.size, steps=steps, batch_size=args.batch_size, seed=args.seed,
         image_size=args.image_size, data=args.data, runners=args.runners, device=args.device, gpus=args.gpus,
         schedule=schedule, allow_mixed_devices=args.allow_mixed_devices, duration_s=duration_s,
+        recipe=recipe_given(args), eval_every=getattr(args, "eval_every", None), target=getattr(args, "target", None),
     )
     for notice in plan.skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)

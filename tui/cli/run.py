@@ -12,6 +12,7 @@ from tui.cli.options import (
     add_length_options,
     add_plan_options,
     add_screen_options,
+    add_validation_options,
     plan_from,
     positive_int,
     seconds,
@@ -30,6 +31,7 @@ def register(commands) -> None:
     )
     add_plan_options(parser)
     add_length_options(parser, f"default: none, a --duration of {DEFAULT_DURATION_S:g}s")
+    add_validation_options(parser)
     parser.add_argument("--schedule", choices=("interleaved", "parallel", "sequential"), default="interleaved",
                         help="interleaved: every runner live, taking turns with the whole machine, each figure "
                         "measured alone, ratios with 95%% intervals; parallel: a race sharing the machine; "
@@ -86,7 +88,7 @@ def _dashboard(args: argparse.Namespace, session) -> int:
     plan = session.plan
     app = DashboardApp(
         session.launcher, session.description, refresh_hz=args.refresh,
-        expected_params=plan.workload.trainable_params(plan.settings),
+        expected_params=session.expected_params,
         parity_step_rtol=plan.workload.parity_step_rtol,
         parity_judged=args.precision == "fp32",
         on_finished=lambda states: session.finish(states)[1],

@@ -16,7 +16,7 @@ def ratio_table(rows: list[dict]) -> Table:
     for size in dict.fromkeys(r["size"] for r in rows):
         cells = {r["runner"]: r for r in rows if r["size"] == size}
         params = next(iter(cells.values()))["params"]
-        table.add_row(size, f"{params:,}", *(_cell(cells.get(n)) for n in runners))
+        table.add_row(size, f"{params:,}" if params else "–", *(_cell(cells.get(n)) for n in runners))
     return table
 
 
@@ -38,7 +38,8 @@ def ratio_chart(rows: list[dict], workload: str) -> str:
     plt.title(f"{workload}: Keras ÷ PyTorch throughput vs parameters")
     plt.xscale("log")
     for runner in sorted({r["runner"] for r in rows}):
-        points = [(r["params"], r["keras_over_torch"]) for r in rows if r["runner"] == runner and r["keras_over_torch"]]
+        points = [(r["params"], r["keras_over_torch"]) for r in rows
+                  if r["runner"] == runner and r["keras_over_torch"] and r["params"]]
         if points:
             plt.plot([p for p, _ in points], [v for _, v in points], label=runner, marker="dot")
     plt.hline(1.0)

@@ -47,6 +47,7 @@ WORKLOAD = Workload(
     input_dtype="int32",
     num_classes=lambda hyper: hyper["vocab"],
     forward_flops=forward_flops,
+    task="language_model",
     sizes={
         "tiny": SizePreset(steps=40, batch_size=8,
                            model={"vocab": 128, "length": 32, "dim": 64, "layers": 2, "heads": 2}),

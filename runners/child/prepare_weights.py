@@ -1,0 +1,49 @@
+"""Preparation subprocess: ``python -m runners.child.prepare_weights WORKLOAD SETTINGS_JSON OUT.npz``.
+
+For a workload without ``param_specs``: builds the PyTorch model from the seed
+(PyTorch's own initialisers) and saves its ``state_dict`` as the run's initial
+weights, which every runner then loads (Keras's converted by layer name). The
+file appears whole or not at all (written beside, then renamed). A failure is
+one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import numpy as np
+
+
+def main(argv: list[str]) -> int:
+    from runners.child.main import die_with_parent
+
+    die_with_parent()
+    workload_ref, settings_json, out = argv
+    try:
+        import torch
+
+        from runners.weights_file import TRAINABLE_KEY
+        from workloads import WorkloadSettings, get_workload
+
+        workload = get_workload(workload_ref)
+        settings = WorkloadSettings(**json.loads(settings_json))
+        torch.manual_seed(settings.seed)
+        model = workload.build_torch(settings)
+        state = {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()
+                 if not name.endswith("num_batches_tracked")}  # a counter, not a weight: Keras has none
+        trainable = [name for name, p in model.named_parameters() if p.requires_grad]
+        partial = f"{out}.partial"
+        with open(partial, "wb") as handle:
+            np.savez(handle, **state, **{TRAINABLE_KEY: np.array(trainable)})
+        os.replace(partial, out)
+    except Exception as exc:  # noqa: BLE001 - the user's model code: one line, not a traceback wall
+        print(f"cannot build the PyTorch model for its initial weights: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

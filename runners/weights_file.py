@@ -1,0 +1,40 @@
+"""The initial-weights file of a workload without ``param_specs``: the PyTorch model's own ``state_dict``.
+
+Written once per run by a preparation subprocess (``runners.child.prepare_weights``), read
+by every runner. Framework-free (numpy), so the dashboard can count the trainable
+parameters from it without importing torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+
+FILE_NAME = "initial_weights.npz"
+# The names of the trainable tensors (parameters, not buffers such as batch-norm statistics).
+TRAINABLE_KEY = "__trainable__"
+
+
+def read(path: str | Path) -> tuple[dict[str, np.ndarray], set[str]]:
+    """The tensors by PyTorch name, and which of them are trainable."""
+    with np.load(path) as archive:
+        weights = {name: archive[name] for name in archive.files if name != TRAINABLE_KEY}
+        trainable = {str(name) for name in archive[TRAINABLE_KEY]}
+    return weights, trainable
+
+
+def trainable_count(path: str | Path) -> int:
+    with np.load(path) as archive:
+        trainable = {str(name) for name in archive[TRAINABLE_KEY]}
+        return sum(math.prod(archive[name].shape) for name in trainable)
+
+
+def sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
