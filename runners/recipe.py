@@ -39,7 +39,7 @@ class Recipe:
     clip_norm: float | None = None  # one global norm over all gradients (clip_grad_norm_ / global_clipnorm)
     label_smoothing: float = 0.0  # classification and language modelling only
 
-    def check(self, steps: int | None, task: str) -> None:
+    def check(self, steps: int, task: str) -> None:
         """Raise InputError, one line, for a recipe that cannot run as asked."""
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"--optimizer must be one of {', '.join(OPTIMIZERS)} (got {self.optimizer!r})")
@@ -56,9 +56,8 @@ class Recipe:
             raise InputError("--nesterov needs a --momentum above 0")
         if self.label_smoothing and task not in ("classification", "language_model"):
             raise InputError(f"--label-smoothing applies to classifiers and language models, not to a {task} task")
-        if self.schedule != "constant" and steps is None:
-            raise InputError(f"a {self.schedule} schedule decays over the run's steps: give --steps "
-                             "(a --duration alone has no step count)")
+        if steps < 1:
+            raise InputError(f"a training run needs at least one step (got {steps})")
 
     def factor(self, step: int, steps: int) -> float:
         """The learning rate of step ``step`` (0-based) ÷ ``learning_rate``: warm-up, then the schedule.

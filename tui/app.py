@@ -78,6 +78,7 @@ class DashboardApp(App):
         animate: bool = True,
         theme: str | None = None,
         device: str | None = None,
+        target=None,
     ):
         """``on_finished`` ranks and records the run once every runner has ended, returning the verdict.
 
@@ -86,6 +87,7 @@ class DashboardApp(App):
         """
         super().__init__()
         self.device = device
+        self.target = target  # --target: its time to reach, on the panels and the leaderboard
         if theme:
             self.theme = theme
         self.host_monitor = HostMonitor()
@@ -114,7 +116,8 @@ class DashboardApp(App):
         self._restore_signals: Callable[[], None] = lambda: None
 
     def get_default_screen(self) -> MainScreen:
-        self.main = MainScreen(self.source.runner_names, self.source.total_steps, self.colours, self.device)
+        self.main = MainScreen(self.source.runner_names, self.source.total_steps, self.colours, self.device,
+                               self.target)
         return self.main
 
     def on_mount(self) -> None:

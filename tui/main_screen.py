@@ -43,8 +43,9 @@ class MainScreen(Screen):
         """The screen's widgets exist: the app may lay them out and feed them."""
 
     def __init__(self, runner_names: list[str], total_steps: int, colours: dict[str, tuple[int, int, int]],
-                 device: str | None = None):
+                 device: str | None = None, target=None):
         super().__init__()
+        self._target = target
         self._device = device  # the run's device kind: a runner on another is marked
         self._runner_names = runner_names
         self._total_steps = total_steps
@@ -62,7 +63,7 @@ class MainScreen(Screen):
             with Grid(id="panels"):
                 for name in self._runner_names:
                     yield RunnerPanel(name, self._total_steps, hex_colour(self._colours[name]), self._device,
-                                      id=_panel_id(name))
+                                      self._target, id=_panel_id(name))
         yield Static("", id="verdict")
         yield Static("", id="devices")
         yield Footer(compact=True)
@@ -72,6 +73,7 @@ class MainScreen(Screen):
         self.panels = {name: self.query_one(f"#{_panel_id(name)}", RunnerPanel) for name in self._runner_names}
         self.charts = {metric: self.query_one(f"#chart-{metric}", MetricChart) for metric in CHART_ORDER}
         self.leaderboard = self.query_one(Leaderboard)
+        self.leaderboard.target = self._target
         self.parity_bar = self.query_one(ParityBar)
         self.devices_line = self.query_one("#devices", Static)
         self.verdict_line = self.query_one("#verdict", Static)

@@ -77,7 +77,13 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
     chosen = get_workload(workload_ref)
     if image_size and not chosen.takes_images:
         raise InputError(f"--image-size does not apply to {chosen.name}, which is not an image workload")
+    task = get_task(chosen.task)
+    chosen_recipe = recipe_from(chosen.recipe, **(recipe or {}))
     time_only = bool(duration_s) and not steps  # a time budget with no step count
+    if time_only and chosen_recipe.schedule != "constant":
+        # A decaying schedule needs a horizon: the size's preset step count, where the run then ends at the
+        # latest (its --duration may end it sooner).
+        time_only = False  # settings() below takes the preset's steps when none are given
     settings = chosen.settings(
         size=size, steps=DURATION_STEP_CAP if time_only else steps, batch_size=batch_size, seed=seed,
         image_size=image_size, data_path=data.resolve() if data else None,
@@ -95,9 +101,7 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
     specs, skipped = choose_runners(runners)
     if not settings.data_path:
         settings = fit_data_in_memory(chosen, settings, specs, schedule)
-    task = get_task(chosen.task)
-    chosen_recipe = recipe_from(chosen.recipe, **(recipe or {}))
-    chosen_recipe.check(None if time_only else settings.steps, task.name)
+    chosen_recipe.check(settings.steps, task.name)
     chosen_target = parse_target(target, task) if target else None
     if chosen_target and settings.data_path:
         from workloads.user_data import has_validation

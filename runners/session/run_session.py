@@ -126,7 +126,8 @@ class RunSession:
             if not state.ended:
                 state.apply(Phase(state.name, "stopped"))
         p = self.plan
-        return finish_run(self.folder, states, self.description, p.workload.name, p.settings.batch_size, p.device)
+        return finish_run(self.folder, states, self.description, p.workload.name, p.settings.batch_size, p.device,
+                          p.target)
 
     def close(self) -> None:
         """No runner outlives the view that ends: the last resort after a view returns."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runners.protocol import FINAL_PHASES, HELD_PHASES, Done, Error, Event, Hello, Metrics, Phase
+from runners.protocol import FINAL_PHASES, HELD_PHASES, Done, Error, Evaluation, Event, Hello, Metrics, Phase
 from runners.session.host_monitor import HostSample
 from runners.session.nvml_monitor import ProcessSample
 from runners.session.peaks import peak_flops
@@ -54,6 +54,8 @@ class RunnerState:
     gpu: ProcessSample | None = None
     peak_gpu_bytes: int = 0  # the most GPU memory NVML saw its processes hold (the framework's pools included)
     sharing_with: list[str] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)  # in step order
+    val_loss: StepSeries = field(default_factory=StepSeries)  # validation loss by step, for its chart
     _resume_phase: str = "starting"
     _hold_is_wait: bool = False
 
@@ -68,6 +70,9 @@ class RunnerState:
             self.error = event
         elif isinstance(event, Done):
             self.done = event
+        elif isinstance(event, Evaluation):
+            self.evaluations.append(event)
+            self.val_loss.add(event.step, event.loss, event.t)
 
     def _apply_phase(self, event: Phase) -> None:
         phase = event.phase
@@ -160,6 +165,24 @@ class RunnerState:
         return None
 
     @property
+    @property
+    def evaluation(self) -> Evaluation | None:
+        """The latest validation result."""
+        return self.evaluations[-1] if self.evaluations else None
+
+    def time_to_target(self, target) -> float | None:
+        """Seconds from the runner's first word until an evaluation first met ``target`` (a ``Target``):
+        start-up and compilation count, as for a user; waiting turns, pauses and evaluations do not."""
+        start = self.started_at
+        if start is None:
+            return None
+        for ev in self.evaluations:
+            if target.reached(ev.loss, ev.metric):
+                trained_until = ev.t - ev.eval_s  # the evaluation began when the step it judges had ended
+                earlier_evals = ev.eval_total_s - ev.eval_s
+                return trained_until - start - self.held_seconds(start, trained_until) - earlier_evals
+        return None
+
     def first_loss(self) -> float | None:
         return self.loss.first[1] if self.loss.first else None
 

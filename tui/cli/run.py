@@ -95,6 +95,7 @@ def _dashboard(args: argparse.Namespace, session) -> int:
         theme=THEMES[args.theme],
         settings=session.settings_shown(),
         device=plan.device,
+        target=plan.target,
     )
     app.run()
     session.close()

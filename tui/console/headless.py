@@ -15,12 +15,13 @@ import time
 from rich.live import Live
 from rich.table import Table
 
-from runners.protocol import Error, Phase
+from runners.protocol import Error, Evaluation, Phase
 from runners.session.formatting import fmt_loss
 from runners.session.host_monitor import HostMonitor
 from runners.session.nvml_monitor import NvmlMonitor
 from runners.session.run_session import RunSession
 from runners.session.state import RunnerState
+from runners.session.summary import metric_text, validation_cell
 from tui.console.output import console as output_console
 from tui.console.standings import leaderboard_table
 
@@ -70,6 +71,9 @@ def run(session: RunSession) -> int:
             say(f"{event.runner:17s} {event.phase}")
         elif isinstance(event, Error):
             say(f"{event.runner:17s} error: {event.error_type}: {event.message}")
+        elif isinstance(event, Evaluation):
+            say(f"{event.runner:17s} validation after step {event.step + 1}: loss {event.loss:.4f} · "
+                f"{metric_text(event.metric_name, event.metric)} ({event.eval_s:.2f} s, not counted)")
 
     async def tick() -> None:
         last_plain = time.monotonic()
@@ -114,6 +118,13 @@ def run(session: RunSession) -> int:
     gpu_monitor.close()
     table, verdict_text = session.finish(states.values())
     console.print(leaderboard_table(table, title="standings (steady-state throughput)"))
+    target = session.plan.target
+    for row in table:
+        if row.val_loss is not None or target:
+            reached = "" if target is None else (
+                f" · {target.describe()} in {row.time_to_target_s:.1f} s" if row.time_to_target_s is not None
+                else f" · {target.describe()} not reached")
+            console.print(f"validation {row.runner}: {validation_cell(row)}{reached}")
     console.print(f"verdict: {verdict_text}")
     console.print(f"run folder: {session.folder.path}")
     if launcher.record_error:

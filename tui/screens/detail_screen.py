@@ -45,6 +45,7 @@ class RunnerDetailScreen(Screen):
                     yield MetricChart("loss")
                     yield MetricChart("step_time")
                     yield MetricChart("throughput")
+                    yield MetricChart("validation")
             with TabPane("Output log", id="log"):
                 yield Log(highlight=False)
             with TabPane("Settings & versions", id="settings"):
@@ -91,8 +92,14 @@ def settings_table(state: RunnerState, settings: dict[str, str]) -> Table:
                 "threads / cpus": f"{hello.threads} / {','.join(map(str, hello.cpus))}",
                 "pid": str(hello.pid),
                 "analytic FLOPs / step": f"{hello.flops_per_step:.3g}" if hello.flops_per_step else "–",
+                "task": hello.task,
+                "recipe (as this runner built it)": hello.recipe or "–",
             }
         )
+        if hello.weights_sha256:
+            rows["initial weights sha256"] = hello.weights_sha256[:16] + "…"
+        if hello.stochastic_layers:
+            rows["random in training"] = ", ".join(hello.stochastic_layers) + " (masks differ across frameworks)"
         rows.update({f"version: {k}": v for k, v in hello.versions.items()})
     else:
         rows["runner"] = "has not reported yet"

@@ -13,7 +13,6 @@ from runners.session.summary import standings
 from tui.palette import hex_colour
 from tui.standings_columns import (
     COLUMNS,
-    FIGURE_LAYOUT,
     FIGURES_WIDTH,
     RUNNER_WIDTH,
     figures,
@@ -22,9 +21,13 @@ from tui.standings_columns import (
 )
 from tui.widgets.rows_view import RowsView
 
+# With a --target: one more column, each runner's time to reach it.
+TARGET_COLUMN = ("to target", 9, "right")
+
 
 class Leaderboard(RowsView):
     _last: tuple | None = None
+    target = None  # the run's --target (a ``Target``), set by the app
 
     def on_resize(self) -> None:
         if self._last is not None:
@@ -32,10 +35,13 @@ class Leaderboard(RowsView):
 
     def show(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]]) -> None:
         self._last = (states, colours)
-        rows = standings(states)
-        runner_width = max(RUNNER_WIDTH[0], min(RUNNER_WIDTH[1], self.size.width - FIGURES_WIDTH))
-        titles = ["#", "runner", *((title or unit_of(rows)) for title, _, _ in COLUMNS)]
-        layout = [(1, "right"), (runner_width, "left"), *FIGURE_LAYOUT]
+        rows = standings(states, self.target)
+        columns = COLUMNS + ((TARGET_COLUMN,) if self.target else ())
+        figure_layout = [(width, justify) for _, width, justify in columns]
+        extra = 1 + TARGET_COLUMN[1] if self.target else 0
+        runner_width = max(RUNNER_WIDTH[0], min(RUNNER_WIDTH[1], self.size.width - FIGURES_WIDTH - extra))
+        titles = ["#", "runner", *((title or unit_of(rows)) for title, _, _ in columns)]
+        layout = [(1, "right"), (runner_width, "left"), *figure_layout]
         header = Content.styled(_line(titles, layout), "bold")
         lines = [header, Content.styled("─" * sum(1 + width for width, _ in layout), "dim")]
         for s in rows:
@@ -45,9 +51,15 @@ class Leaderboard(RowsView):
             lines.append(Content.assemble(
                 rank, " ", (label[:1], hex_colour(colours[s.runner]) if s.runner in colours else ""),
                 label[1 : 2 + len(name)], (label[2 + len(name) :], "dim"),
-                " ", _line(figures(s), FIGURE_LAYOUT),
+                " ", _line(figures(s) + ([_to_target(s)] if self.target else []), figure_layout),
             ))
         self.set_rows(lines)
+
+
+def _to_target(s) -> str:
+    if s.time_to_target_s is not None:
+        return f"{s.time_to_target_s:.1f} s"
+    return "not hit" if s.phase in ("done", "failed", "stopped") else "–"
 
 
 def _fit(text: str, width: int, justify: str) -> str:

@@ -64,6 +64,8 @@ METRICS = {
         lambda s: float(s.hello.tokens_per_sample) if s.hello else 1.0,
     ),
 }
+# Charted in a runner's detail screen only: a handful of points per run, next to the training loss.
+VALIDATION = Metric("validation", "validation loss", lambda s: s.val_loss, lambda s: 1.0)
 
 
 class MetricChart(PlotextPlot):
@@ -71,7 +73,7 @@ class MetricChart(PlotextPlot):
 
     def __init__(self, metric: str, **kwargs):
         super().__init__(**kwargs)
-        self.metric = METRICS[metric]
+        self.metric = VALIDATION if metric == "validation" else METRICS[metric]
         self.border_title = self.metric.title
         self.drawn: dict[str, tuple[list[float], list[float]]] = {}  # runner -> the raw points drawn
         self._shown: tuple | None = None

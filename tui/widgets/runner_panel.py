@@ -20,6 +20,7 @@ from runners.session.formatting import (
 )
 from runners.session.nvml_monitor import GpuSnapshot
 from runners.session.state import RunnerState
+from runners.session.summary import metric_text
 from tui.widgets.rows_view import RowsView
 
 PHASE_LABELS = {
@@ -53,10 +54,12 @@ class RunnerPanel(RowsView, can_focus=True):
         Binding("right,down", "app.focus_next", "Next runner", show=False),
     ]
 
-    def __init__(self, runner: str, total_steps: int, colour: str, device: str | None = None, **kwargs):
-        """``device``: the run's device ("cpu" or "cuda"); a runner whose hello names another kind is marked."""
+    def __init__(self, runner: str, total_steps: int, colour: str, device: str | None = None, target=None, **kwargs):
+        """``device``: the run's device ("cpu" or "cuda"); a runner whose hello names another kind is marked.
+        ``target``: the run's --target (a ``Target``), whose time to reach the panel shows."""
         super().__init__(**kwargs)
         self.runner = runner
+        self.target = target
         self.device = device
         self.total_steps = total_steps
         self.colour = colour
@@ -112,11 +115,14 @@ class RunnerPanel(RowsView, can_focus=True):
             "meta": slow["meta"],
             "progress": _progress_line(state, width, frame),
             "loss": _loss_line(state),
+            "validation": _validation_line(state, self.target),
             "speed": slow["speed"],
             "timing": slow["timing"],
             "host": slow["host"],
             "gpu": slow["gpu"],
         }
+        if not state.evaluations and self.target is None:
+            del lines["validation"]  # nothing evaluated yet: no empty row
         if compact:  # a short terminal: keep the figures, drop the details
             del lines["meta"], lines["timing"]
             if on_cpu:
@@ -181,6 +187,25 @@ def _loss_line(state: RunnerState) -> Content:
         "loss ", _bold(fmt_loss(state.current_loss)),
         f" · smoothed {fmt_loss(state.smoothed_loss)} · start {fmt_loss(state.first_loss)}",
     )
+
+
+def _validation_line(state: RunnerState, target) -> Content:
+    """"val loss 0.412 · accuracy 87.5% (step 400) · accuracy ≥ 0.9 in 12.3 s": evaluated apart from training."""
+    ev = state.evaluation
+    parts: list = []
+    if ev is None:
+        parts.append(_dim("val –"))
+    else:
+        parts += ["val loss ", _bold(fmt_loss(ev.loss)), " · ", _bold(metric_text(ev.metric_name, ev.metric)),
+                  f" (step {ev.step + 1:,})"]
+    if target is not None:
+        seconds = state.time_to_target(target)
+        if seconds is not None:
+            parts += [" · ", _bold(f"{target.describe()} in {seconds:.1f} s")]
+        else:
+            parts.append(_dim(f" · {target.describe()}: not reached" if state.ended else
+                              f" · {target.describe()}: not yet"))
+    return Content.assemble(*parts)
 
 
 def _meta_line(state: RunnerState) -> Content:
