@@ -76,16 +76,17 @@ def checked(tmp_path_factory):
     would take it: (completed process, run folder). Run once per workload per test session."""
     runs = {}
 
-    def check(workload_ref: str):
-        if workload_ref not in runs:
+    def check(workload_ref: str, *options: str):
+        key = (workload_ref, *options)
+        if key not in runs:
             output = tmp_path_factory.mktemp("check")
             result = subprocess.run(
                 [sys.executable, "-m", "tui.cli", "check", "--workload", workload_ref, "--size", "tiny",
-                 "--output", str(output)],
+                 "--output", str(output), *options],
                 capture_output=True, text=True, timeout=400,
             )
-            runs[workload_ref] = (result, next(output.glob("*-check-*"), None))
-        return runs[workload_ref]
+            runs[key] = (result, next(output.glob("*-check-*"), None))
+        return runs[key]
 
     return check
 

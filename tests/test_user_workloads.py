@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,7 +43,9 @@ def test_check_command_passes_on_the_example_and_prints_the_table(checked):
     "body, message",
     [
         ("SIZES = {}\n", "does not implement the workload interface: missing build_keras, build_torch, "
-                         "param_specs, make_dataset, sample_shape"),
+                         "make_dataset, sample_shape"),
+        ("SIZES = {}\nTASK = 'ranking'\nbuild_keras = build_torch = make_dataset = sample_shape = None\n",
+         "unknown task 'ranking'"),
         ("import torch\nSIZES = {}\n", "imports torch at module level"),
         ("raise RuntimeError('oops')\n", "cannot load workload file"),
     ],
@@ -102,3 +107,45 @@ def test_runners_train_on_the_users_arrays_with_parity(tmp_path):
                  "--output", str(tmp_path / "runs"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "data mine.npz" in result.stdout and "parity verified" in result.stdout
+
+
+CONVNET = str(Path(__file__).resolve().parents[1] / "workloads" / "examples" / "convnet_workload.py")
+DROPOUT = str(Path(__file__).resolve().parent / "dropout_workload.py")
+
+
+def test_a_file_without_param_specs_trains_from_the_pytorch_models_own_weights(checked):
+    """A convnet with a Flatten before its classifier: the Keras Dense rows are reordered for it."""
+    result, folder = checked(CONVNET)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✓ parity verified" in result.stdout and "adamw lr 0.002 wd 0.01" in result.stdout  # its RECIPE
+    weights = folder / "initial_weights.npz"
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    hellos = [json.loads(line) for path in folder.glob("*.events.jsonl")
+              for line in path.read_text().splitlines() if '"type": "hello"' in line]
+    assert len(hellos) == 4 and {h["weights_sha256"] for h in hellos} == {digest}  # one file, every runner
+
+
+@pytest.mark.parametrize("old, new, message", [
+    # The Keras layer is one unit wider than the PyTorch one: both names and both shapes in one line.
+    ('Dense(hyper["hidden"], activation', 'Dense(hyper["hidden"] + 1, activation',
+     "Keras layer 'classifier-1' (Dense) holds weights of shapes (128, 33), (33,); PyTorch's classifier.1.weight "
+     "(32, 128)"),
+    # The Keras layer is named after no PyTorch module.
+    ('name=keras_name("classifier.3")', 'name="fc"', "Keras layer 'fc' (Dense) found no PyTorch tensor 'fc.weight'"),
+], ids=["shape", "name"])
+def test_a_keras_model_that_does_not_match_the_pytorch_one_is_refused_naming_both(tmp_path, old, new, message):
+    source = Path(CONVNET).read_text()
+    assert old in source
+    file = tmp_path / "mismatched_workload.py"
+    file.write_text(source.replace(old, new))
+    result = cli("check", "--workload", str(file), "--size", "tiny", "--runners", "keras/jax",
+                 "--output", str(tmp_path / "runs"))
+    assert result.returncode == 1
+    assert message in " ".join(result.stdout.split()), result.stdout
+
+
+def test_a_model_with_dropout_passes_check_on_what_can_be_compared(tmp_path):
+    result = cli("check", "--workload", DROPOUT, "--runners", "torch,keras/jax", "--output", str(tmp_path / "runs"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "losses not compared: dropout draws different masks" in result.stdout
+    assert "initial logits (inference mode)" in result.stdout

@@ -165,7 +165,6 @@ class RunnerState:
         return None
 
     @property
-    @property
     def evaluation(self) -> Evaluation | None:
         """The latest validation result."""
         return self.evaluations[-1] if self.evaluations else None

@@ -38,6 +38,9 @@ def _describe(report: ParityReport, failed_runners: list[str]) -> str:
             f"{PARITY_STEPS + 1} steps…" + excluded
         )
     worst_logits = max((r.logits_diff or 0.0) for r in report.rows)
+    if report.losses_not_compared:
+        return (f"parity [b]✓ verified[/b] · same parameters · initial logits Δ {worst_logits:.0e} "
+                f"(tolerance {LOGITS_ATOL:g}) · {report.losses_not_compared}" + excluded)
     worst_steps = max((r.steps_rdiff or 0.0) for r in report.rows)
     initial = next((r.initial_loss for r in report.rows if r.runner == report.reference), None)
     return (
