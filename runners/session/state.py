@@ -182,6 +182,7 @@ class RunnerState:
                 return trained_until - start - self.held_seconds(start, trained_until) - earlier_evals
         return None
 
+    @property
     def first_loss(self) -> float | None:
         return self.loss.first[1] if self.loss.first else None
 
