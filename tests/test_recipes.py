@@ -87,3 +87,15 @@ def test_bad_recipe_options_get_one_line(tmp_path):
                              "--output", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "use --optimizer adamw" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_learning_rate_schedule_and_the_runners_schedule_are_two_options():
+    from tui.cli import build_parser
+    from tui.cli.options import recipe_given
+
+    parser, _ = build_parser()
+    args = parser.parse_args(["run", "--schedule", "sequential", "--lr-schedule", "cosine", "--optimizer", "sgd",
+                              "--momentum", "0.9"])
+    assert args.schedule == "sequential"
+    given = {k: v for k, v in recipe_given(args).items() if v is not None}
+    assert given == {"schedule": "cosine", "optimizer": "sgd", "momentum": 0.9}

@@ -41,10 +41,10 @@ def _counted_forward_flops(workload, settings) -> float:
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from runners.child.torch_runner import _tensors
+    from runners.child.torch_runner import _inputs
 
     model = workload.build_torch(settings)
-    inputs, _ = _tensors(workload, workload.dataset(settings))
+    inputs = _inputs(workload, workload.dataset(settings).x)
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad(), sdpa_kernel(SDPBackend.MATH):
         if workload.name == "lstm":

@@ -119,7 +119,7 @@ def add_recipe_options(parser: argparse.ArgumentParser) -> None:
                        help="adamw: decoupled decay; sgd: L2 added to the gradient (PyTorch's meaning, both frameworks)")
     group.add_argument("--momentum", type=fraction, metavar="M", help="sgd momentum (0 to 1)")
     group.add_argument("--nesterov", action="store_true", default=None, help="sgd: Nesterov momentum")
-    group.add_argument("--lr-schedule", choices=SCHEDULES, dest="schedule",
+    group.add_argument("--lr-schedule", choices=SCHEDULES,
                        help="constant, cosine or linear decay to 0 over the run's --steps")
     group.add_argument("--warmup-steps", type=non_negative_int, metavar="N",
                        help="linear warm-up from 0 over the first N steps")
@@ -130,9 +130,10 @@ def add_recipe_options(parser: argparse.ArgumentParser) -> None:
 
 def recipe_given(args: argparse.Namespace) -> dict:
     """The recipe settings the user gave (the rest come from the workload's defaults)."""
-    names = ("optimizer", "learning_rate", "weight_decay", "momentum", "nesterov", "schedule", "warmup_steps",
-             "clip_norm", "label_smoothing")
-    return {name: getattr(args, name, None) for name in names}
+    names = ("optimizer", "learning_rate", "weight_decay", "momentum", "nesterov", "warmup_steps", "clip_norm",
+             "label_smoothing")
+    # --lr-schedule, not "schedule": that is the runners' --schedule (interleaved, parallel, sequential).
+    return {name: getattr(args, name, None) for name in names} | {"schedule": getattr(args, "lr_schedule", None)}
 
 
 def add_validation_options(parser: argparse.ArgumentParser) -> None:

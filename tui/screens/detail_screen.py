@@ -45,7 +45,7 @@ class RunnerDetailScreen(Screen):
                     yield MetricChart("loss")
                     yield MetricChart("step_time")
                     yield MetricChart("throughput")
-                    yield MetricChart("validation")
+                    yield MetricChart("validation", id="validation-chart")
             with TabPane("Output log", id="log"):
                 yield Log(highlight=False)
             with TabPane("Settings & versions", id="settings"):
@@ -64,6 +64,8 @@ class RunnerDetailScreen(Screen):
             return  # the app's timer can tick between push and mount
         for chart in self.query(MetricChart):
             chart.show([state], colours, view)
+        # The validation chart takes room only once there is something on it (a run with validation data).
+        self.query_one("#validation-chart", MetricChart).display = bool(state.evaluations)
         self.query_one("#settings-table", Static).update(settings_table(state, self.settings))
 
     def action_tab(self, tab: str) -> None:

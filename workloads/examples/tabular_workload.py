@@ -8,15 +8,19 @@ comparison honest and the dashboard fast:
 
 1. Import frameworks only inside ``build_keras`` / ``build_torch``: the
    dashboard loads this file too, and it never imports a framework.
-2. Describe every tensor in ``param_specs`` with its PyTorch ``state_dict``
-   name; name each Keras layer after the PyTorch module holding the same
+2. Name each Keras layer after the PyTorch module holding the same
    tensors, dots written as dashes (``Dense(name="body-0")`` <-> ``self.body[0]``,
-   ``keras_name("body.0")`` does it). kvp-dash then
-   generates one set of initial weights from the seed and loads it into both
-   models, converting layouts (Dense, Conv2D, BatchNormalization,
-   LayerNormalization, Embedding and LSTM are mapped for you; for anything
-   else define ``load_keras_weights(model, weights)`` and/or
-   ``load_torch_weights(model, weights)``).
+   ``keras_name("body.0")`` does it).
+
+``param_specs`` is optional. This file lists every tensor in it with its
+PyTorch ``state_dict`` name, so kvp-dash generates one set of initial weights
+from the seed in numpy, without building the PyTorch model first. Without it
+(see ``convnet_workload.py``), the PyTorch model's own initial weights are
+saved before the runners start and loaded into every runner. Either way both
+models get the same weights, with layouts converted (Dense, Conv2D,
+BatchNormalization, LayerNormalization, Embedding and LSTM are mapped for you;
+for anything else define ``load_keras_weights(model, weights)`` and/or
+``load_torch_weights(model, weights)``).
 """
 
 import numpy as np
