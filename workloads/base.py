@@ -177,7 +177,10 @@ class Workload:
         return None if self.weights_from_torch else trainable_count(self.specs(settings))
 
     def tokens_per_sample(self, settings: WorkloadSettings) -> int:
-        """Positions a sample trains on: 1 for a classifier, the sequence length for a language model."""
+        """Positions a sample trains on: the sequence length for a language model, else 1 (a multi-label or
+        regression sample has several targets, but it is one sample)."""
+        if self.task != "language_model":
+            return 1
         return math.prod(self.target_shape(settings, self.hyper(settings))) or 1
 
     def train_flops_per_step(self, settings: WorkloadSettings) -> float | None:

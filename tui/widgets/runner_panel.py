@@ -20,7 +20,6 @@ from runners.session.formatting import (
 )
 from runners.session.nvml_monitor import GpuSnapshot
 from runners.session.state import RunnerState
-from runners.session.summary import metric_text
 from tui.widgets.rows_view import RowsView
 
 PHASE_LABELS = {
@@ -190,21 +189,21 @@ def _loss_line(state: RunnerState) -> Content:
 
 
 def _validation_line(state: RunnerState, target) -> Content:
-    """"val loss 0.412 · accuracy 87.5% (step 400) · accuracy ≥ 0.9 in 12.3 s": evaluated apart from training."""
+    """"val loss 0.412 · acc 87.5% · target 12.3 s": evaluated apart from training, short enough for a
+    narrow panel (the step it was taken after is on the detail screen's chart and in the summary)."""
     ev = state.evaluation
     parts: list = []
     if ev is None:
         parts.append(_dim("val –"))
     else:
-        parts += ["val loss ", _bold(fmt_loss(ev.loss)), " · ", _bold(metric_text(ev.metric_name, ev.metric)),
-                  f" (step {ev.step + 1:,})"]
+        metric = f"acc {ev.metric:.1%}" if ev.metric_name == "accuracy" else f"{ev.metric_name} {ev.metric:.3g}"
+        parts += ["val loss ", _bold(f"{ev.loss:.3f}"), " · ", _bold(metric)]
     if target is not None:
         seconds = state.time_to_target(target)
         if seconds is not None:
-            parts += [" · ", _bold(f"{target.describe()} in {seconds:.1f} s")]
+            parts += [" · target ", _bold(f"{seconds:.1f} s")]
         else:
-            parts.append(_dim(f" · {target.describe()}: not reached" if state.ended else
-                              f" · {target.describe()}: not yet"))
+            parts.append(_dim(" · target not hit" if state.ended else " · target –"))
     return Content.assemble(*parts)
 
 
