@@ -68,7 +68,7 @@ def _headless(tmp_path, workload: str, *options) -> tuple[subprocess.CompletedPr
     output = tmp_path / "runs"
     result = subprocess.run(
         [sys.executable, "-m", "tui.cli", "--headless", "--workload", workload, "--size", "tiny",
-         "--runners", "torch,keras/jax", "--output", str(output), *options],
+         "--runners", "torch,keras/jax", "--schedule", "parallel", "--output", str(output), *options],
         capture_output=True, text=True, timeout=400,
     )
     return result, next(output.iterdir())
