@@ -62,6 +62,13 @@ def test_time_to_target_counts_start_up_but_not_waiting_or_evaluating():
     assert target_sentence([state], table, Target("accuracy", 0.99, True)) == "; no runner reached accuracy ≥ 0.99"
     table = standings([state], target)
     assert target_sentence([state], table, target) == "; time to accuracy ≥ 0.9: torch 3.5 s"
+    behind = RunnerState("keras/jax", total_steps=100)
+    behind.apply(Phase("keras/jax", "importing", t=100.0))
+    behind.apply(_evaluation(120.0, 0.7, 1.0, 1.0))
+    behind.apply(Phase("keras/jax", "done", t=121.0))
+    table = standings([state, behind], target)
+    assert target_sentence([state, behind], table, target) == \
+        "; time to accuracy ≥ 0.9: torch 3.5 s; not reached: keras/jax"
 
 
 def _headless(tmp_path, workload: str, *options) -> tuple[subprocess.CompletedProcess, Path]:
