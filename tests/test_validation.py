@@ -123,3 +123,16 @@ def test_a_target_the_task_cannot_measure_is_refused(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "METRIC one of loss, mae" in result.stderr
+
+
+def test_a_duration_run_evaluates_every_quarter_of_its_own_training_not_every_turn(tmp_path):
+    """Taking turns, a runner's wait falls inside a window; its own clock must leave the wait out, or every
+    new turn would look like a quarter of the budget gone."""
+    result, folder = _headless(tmp_path, "mlp", "--duration", "4", "--slice", "0.5", "--schedule", "interleaved")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for runner in ("torch", "keras/jax"):
+        events = _events(folder, runner)
+        evaluations = [e for e in events if e.type == "evaluation"]
+        turns = sum(1 for e in events if e.type == "phase" and e.phase == "waiting")
+        assert turns >= 3, turns  # it took several turns
+        assert 2 <= len(evaluations) <= 5, [e.step for e in evaluations]  # quarters of 4 s, and the end

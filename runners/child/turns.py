@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 from runners.protocol import TAKES_TURNS_ENV, YIELD_SIGNAL, Phase
 
@@ -37,15 +38,19 @@ def wait_for_first_turn() -> None:
         _stop_here()
 
 
-def at_window_edge() -> None:
-    """Called after each window is reported: give the turn back if the launcher asked for it."""
+def at_window_edge() -> float | None:
+    """Called after each window is reported: give the turn back if the launcher asked for it. Returns when it
+    stopped itself (``time.perf_counter``), or None when it kept its turn. Not how long: SIGSTOP may land a
+    moment after ``killpg`` returns, so the time around the call can miss the wait."""
     global _asked
     if not _asked:
-        return
+        return None
     _asked = False
     _writer.emit(Phase(_runner, "waiting"))
     _writer.drain()  # the launcher passes the turn on when it reads this: it must be there before we stop
+    stopped_at = time.perf_counter()
     _stop_here()
+    return stopped_at
 
 
 def _on_request(signum, frame) -> None:

@@ -37,7 +37,10 @@ class WindowReporter:
         self._edge_step = 0
         self._edge_t = 0.0
         self.started_at = 0.0
-        self.steady_s = 0.0  # steady windows' time so far: a time-based validation schedule's clock
+        self.steady_s = 0.0  # steady training time so far, waits left out: a time-based validation schedule's clock
+        # When the process stopped itself for the others' turns, not yet behind a closed window. A timestamp, not a
+        # duration: with Keras's asynchronous callbacks the window that holds a wait may be the one after next.
+        self._stops: list[float] = []
         self.forced_edge: Callable[[int], bool] = lambda step: False  # e.g. an evaluation after this step
 
     def begin(self) -> None:
@@ -73,13 +76,18 @@ class WindowReporter:
                 device_reserved_bytes=device.reserved,
             )
         )
-        if not warmup:
+        # A window that holds a wait counts for nothing, as on the dashboard (``RunnerState.paused_windows``).
+        if not warmup and not any(self._edge_t <= stopped <= now for stopped in self._stops):
             self.steady_s += now - self._edge_t
+        self._stops = [stopped for stopped in self._stops if stopped > now]
         if warmup and step + 1 == self._warmup_steps:
             self._emit(Phase(self._runner, "training"))
         self._edge_step, self._edge_t = step + 1, now
         if step != self._last_step and not self.finishing:
-            turns.at_window_edge()  # the next window spans the wait: the dashboard leaves it out
+            # A later window spans the wait: the dashboard leaves that window out, the runner's own clock the wait.
+            stopped = turns.at_window_edge()
+            if stopped is not None:
+                self._stops.append(stopped)
 
     def restart_clock(self) -> None:
         """The next window starts now: what happened since the last edge (an evaluation) is not training."""

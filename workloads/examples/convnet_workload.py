@@ -43,7 +43,7 @@ def num_classes(hyper):
 
 
 def make_dataset(settings, hyper):
-    """Class patterns plus noise, with 512 held-out images for validation."""
+    """Class patterns plus noise, with 256 held-out images for validation."""
     return pattern_images(settings, CLASSES, channels=1, size=IMAGE)
 
 

@@ -27,7 +27,7 @@ def sample_shape(settings, hyper):
 
 
 def make_dataset(settings, hyper):
-    """A smooth nonlinear function of the features plus noise; 512 held-out samples for validation."""
+    """A smooth nonlinear function of the features plus noise; 256 held-out samples for validation."""
     rng = np.random.default_rng(settings.seed)
     weights = rng.normal(size=(FEATURES,)) / np.sqrt(FEATURES)
 
