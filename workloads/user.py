@@ -69,7 +69,7 @@ def workload_from_module(module: ModuleType, source: str, default_name: str) -> 
     if missing:
         raise InputError(
             f"{source} does not implement the workload interface: missing {', '.join(missing)} "
-            "(see workloads/examples/tabular_workload.py)"
+            "(see workloads/examples/convnet_workload.py)"
         )
     optional = {field: getattr(module, attr) for attr, field in OPTIONAL.items() if hasattr(module, attr)}
     if "task" in optional:

@@ -130,7 +130,8 @@ def print_list() -> None:
         image = f", {preset.image_size} px" if preset.image_size else ""
         print(f"  {name:10s} {w.description}")
         print(f"  {'':10s} batch {preset.batch_size}{image}, {preset.steps} preset steps; sizes {', '.join(w.sizes)}")
-    print("  or --workload path/to/your_workload.py (see workloads/examples/tabular_workload.py)")
+    print("  or --workload path/to/your_workload.py; examples in workloads/examples/: convnet_workload.py (no\n"
+          "             tensor list), regression_workload.py, multilabel_workload.py, tabular_workload.py (param_specs)")
     print("runner specs:")
     for spec in SPECS.values():
         missing = spec.missing_modules()
