@@ -104,6 +104,9 @@ def test_regression_reports_its_metric_and_evaluations_stay_out_of_the_training_
     assert all(row["val_metric_name"] == "mae" and row["time_to_target_s"] > 0 for row in rows.values())
     assert "time to mae ≤ 5:" in summary["verdict"]
     assert "| validation | to target |" in (folder / "summary.md").read_text()
+    # Recorded for replay and attach, which show the same "to target" column.
+    recorded = json.loads((folder / "run.json").read_text())["config"]["target"]
+    assert recorded == {"metric": "mae", "value": 5.0, "higher_is_better": False}
 
 
 def test_multilabel_trains_and_an_unreachable_target_is_not_reached(tmp_path):

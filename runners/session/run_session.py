@@ -139,6 +139,7 @@ class RunSession:
         summary["runners"] = [s.name for s in self.plan.specs]
         summary["schedule"] = self.schedule
         summary["workload_source"] = self.plan.workload.source
+        summary["target"] = asdict(self.plan.target) if self.plan.target else None  # for replay and attach
         return {"argv": sys.argv, "config": summary}
 
     def _meta(self) -> dict:

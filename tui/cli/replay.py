@@ -33,6 +33,7 @@ def watch(args: argparse.Namespace) -> int:
 
     source = AttachedRun(args.run_dir) if args.attach else RecordedRun(args.run_dir or SHIPPED, speed=args.speed)
     from runners.session.summary import standings, verdict
+    from runners.session.target import Target
     from tui.app import DashboardApp
 
     settings = source.config["settings"]
@@ -42,9 +43,13 @@ def watch(args: argparse.Namespace) -> int:
         f"{settings['steps']} steps"
     )
 
+    recorded_target = source.config.get("target")  # --target, when the run had one
+    target = Target(**recorded_target) if recorded_target else None
+
     def judge(states) -> str:  # the verdict of the replayed events; the recording is left as it is
         device = next((s.hello.device for s in states if s.hello), "the recorded device")
-        return verdict(states, standings(states), workload, settings["batch_size"], device)
+        return verdict(states, standings(states, target), workload, settings["batch_size"], device, target)
 
-    DashboardApp(source, description, refresh_hz=args.refresh, on_finished=judge, theme=THEMES[args.theme]).run()
+    DashboardApp(source, description, refresh_hz=args.refresh, on_finished=judge, theme=THEMES[args.theme],
+                 target=target).run()
     return 0
