@@ -102,6 +102,9 @@ def test_regression_reports_its_metric_and_evaluations_stay_out_of_the_training_
     summary = json.loads((folder / "summary.json").read_text())
     rows = {row["runner"]: row for row in summary["standings"]}
     assert all(row["val_metric_name"] == "mae" and row["time_to_target_s"] > 0 for row in rows.values())
+    for runner, row in rows.items():  # the evaluations' own time, reported apart
+        evaluations = [e for e in _events(folder, runner) if e.type == "evaluation"]
+        assert row["evaluation_s"] == pytest.approx(sum(e.eval_s for e in evaluations))
     assert "time to mae ≤ 5:" in summary["verdict"]
     assert "| validation | to target |" in (folder / "summary.md").read_text()
     # Recorded for replay and attach, which show the same "to target" column.

@@ -49,6 +49,7 @@ class Standing:
     val_metric_name: str | None = None
     val_step: int | None = None
     time_to_target_s: float | None = None  # --target: None when not reached (or no target)
+    evaluation_s: float | None = None  # every evaluation's time together: measured apart, in no figure above
 
 
 def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
@@ -80,6 +81,7 @@ def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
                 val_metric_name=ev.metric_name if ev else None,
                 val_step=ev.step if ev else None,
                 time_to_target_s=s.time_to_target(target) if target else None,
+                evaluation_s=ev.eval_total_s if ev else None,
             )
         )
     by_name = {s.name: s for s in states}
