@@ -9,6 +9,7 @@ one line on stderr and exit status 1.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -34,9 +35,12 @@ def main(argv: list[str]) -> int:
         state = {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()
                  if not name.endswith("num_batches_tracked")}  # a counter, not a weight: Keras has none
         trainable = [name for name, p in model.named_parameters() if p.requires_grad]
+        # Serialised in memory first: the partial file exists only while its bytes are written.
+        buffer = io.BytesIO()
+        np.savez(buffer, **state, **{TRAINABLE_KEY: np.array(trainable)})
         partial = f"{out}.partial"
         with open(partial, "wb") as handle:
-            np.savez(handle, **state, **{TRAINABLE_KEY: np.array(trainable)})
+            handle.write(buffer.getbuffer())
         os.replace(partial, out)
     except Exception as exc:  # noqa: BLE001 - the user's model code: one line, not a traceback wall
         print(f"cannot build the PyTorch model for its initial weights: {type(exc).__name__}: {exc}",
