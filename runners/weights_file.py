@@ -18,12 +18,10 @@ FILE_NAME = "initial_weights.npz"
 TRAINABLE_KEY = "__trainable__"
 
 
-def read(path: str | Path) -> tuple[dict[str, np.ndarray], set[str]]:
-    """The tensors by PyTorch name, and which of them are trainable."""
+def read(path: str | Path) -> dict[str, np.ndarray]:
+    """The tensors by PyTorch name (which are trainable: ``trainable_count``)."""
     with np.load(path) as archive:
-        weights = {name: archive[name] for name in archive.files if name != TRAINABLE_KEY}
-        trainable = {str(name) for name in archive[TRAINABLE_KEY]}
-    return weights, trainable
+        return {name: archive[name] for name in archive.files if name != TRAINABLE_KEY}
 
 
 def trainable_count(path: str | Path) -> int:

@@ -20,7 +20,7 @@ class InitialWeights:
 def initial_weights(workload, config: RunConfig) -> InitialWeights:
     """The PyTorch model's own weights saved for this run, or the ones generated from ``param_specs``."""
     if config.weights_file:
-        tensors, trainable = weights_file.read(config.weights_file)
+        tensors = weights_file.read(config.weights_file)
         # Buffers (batch-norm statistics) are loaded, never trained: only parameters can be frozen.
         return InitialWeights(tensors, set(), weights_file.sha256(config.weights_file))
     settings = config.settings

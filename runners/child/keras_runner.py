@@ -251,7 +251,7 @@ def run(spec, config: RunConfig, writer) -> None:
         # Keras's compiled inference step, as model.predict() runs it, one batch at a time.
         return keras.ops.convert_to_numpy(model.predict_on_batch(x)).astype("float32")
 
-    step_reporter = StepReporter(reporter, config.crash_at_step, validator if validator.enabled else None, predict)
+    step_reporter = StepReporter(reporter, config.crash_at_step, validator, predict)
     fit_steps(model, data, settings.batch_size, settings.steps, [step_reporter], lambda: reporter.finishing)
     train_s = step_reporter.ended_at - reporter.started_at - validator.spent_s
     if validator.enabled and step_reporter.steps_taken:

@@ -35,11 +35,6 @@ def loss_function(task: str, recipe: Recipe) -> nn.Module:
     return nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
 
 
-def targets(task: str, y: torch.Tensor) -> torch.Tensor:
-    """Class ids as nn.CrossEntropyLoss takes them (int64); float targets as they are."""
-    return y.long() if task in ("classification", "language_model") else y.float()
-
-
 def clip(parameters, recipe: Recipe) -> None:
     """One global norm over every gradient, as Keras's ``global_clipnorm`` (not its per-variable ``clipnorm``)."""
     if recipe.clip_norm:

@@ -71,7 +71,7 @@ def run(spec, config: RunConfig, writer) -> None:
     epoch_batches = data.epoch_batches(settings.batch_size)
     task = get_task(workload.task)
     inputs = _inputs(workload, data.x)
-    targets = torch_recipe.targets(task.name, torch.from_numpy(data.y))
+    targets = torch.from_numpy(task.targets(data.y))  # class ids int64 (nn.CrossEntropyLoss), else float32
     # Trained through the compiled module; the probe below runs the plain one (same weights).
     trained = torch.compile(model) if spec.compile else model
     emit(

@@ -49,7 +49,7 @@ class Validator:
         if not self.enabled or step <= self._last_step:
             return False
         if self._every_steps:
-            return (step + 1) % self._every_steps == 0
+            return self.edge_after(step)
         return self._next_s is not None and steady_s >= self._next_s
 
     def run(self, step: int, predict: Callable[[np.ndarray], np.ndarray], steady_s: float = 0.0) -> None:

@@ -68,9 +68,7 @@ class RunSession:
         self.config = RunConfig(
             workload=plan.workload_ref, settings=plan.settings, recipe=plan.recipe, precision=precision,
             keras_jit=keras_jit, tf32=tf32, device=plan.device, duration_s=plan.duration_s,
-            eval_every_steps=plan.eval_every_steps if plan.validation else None,
-            eval_every_s=plan.eval_every_s if plan.validation else None,
-            validation=plan.validation, weights_file=str(self.weights_file) if self.weights_file else None, **extra,
+            eval_every_steps=plan.eval_every_steps, eval_every_s=plan.eval_every_s, validation=plan.validation, weights_file=str(self.weights_file) if self.weights_file else None, **extra,
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,

@@ -262,11 +262,13 @@ def markdown(table: list[Standing], verdict_text: str, header: str, over: str = 
     return "\n".join(lines) + "\n"
 
 
-def metric_text(name: str | None, value: float | None) -> str:
-    """Accuracy as a percentage, other metrics as numbers."""
+def metric_text(name: str | None, value: float | None, short: bool = False) -> str:
+    """Accuracy as a percentage, other metrics as numbers; ``short`` for a narrow panel ("acc 80.5%")."""
     if value is None:
         return "–"
-    return f"{name} {value:.1%}" if name == "accuracy" else f"{name} {value:.4g}"
+    if name == "accuracy":
+        return f"{'acc' if short else name} {value:.1%}"
+    return f"{name} {value:.3g}" if short else f"{name} {value:.4g}"
 
 
 def validation_cell(s: Standing) -> str:

@@ -20,6 +20,7 @@ from runners.session.formatting import (
 )
 from runners.session.nvml_monitor import GpuSnapshot
 from runners.session.state import RunnerState
+from runners.session.summary import metric_text
 from tui.widgets.rows_view import RowsView
 
 PHASE_LABELS = {
@@ -196,8 +197,7 @@ def _validation_line(state: RunnerState, target) -> Content:
     if ev is None:
         parts.append(_dim("val –"))
     else:
-        metric = f"acc {ev.metric:.1%}" if ev.metric_name == "accuracy" else f"{ev.metric_name} {ev.metric:.3g}"
-        parts += ["val loss ", _bold(f"{ev.loss:.3f}"), " · ", _bold(metric)]
+        parts += ["val loss ", _bold(f"{ev.loss:.3f}"), " · ", _bold(metric_text(ev.metric_name, ev.metric, short=True))]
     if target is not None:
         seconds = state.time_to_target(target)
         if seconds is not None:
