@@ -33,6 +33,8 @@ class RunConfig:
     validation: bool = True  # False: no evaluation at all (check)
     # The PyTorch model's own initial weights (.npz in the run folder), for workloads without param_specs.
     weights_file: str | None = None
+    # A hub workload's checkpoint folder (config.json + model.safetensors) that every runner loads.
+    checkpoint: str | None = None
     # For tests of crash handling: raise inside the training loop at this step.
     crash_at_step: int | None = None
 

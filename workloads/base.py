@@ -25,6 +25,7 @@ class WorkloadSettings:
     size: str = "small"
     image_size: int | None = None
     data_path: str | None = None  # a user's .npz instead of the synthetic data
+    seq_len: int | None = None  # --seq-len: the context of a sequence workload (None: its size's)
     # Epochs are made this long (the data repeated in order) as far as this many bytes go: each epoch
     # boundary costs Keras on TensorFlow about 45 ms (measured on mlp). The CLI lowers it to what the
     # machine's memory holds for all runners; tests lower it to cross epochs quickly.
@@ -100,6 +101,13 @@ class Workload:
     task: str = "classification"
     # Its training recipe's defaults (``runners.recipe.Recipe`` fields); the command line overrides them.
     recipe: dict | None = None
+    # Hub workloads: the model lives in a checkpoint folder in the hub's layout that each framework loads with
+    # its own loader (Transformers' from_pretrained, KerasHub's from_preset). Either made from the seed before
+    # the runners start, by ``make_checkpoint(settings, hyper, folder)``, or a folder already on disk.
+    make_checkpoint: str | Callable | None = None
+    checkpoint_folder: str | None = None
+    # More checks of the settings, (settings, hyper) -> None, raising InputError.
+    check_settings: Callable[[WorkloadSettings, dict], None] | None = None
     source: str = "built-in"
 
     # --- settings -----------------------------------------------------------------
@@ -108,8 +116,16 @@ class Workload:
     def takes_images(self) -> bool:
         return self.min_image_size is not None
 
+    @property
+    def loads_checkpoint(self) -> bool:
+        return bool(self.make_checkpoint or self.checkpoint_folder)
+
+    @property
+    def takes_seq_len(self) -> bool:
+        return all("length" in preset.model for preset in self.sizes.values())
+
     def settings(self, *, size=None, steps=None, batch_size=None, seed=0, image_size=None,
-                 data_path=None) -> WorkloadSettings:
+                 data_path=None, seq_len=None) -> WorkloadSettings:
         """Fill unset values from the size preset (CPU-friendly for tiny and small)."""
         size = size or self.default_size
         if size not in self.sizes:
@@ -122,10 +138,12 @@ class Workload:
             size=size,
             image_size=(image_size or preset.image_size) if self.takes_images else None,
             data_path=str(data_path) if data_path else None,
+            seq_len=seq_len,
         )
 
     def hyper(self, settings: WorkloadSettings) -> dict[str, Any]:
-        return self.sizes[settings.size].model
+        model = self.sizes[settings.size].model
+        return {**model, "length": settings.seq_len} if settings.seq_len else model
 
     def validate(self, settings: WorkloadSettings) -> None:
         """Raise ValueError with a one-line reason for settings that make no sense."""
@@ -133,6 +151,13 @@ class Workload:
             raise InputError(f"--batch-size must be at least 1 (got {settings.batch_size})")
         if settings.steps < 1:
             raise InputError(f"--steps must be at least 1 (got {settings.steps})")
+        if settings.seq_len is not None:
+            if not self.takes_seq_len:
+                raise InputError(f"--seq-len does not apply to {self.name}, which is not a sequence workload")
+            if settings.seq_len < 2:
+                raise InputError(f"--seq-len must be at least 2 (got {settings.seq_len})")
+        if self.check_settings is not None:
+            self.check_settings(settings, self.hyper(settings))
         if not self.takes_images:
             return
         size = settings.image_size
@@ -164,7 +189,7 @@ class Workload:
     @property
     def weights_from_torch(self) -> bool:
         """No ``param_specs``: the PyTorch model's own initial weights, saved before the runners start."""
-        return self.param_specs is None
+        return self.param_specs is None and not self.loads_checkpoint
 
     def specs(self, settings: WorkloadSettings) -> list[ParamSpec]:
         return self.param_specs(settings, self.hyper(settings))
@@ -174,7 +199,9 @@ class Workload:
 
     def trainable_params(self, settings: WorkloadSettings) -> int | None:
         """None when only the PyTorch model knows (no ``param_specs``): the preparation step counts them."""
-        return None if self.weights_from_torch else trainable_count(self.specs(settings))
+        if self.param_specs is None:
+            return None
+        return trainable_count(self.specs(settings))
 
     def tokens_per_sample(self, settings: WorkloadSettings) -> int:
         """Positions a sample trains on: the sequence length for a language model, else 1 (a multi-label or
@@ -189,11 +216,14 @@ class Workload:
             return None
         return 3.0 * self.forward_flops(settings, self.hyper(settings)) * settings.batch_size
 
-    def build_keras(self, settings: WorkloadSettings):
-        return resolve(self.keras_builder)(settings, self.hyper(settings))
+    def build_keras(self, settings: WorkloadSettings, checkpoint: str | None = None):
+        """``checkpoint``: the folder a hub workload's model loads from (weights included)."""
+        extra = {"checkpoint": checkpoint} if checkpoint else {}
+        return resolve(self.keras_builder)(settings, self.hyper(settings), **extra)
 
-    def build_torch(self, settings: WorkloadSettings):
-        return resolve(self.torch_builder)(settings, self.hyper(settings))
+    def build_torch(self, settings: WorkloadSettings, checkpoint: str | None = None):
+        extra = {"checkpoint": checkpoint} if checkpoint else {}
+        return resolve(self.torch_builder)(settings, self.hyper(settings), **extra)
 
 
 def resolve(ref: str | Callable) -> Callable:

@@ -8,6 +8,7 @@ import numpy as np
 
 from runners import weights_file
 from runners.config import RunConfig
+from workloads.hub import checkpoint
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,10 @@ class InitialWeights:
 
 
 def initial_weights(workload, config: RunConfig) -> InitialWeights:
-    """The PyTorch model's own weights saved for this run, or the ones generated from ``param_specs``."""
+    """The PyTorch model's own weights saved for this run, or the ones generated from ``param_specs``.
+    A hub workload's are in its checkpoint, which the model builders load: only the hash is here."""
+    if config.checkpoint:
+        return InitialWeights({}, set(), checkpoint.sha256(config.checkpoint))
     if config.weights_file:
         tensors = weights_file.read(config.weights_file)
         # Buffers (batch-norm statistics) are loaded, never trained: only parameters can be frozen.

@@ -196,9 +196,11 @@ def run(spec, config: RunConfig, writer) -> None:
     keras.utils.set_random_seed(settings.seed)
     if config.precision != "fp32":
         keras.mixed_precision.set_global_policy(MIXED_POLICIES[config.precision])
-    model = workload.build_keras(settings)
+    model = workload.build_keras(settings, checkpoint=config.checkpoint)
     weights = initial_weights(workload, config)
-    if workload.load_keras_weights:
+    if config.checkpoint:
+        pass  # KerasHub's from_preset loaded them
+    elif workload.load_keras_weights:
         resolve(workload.load_keras_weights)(model, weights.tensors)
     else:
         load_initial_weights(model, weights.tensors)

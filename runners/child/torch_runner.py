@@ -27,9 +27,11 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _build(workload, settings, device, weights):
-    model = workload.build_torch(settings)
-    if workload.load_torch_weights:
+def _build(workload, settings, device, weights, checkpoint):
+    model = workload.build_torch(settings, checkpoint=checkpoint)
+    if checkpoint:
+        pass  # Transformers' from_pretrained loaded them
+    elif workload.load_torch_weights:
         resolve(workload.load_torch_weights)(model, weights.tensors)
     else:
         load_initial_weights(model, weights.tensors, weights.frozen)
@@ -66,7 +68,7 @@ def run(spec, config: RunConfig, writer) -> None:
     torch.manual_seed(settings.seed)
     device = torch.device("cuda" if config.device == "cuda" and torch.cuda.is_available() else "cpu")
     weights = initial_weights(workload, config)
-    model = _build(workload, settings, device, weights)
+    model = _build(workload, settings, device, weights, config.checkpoint)
     data = workload.dataset(settings)
     epoch_batches = data.epoch_batches(settings.batch_size)
     task = get_task(workload.task)

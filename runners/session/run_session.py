@@ -24,11 +24,12 @@ from runners.session.cpu_share import available_cpus
 from runners.session.defaults import DEFAULT_SLICE_S
 from runners.session.launcher import READ_EVERY_S, Launcher, run_headless
 from runners.session.plan import DURATION_STEP_CAP, Plan
-from runners.session.preparation import prepare_initial_weights
+from runners.session.preparation import prepare_checkpoint, prepare_initial_weights
 from runners.session.recording import RunFolder
 from runners.session.state import RunnerState
 from runners.session.summary import Standing, finish_run
 from workloads.errors import InputError
+from workloads.hub.checkpoint import parameter_count as checkpoint_parameters
 
 
 class RunSession:
@@ -58,17 +59,22 @@ class RunSession:
         self.precision, self.keras_jit, self.tf32 = precision, keras_jit, tf32
         self.folder = _create_folder(output, folder_name or plan.workload.name)
         extra = {} if warmup_steps is None else {"warmup_steps": warmup_steps}
-        self.weights_file = None
-        if plan.workload.weights_from_torch:
-            try:
+        self.weights_file = self.checkpoint = None
+        try:
+            if plan.workload.weights_from_torch:
                 self.weights_file = prepare_initial_weights(plan.workload_ref, plan.settings, self.folder.path)
-            except InputError:
-                shutil.rmtree(self.folder.path, ignore_errors=True)  # nothing but the failed preparation in it
-                raise
+            elif plan.workload.make_checkpoint:
+                self.checkpoint = prepare_checkpoint(plan.workload_ref, plan.settings, self.folder.path)
+            elif plan.workload.checkpoint_folder:
+                self.checkpoint = Path(plan.workload.checkpoint_folder)  # the user's own, loaded where it is
+        except InputError:
+            shutil.rmtree(self.folder.path, ignore_errors=True)  # nothing but the failed preparation in it
+            raise
         self.config = RunConfig(
             workload=plan.workload_ref, settings=plan.settings, recipe=plan.recipe, precision=precision,
             keras_jit=keras_jit, tf32=tf32, device=plan.device, duration_s=plan.duration_s,
-            eval_every_steps=plan.eval_every_steps, eval_every_s=plan.eval_every_s, validation=plan.validation, weights_file=str(self.weights_file) if self.weights_file else None, **extra,
+            eval_every_steps=plan.eval_every_steps, eval_every_s=plan.eval_every_s, validation=plan.validation, weights_file=str(self.weights_file) if self.weights_file else None,
+            checkpoint=str(self.checkpoint) if self.checkpoint else None, **extra,
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
@@ -83,6 +89,8 @@ class RunSession:
         """Trainable parameters the workload defines: from its param_specs, or counted in the saved weights."""
         if self.weights_file:
             return weights_file.trainable_count(self.weights_file)
+        if self.checkpoint:
+            return checkpoint_parameters(self.checkpoint)
         return self.plan.workload.trainable_params(self.plan.settings)
 
     @property
@@ -108,6 +116,8 @@ class RunSession:
             shown["target"] = self.plan.target.describe()
         if self.weights_file:
             shown["initial weights"] = f"the PyTorch model's own ({self.weights_file.name})"
+        if self.checkpoint:
+            shown["checkpoint"] = f"{self.checkpoint} (Transformers from_pretrained, KerasHub from_preset)"
         return shown
 
     def new_states(self) -> dict[str, RunnerState]:

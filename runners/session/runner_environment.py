@@ -22,6 +22,11 @@ def framework_environment(backend: str, device: str, gpu: int | None = None) -> 
         "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
         "TF_FORCE_GPU_ALLOW_GROWTH": "true",
         "KERAS_BACKEND": backend,  # read by keras only: the native torch runner ignores it
+        # Nothing is ever downloaded: Transformers and KerasHub load local checkpoint folders only.
+        "HF_HUB_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
     })
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""  # every framework then stays on the CPU

@@ -1,0 +1,115 @@
+"""Hub workloads: Hugging Face architectures trained from one checkpoint by both frameworks.
+
+A preparation subprocess builds the Transformers model from the seed and saves it in
+the hub's layout in the run folder (``config.json`` + ``model.safetensors``); the PyTorch
+runners load it with Transformers' ``from_pretrained``, the Keras runners with KerasHub's
+``from_preset``. ``--workload hub:PATH`` trains a checkpoint folder already on disk instead.
+Framework-free: the dashboard lists and checks these without importing a framework.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workloads.base import SizePreset, Workload
+from workloads.errors import InputError
+from workloads.hub import flops, text
+from workloads.hub.architectures import ARCHITECTURES, HubArchitecture, architecture_for
+
+PREFIX = "hub:"
+# A local checkpoint trains at one size, its own; these are its run's defaults.
+CHECKPOINT_PRESET = {"steps": 60, "batch_size": 8, "length": 128}
+
+
+def _classes(config: dict) -> int:
+    return config.get("num_labels") or len(config.get("id2label") or {}) or 2
+
+
+def _check_length(settings, hyper: dict) -> None:
+    """A checkpoint's learned position table bounds the sequence (made-from-seed ones are sized to fit)."""
+    config, length = hyper["config"], hyper["length"]
+    if not hyper.get("own_checkpoint"):
+        return
+    limit = config.get("n_positions") or (config.get("max_position_embeddings") if hyper["arch"] == "bert" else None)
+    if limit and length > limit:
+        raise InputError(f"--seq-len {length} is longer than this checkpoint's {limit} positions")
+
+
+def _workload(arch: HubArchitecture, name: str, description: str, sizes: dict[str, SizePreset],
+              default_size: str, folder: str | None = None) -> Workload:
+    language_model = arch.task == "language_model"
+
+    def dataset(settings, hyper):
+        make = text.next_token_text if language_model else text.prose_or_code
+        return make(settings, hyper["length"])
+
+    def forward(settings, hyper):
+        return flops.forward_flops(hyper["config"], hyper["length"], arch.task, _classes(hyper["config"]))
+
+    return Workload(
+        name=name,
+        description=description,
+        keras_builder="workloads.hub.keras_model:build",
+        torch_builder="workloads.hub.torch_model:build",
+        param_specs=None,
+        make_dataset=dataset,
+        sample_shape=lambda settings, hyper: (hyper["length"],),
+        target_shape=(lambda settings, hyper: (hyper["length"],)) if language_model else (lambda settings, hyper: ()),
+        input_dtype="int32",
+        num_classes=(lambda hyper: hyper["config"]["vocab_size"]) if language_model
+        else (lambda hyper: _classes(hyper["config"])),
+        default_size=default_size,
+        forward_flops=forward,
+        task=arch.task,
+        sizes=sizes,
+        make_checkpoint=None if folder else "workloads.hub.torch_model:make_checkpoint",
+        checkpoint_folder=folder,
+        check_settings=_check_length,
+        source="built-in" if folder is None else folder,
+    )
+
+
+def _with_arch(arch: HubArchitecture, preset: SizePreset, **more) -> SizePreset:
+    return SizePreset(steps=preset.steps, batch_size=preset.batch_size,
+                      model={**preset.model, "arch": arch.model_type, **more})
+
+
+HUB_WORKLOADS: dict[str, Workload] = {
+    name: _workload(arch, name, arch.description,
+                    {size: _with_arch(arch, preset) for size, preset in arch.sizes.items()}, "small")
+    for name, arch in ARCHITECTURES.items()
+}
+
+
+def checkpoint_workload(ref: str) -> Workload:
+    """``hub:PATH``: a checkpoint folder in the hub's layout, refused in one line unless both frameworks can
+    load it (its files are whole, and its architecture is one KerasHub converts faithfully)."""
+    folder = Path(ref[len(PREFIX):]).expanduser()
+    config = _read_checkpoint(folder)
+    arch = architecture_for(config)
+    if arch is None:
+        known = ", ".join(f"{a.torch_class} ({a.model_type})" for a in ARCHITECTURES.values())
+        found = ", ".join(config.get("architectures") or []) or "none named"
+        raise InputError(f"{folder}: kvp-dash cannot race architecture {config.get('model_type')!r} "
+                         f"({found}); it races {known}")
+    preset = SizePreset(steps=CHECKPOINT_PRESET["steps"], batch_size=CHECKPOINT_PRESET["batch_size"],
+                        model={"length": CHECKPOINT_PRESET["length"], "config": config, "arch": arch.model_type,
+                               "own_checkpoint": True})
+    if config.get("vocab_size", 0) < text.BYTE_VOCAB:
+        raise InputError(f"{folder}: a vocabulary of {config.get('vocab_size')} tokens cannot hold the "
+                         f"{text.BYTE_VOCAB} byte-level token ids kvp-dash trains on")
+    return _workload(arch, folder.name, f"{arch.torch_class} checkpoint in {folder}", {"checkpoint": preset},
+                     "checkpoint", folder=str(folder.resolve()))
+
+
+def _read_checkpoint(folder: Path) -> dict:
+    from workloads.hub.checkpoint import read_config, weight_files
+
+    if not folder.is_dir():
+        raise InputError(f"hub checkpoint folder {folder} does not exist")
+    config = read_config(folder)
+    weight_files(folder)  # missing or unreadable weights: refused here, before anything starts
+    return config
+
+
+__all__ = ["HUB_WORKLOADS", "PREFIX", "checkpoint_workload"]

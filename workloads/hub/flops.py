@@ -1,0 +1,35 @@
+"""Analytic forward FLOPs of a hub model, from its config.json values (a multiply-add counted as 2).
+
+Per token: every weight matrix once (q, k, v, o, the MLP, the output layer of a language model);
+per sequence: attention's two T x T products per layer, counted in full as kernels compute them.
+Checked against PyTorch's FLOP counter at tiny size (tests/test_hub_workloads.py).
+"""
+
+from __future__ import annotations
+
+
+def _shape(config: dict) -> dict:
+    """Dimensions under one set of names, whichever naming the architecture's config uses."""
+    if config.get("model_type") == "gpt2" or "n_embd" in config:
+        d = config["n_embd"]
+        return {"d": d, "layers": config["n_layer"], "q": d, "kv": d, "mlp": 2 * d * (config.get("n_inner") or 4 * d)}
+    d, heads = config["hidden_size"], config["num_attention_heads"]
+    head_dim = config.get("head_dim") or d // heads
+    kv_heads = config.get("num_key_value_heads", heads)
+    gated = "num_key_value_heads" in config  # Llama, Gemma, Qwen: gate, up and down projections
+    inter = config["intermediate_size"]
+    return {"d": d, "layers": config["num_hidden_layers"], "q": heads * head_dim, "kv": kv_heads * head_dim,
+            "mlp": (3 if gated else 2) * d * inter}
+
+
+def forward_flops(config: dict, length: int, task: str, classes: int = 2) -> float:
+    """Forward FLOPs of one sequence of ``length`` tokens."""
+    s = _shape(config)
+    d = s["d"]
+    attention_weights = d * s["q"] * 2 + d * s["kv"] * 2  # q and o; k and v
+    per_token = s["layers"] * (attention_weights + s["mlp"])
+    attention = s["layers"] * 2 * 2 * length * length * s["q"]
+    if task == "language_model":
+        per_token += d * config["vocab_size"]  # the output layer, at every position
+        return 2 * per_token * length + attention
+    return 2 * per_token * length + attention + 2 * (d * d + d * classes)  # pooler and classifier: one token

@@ -1,0 +1,54 @@
+"""Keras side of a hub workload: KerasHub's model, loaded from the same checkpoint by KerasHub's own
+Transformers converter (``from_preset`` on a local folder: nothing is downloaded).
+
+Runs only in a runner subprocess (imports keras and keras_hub).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+
+from workloads.hub.architectures import ARCHITECTURES
+
+
+def _backbone_kwargs(arch, config: dict) -> dict:
+    kwargs = {keras_name: config[hf_key] for hf_key, keras_name in arch.backbone_kwargs_from_config.items()
+              if hf_key in config}
+    for key in arch.dropout_keys:  # KerasHub's converter leaves dropout at its default (0.1 for BERT)
+        kwargs["dropout"] = config.get(key, 0.0)
+    return kwargs
+
+
+def _port_classifier_head(task, checkpoint: str) -> None:
+    """The classification head: KerasHub's converter ports the backbone only and leaves the head random,
+    so its two tensors are read from the checkpoint with KerasHub's own safetensors loader."""
+    from keras_hub.src.utils.transformers.safetensor_utils import SafetensorLoader
+
+    with SafetensorLoader(checkpoint, prefix="") as loader:
+        loader.port_weight(task.output_dense.kernel, "classifier.weight", hook_fn=lambda w, _: w.T)
+        loader.port_weight(task.output_dense.bias, "classifier.bias")
+
+
+def build(settings, hyper: dict, checkpoint: str):
+    """A model that takes token ids and returns logits, as kvp-dash's Keras runner trains every workload:
+    KerasHub's task model inside, given the all-ones padding mask (and zero segment ids) its inputs expect."""
+    import keras_hub
+
+    arch = ARCHITECTURES[hyper["arch"]]
+    config = json.loads((Path(checkpoint) / "config.json").read_text())
+    backbone = getattr(keras_hub.models, arch.keras_backbone).from_preset(checkpoint, **_backbone_kwargs(arch, config))
+    task_class = getattr(keras_hub.models, arch.keras_task)
+    if arch.task == "classification":
+        task = task_class(backbone=backbone, preprocessor=None, num_classes=config["num_labels"] if "num_labels" in
+                          config else len(config.get("id2label", {0: 0, 1: 1})), dropout=config.get(arch.dropout_keys[0], 0.0))
+        _port_classifier_head(task, checkpoint)
+    else:
+        task = task_class(backbone=backbone, preprocessor=None)
+    token_ids = keras.Input(shape=(hyper["length"],), dtype="int32", name="token_ids")
+    inputs = {"token_ids": token_ids, "padding_mask": keras.ops.ones_like(token_ids)}
+    if "segment_ids" in backbone.input:
+        inputs["segment_ids"] = keras.ops.zeros_like(token_ids)
+    return keras.Model(token_ids, task(inputs), name=f"{arch.model_type}_{arch.keras_task}")
