@@ -1,4 +1,6 @@
-"""A user's own arrays (``--data FILE.npz``): ``x_train``, ``y_train`` and optionally ``x_val``, ``y_val``.
+"""A user's own arrays (``--data FILE.npz``): ``x_train``, ``y_train`` and optionally ``x_val``, ``y_val``;
+or, for a language model, ``input_ids`` (and optionally ``val_input_ids``): token sequences as a tokenizer
+writes them, cut here into inputs and the next-token targets.
 
 The dashboard checks the file's headers (no full load, no framework) so bad
 files fail before anything starts; each runner then loads the same arrays and
@@ -17,6 +19,7 @@ from workloads.errors import InputError
 from workloads.tasks import get_task
 
 REQUIRED_KEYS = ("x_train", "y_train")
+TOKEN_KEYS = {"train": "input_ids", "val": "val_input_ids"}
 OPTIONAL_KEYS = ("x_val", "y_val")
 
 
@@ -48,6 +51,9 @@ def check_data_file(workload: Workload, settings: WorkloadSettings) -> None:
     """Raise ValueError with a one-line reason when the file does not fit the workload."""
     path = settings.data_path
     arrays = _headers(path)
+    if workload.task == "language_model" and TOKEN_KEYS["train"] in arrays:
+        _check_token_ids(workload, settings, arrays)
+        return
     missing = [k for k in REQUIRED_KEYS if k not in arrays]
     if missing:
         raise InputError(f"--data file {path} has no {' or '.join(missing)} (it has: {', '.join(arrays) or 'nothing'})")
@@ -80,16 +86,39 @@ def check_data_file(workload: Workload, settings: WorkloadSettings) -> None:
             raise InputError(f"--data y_{split} must hold numbers for a {task.name} task, not {y_dtype}")
 
 
+def _check_token_ids(workload: Workload, settings: WorkloadSettings, arrays: dict) -> None:
+    length = workload.hyper(settings)["length"]
+    for key in TOKEN_KEYS.values():
+        if key not in arrays:
+            continue
+        shape, dtype = arrays[key]
+        if len(shape) != 2 or shape[0] == 0 or shape[1] < length + 1:
+            raise InputError(f"--data {key} has shape {shape}; {workload.name} needs (sequences, at least "
+                             f"{length + 1}): {length} input tokens and the next one as the last target")
+        if dtype.kind not in "iu":
+            raise InputError(f"--data {key} must hold integer token ids, not {dtype}")
+
+
+def _token_splits(arrays, length: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Inputs: the first ``length`` tokens of each row; targets: the same shifted by one."""
+    return {split: (arrays[key][:, :length].astype(np.int32), arrays[key][:, 1 : length + 1].astype(np.int64))
+            for split, key in TOKEN_KEYS.items() if key in arrays}
+
+
 def has_validation(path: str) -> bool:
-    return "x_val" in _headers(path)
+    headers = _headers(path)
+    return "x_val" in headers or TOKEN_KEYS["val"] in headers
 
 
 def load_dataset(workload: Workload, settings: WorkloadSettings) -> Dataset:
     task = get_task(workload.task)
     with np.load(settings.data_path) as arrays:
-        splits = {split: (arrays[f"x_{split}"].astype(workload.input_dtype, copy=False),
-                          task.targets(arrays[f"y_{split}"]))
-                  for split in ("train", "val") if f"x_{split}" in arrays}
+        if workload.task == "language_model" and TOKEN_KEYS["train"] in arrays.files:
+            splits = _token_splits(arrays, workload.hyper(settings)["length"])
+        else:
+            splits = {split: (arrays[f"x_{split}"].astype(workload.input_dtype, copy=False),
+                              task.targets(arrays[f"y_{split}"]))
+                      for split in ("train", "val") if f"x_{split}" in arrays}
     if task.target_dtype == "int64":
         classes = workload.num_classes(workload.hyper(settings))
         for split, (_, y) in splits.items():

@@ -17,6 +17,7 @@ from runners.session.target import Target, parse_target
 from runners.specs import SPECS, RunnerSpec, install_hint, parse_runner_list
 from workloads import Workload, WorkloadSettings, get_workload
 from workloads.errors import InputError
+from workloads.hub import PREFIX as HUB_PREFIX
 from workloads.tasks import get_task
 
 # In-memory data per runner above which we refuse rather than swap (one epoch is never shorter than
@@ -56,6 +57,8 @@ class Plan:
         text = f"{self.workload.name} ({s.size}) · batch {s.batch_size} · {length} · seed {s.seed} · {self.device}"
         if s.image_size:
             text += f" · {s.image_size}px"
+        if s.seq_len:
+            text += f" · {s.seq_len} tokens"
         if s.data_path:
             text += f" · data {Path(s.data_path).name}"
         if self.recipe != Recipe():
@@ -66,7 +69,8 @@ class Plan:
 
 
 def make_plan(workload: str, *, size: str | None = None, steps: int | None = None, batch_size: int | None = None,
-              seed: int = 0, image_size: int | None = None, data: Path | None = None, runners: str | None = None,
+              seed: int = 0, image_size: int | None = None, seq_len: int | None = None, data: Path | None = None,
+              runners: str | None = None,
               device: str = "auto", gpus: list[int] | None = None, schedule: str = "sequential",
               allow_mixed_devices: bool = False, duration_s: float | None = None, recipe: dict | None = None,
               eval_every: int | None = None, target: str | None = None) -> Plan:
@@ -74,7 +78,13 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
     workload_ref = workload
     if workload_ref.endswith(".py"):
         workload_ref = str(Path(workload_ref).resolve())  # runners resolve it from the same file
+    elif workload_ref.startswith(HUB_PREFIX):
+        workload_ref = HUB_PREFIX + str(Path(workload_ref[len(HUB_PREFIX):]).expanduser().resolve())
     chosen = get_workload(workload_ref)
+    if chosen.loads_checkpoint:
+        from workloads.hub import require_hub_extra
+
+        require_hub_extra()
     if image_size and not chosen.takes_images:
         raise InputError(f"--image-size does not apply to {chosen.name}, which is not an image workload")
     task = get_task(chosen.task)
@@ -86,7 +96,7 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
         time_only = False  # settings() below takes the preset's steps when none are given
     settings = chosen.settings(
         size=size, steps=DURATION_STEP_CAP if time_only else steps, batch_size=batch_size, seed=seed,
-        image_size=image_size, data_path=data.resolve() if data else None,
+        image_size=image_size, data_path=data.resolve() if data else None, seq_len=seq_len,
     )
     if time_only and not settings.data_path:
         # A time budget has no step count to size the epoch by: lay out what the size's preset would and cycle

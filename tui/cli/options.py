@@ -82,8 +82,9 @@ def gpu_list(text: str) -> list[int]:
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
     """What to train and where: every command that starts runners takes these."""
     parser.add_argument("--workload", default=DEFAULT_WORKLOAD, metavar="NAME",
-                        help=f"{', '.join(workload_names())}, a registered workload, or a path to your own "
-                        f".py file (default: {DEFAULT_WORKLOAD})")
+                        help=f"{', '.join(workload_names())}, a registered workload, a path to your own "
+                        f".py file, or hub:FOLDER, a local checkpoint in the Hugging Face hub's layout "
+                        f"(default: {DEFAULT_WORKLOAD})")
     parser.add_argument("--size", choices=SIZE_NAMES, metavar="SIZE",
                         help="model size preset: tiny, small, base or large (default: small; "
                         "tiny and small suit a CPU)")
@@ -92,6 +93,8 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=positive_int, metavar="B", help="samples per step")
     parser.add_argument("--image-size", type=positive_int, metavar="PX",
                         help="image height and width, for image workloads")
+    parser.add_argument("--seq-len", type=positive_int, metavar="T",
+                        help="tokens per sequence (the context), for sequence workloads: gpt, lstm, the hub models")
     parser.add_argument("--seed", type=seed, default=0, help="seed for data and initial weights (default: 0)")
     parser.add_argument("--data", type=Path, metavar="FILE.npz",
                         help="train on your own arrays: x_train, y_train (and optionally x_val, y_val)")
@@ -168,7 +171,7 @@ def plan_from(args: argparse.Namespace, steps: int | None, schedule: str = "sequ
 
     plan = make_plan(
         args.workload, size=args.size, steps=steps, batch_size=args.batch_size, seed=args.seed,
-        image_size=args.image_size, data=args.data, runners=args.runners, device=args.device, gpus=args.gpus,
+        image_size=args.image_size, seq_len=args.seq_len, data=args.data, runners=args.runners, device=args.device, gpus=args.gpus,
         schedule=schedule, allow_mixed_devices=args.allow_mixed_devices, duration_s=duration_s,
         recipe=recipe_given(args), eval_every=getattr(args, "eval_every", None), target=getattr(args, "target", None),
     )

@@ -17,8 +17,18 @@ from workloads.hub import flops, text
 from workloads.hub.architectures import ARCHITECTURES, HubArchitecture, architecture_for
 
 PREFIX = "hub:"
+EXTRA_MODULES = ("transformers", "keras_hub", "safetensors")
 # A local checkpoint trains at one size, its own; these are its run's defaults.
 CHECKPOINT_PRESET = {"steps": 60, "batch_size": 8, "length": 128}
+
+
+def require_hub_extra() -> None:
+    """One line, not an ImportError in every runner, when the [hub] extra is not installed."""
+    import importlib.util
+
+    missing = [m for m in EXTRA_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise InputError(f"hub workloads need {', '.join(missing)}: pip install 'kvp-dash[hub]'")
 
 
 def _classes(config: dict) -> int:
@@ -84,6 +94,7 @@ HUB_WORKLOADS: dict[str, Workload] = {
 def checkpoint_workload(ref: str) -> Workload:
     """``hub:PATH``: a checkpoint folder in the hub's layout, refused in one line unless both frameworks can
     load it (its files are whole, and its architecture is one KerasHub converts faithfully)."""
+    require_hub_extra()
     folder = Path(ref[len(PREFIX):]).expanduser()
     config = _read_checkpoint(folder)
     arch = architecture_for(config)

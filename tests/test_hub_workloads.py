@@ -1,0 +1,164 @@
+"""Hub workloads: KerasHub against Transformers from one checkpoint, real runners at tiny size."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runners.protocol import Hello, Metrics, decode_lines
+from tests.conftest import ALL_SPECS
+from workloads.hub import HUB_WORKLOADS
+from workloads.hub.architectures import ARCHITECTURES
+from workloads.hub.checkpoint import sha256 as checkpoint_sha256
+
+HUB_NAMES = list(HUB_WORKLOADS)
+
+
+def _events(folder: Path, runner: str) -> list:
+    events, bad = decode_lines((folder / f"{runner.replace('/', '-')}.events.jsonl").read_bytes().splitlines())
+    assert not bad
+    return events
+
+
+def _run_cli(*args: str, timeout: int = 400) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("name", HUB_NAMES)
+def test_every_runner_loads_the_run_folders_checkpoint_and_learns(checked, name):
+    """The check run (parity itself: test_parity): every runner's hello names the hash of the checkpoint the
+    preparation step wrote into the run folder, and every runner's loss falls over its first steps."""
+    result, folder = checked(name)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    checkpoint = folder / "checkpoint"
+    assert sorted(p.name for p in checkpoint.iterdir()) == ["config.json", "model.safetensors"]
+    expected = checkpoint_sha256(checkpoint)
+    for runner in ALL_SPECS:
+        events = _events(folder, runner)
+        hello = next(e for e in events if isinstance(e, Hello))
+        assert hello.weights_sha256 == expected, runner
+        losses = [loss for e in events if isinstance(e, Metrics) for loss in e.losses]
+        assert losses[-1] < losses[0] - 0.05, (runner, losses)
+    config = json.loads((checkpoint / "config.json").read_text())
+    assert config["architectures"] == [ARCHITECTURES[name].torch_class]
+
+
+@pytest.mark.parametrize("name", HUB_NAMES)
+def test_analytic_flops_match_pytorchs_flop_counter(name):
+    import torch
+    import transformers
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from workloads.hub.torch_model import Logits, hf_config
+
+    workload = HUB_WORKLOADS[name]
+    for size in ("tiny", "small"):
+        settings = workload.settings(size=size, steps=2)
+        hyper = workload.hyper(settings)
+        model = Logits(getattr(transformers, ARCHITECTURES[name].torch_class)(hf_config(hyper)))
+        tokens = torch.from_numpy(workload.dataset(settings).x[:2]).long()
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad(), sdpa_kernel(SDPBackend.MATH):
+            model(tokens)
+        counted = counter.get_total_flops() / 2
+        assert workload.forward_flops(settings, hyper) == pytest.approx(counted, rel=0.01), size
+
+
+@pytest.fixture(scope="module")
+def user_checkpoint(checked, tmp_path_factory) -> Path:
+    """A checkpoint folder "already on disk": the llama check run's, copied out of its run folder."""
+    result, folder = checked("llama")
+    assert result.returncode == 0
+    copy = tmp_path_factory.mktemp("mine") / "tiny-llama"
+    shutil.copytree(folder / "checkpoint", copy)
+    return copy
+
+
+def test_a_local_checkpoint_trains_on_the_users_token_ids(user_checkpoint, tmp_path):
+    """``--workload hub:PATH --data ids.npz --seq-len``: both frameworks load the folder where it is, agree, and
+    train on the file's sequences (inputs and next-token targets cut from ``input_ids``)."""
+    ids = np.random.default_rng(1).integers(0, 256, size=(64, 40)).astype(np.int32)
+    np.savez(tmp_path / "ids.npz", input_ids=ids)
+    result = _run_cli("check", "--workload", f"hub:{user_checkpoint}", "--data", str(tmp_path / "ids.npz"),
+                      "--seq-len", "32", "--runners", "torch,keras/jax", "--output", str(tmp_path / "runs"))
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "✓ parity verified" in result.stdout and "32 tokens" in result.stdout
+    folder = next((tmp_path / "runs").glob("*-check-*"))
+    assert not (folder / "checkpoint").exists()  # loaded where it is, not copied
+    for runner in ("torch", "keras/jax"):
+        hello = next(e for e in _events(folder, runner) if isinstance(e, Hello))
+        assert hello.weights_sha256 == checkpoint_sha256(user_checkpoint)
+
+
+def _refusal(tmp_path, folder: Path, *more: str) -> str:
+    result = _run_cli("check", "--workload", f"hub:{folder}", "--output", str(tmp_path / "runs"), *more, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists()  # refused before anything started
+    return result.stderr
+
+
+def test_a_broken_local_checkpoint_is_refused_in_one_line_before_anything_starts(user_checkpoint, tmp_path):
+    missing = tmp_path / "missing"
+    shutil.copytree(user_checkpoint, missing)
+    (missing / "model.safetensors").unlink()
+    assert "has no model.safetensors" in _refusal(tmp_path, missing)
+
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(user_checkpoint, corrupt)
+    data = (corrupt / "model.safetensors").read_bytes()
+    (corrupt / "model.safetensors").write_bytes(data[: len(data) // 2])  # a download cut short
+    assert "is not a whole safetensors file" in _refusal(tmp_path, corrupt)
+
+    garbled = tmp_path / "garbled"
+    shutil.copytree(user_checkpoint, garbled)
+    (garbled / "model.safetensors").write_bytes(b"\xff" * 64)
+    assert "is not a whole safetensors file" in _refusal(tmp_path, garbled)
+
+
+def test_an_architecture_kerashub_cannot_convert_faithfully_is_refused(user_checkpoint, tmp_path):
+    for model_type, architecture in (("t5", "T5ForConditionalGeneration"), ("mistral", "MistralForCausalLM")):
+        folder = tmp_path / model_type
+        shutil.copytree(user_checkpoint, folder)
+        config = json.loads((folder / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps({**config, "model_type": model_type,
+                                                        "architectures": [architecture]}))
+        line = _refusal(tmp_path, folder)
+        assert f"cannot race architecture {model_type!r} ({architecture})" in line
+        assert "LlamaForCausalLM (llama)" in line
+
+
+def test_seq_len_beyond_a_checkpoints_position_table_is_refused(tmp_path):
+    from safetensors.numpy import save_file
+
+    folder = tmp_path / "gpt2"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"],
+                                                    "vocab_size": 256, "n_embd": 8, "n_layer": 1, "n_head": 2,
+                                                    "n_positions": 64}))
+    save_file({"wte.weight": np.zeros((256, 8), np.float32)}, str(folder / "model.safetensors"))
+    assert "--seq-len 128 is longer than this checkpoint's 64 positions" in _refusal(tmp_path, folder,
+                                                                                      "--seq-len", "128")
+
+
+def test_planning_a_hub_run_imports_no_framework(user_checkpoint):
+    """The dashboard lists hub workloads, checks a local checkpoint and plans runs without torch, Transformers
+    or KerasHub: those load only in the preparation and runner subprocesses."""
+    code = (
+        "import sys\n"
+        "from runners.session.plan import make_plan\n"
+        "make_plan('llama', size='tiny', device='cpu')\n"
+        f"make_plan('hub:{user_checkpoint}', device='cpu', seq_len=32)\n"
+        "print(','.join(m for m in ('torch', 'tensorflow', 'jax', 'keras', 'transformers', 'keras_hub') "
+        "if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
