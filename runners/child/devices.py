@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import platform
+import sys
 from typing import Callable, NamedTuple
 
 import psutil
@@ -60,6 +61,10 @@ def versions(backend: str, with_keras: bool) -> dict[str, str]:
     found = {"python": platform.python_version()}
     for name in (("keras",) if with_keras else ()) + (backend,):
         found[name] = importlib.import_module(name).__version__
+    # The model zoo a hub workload was built with, where this runner loaded one.
+    zoo = "keras_hub" if with_keras else "transformers"
+    if zoo in sys.modules:
+        found[zoo] = sys.modules[zoo].__version__
     return found
 
 

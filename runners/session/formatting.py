@@ -49,7 +49,7 @@ def meter(fraction: float | None, width: int = 8) -> str:
 
 
 # Panels are 34 columns wide at 80x24 and a chart border holds four names: "tensorflow" is long.
-SHORT_NAMES = {"tensorflow": "tf"}
+SHORT_NAMES = {"tensorflow": "tf", "keras_hub": "keras-hub"}
 
 
 def short_name(runner: str) -> str:

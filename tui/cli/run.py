@@ -121,6 +121,25 @@ def crash_overrides(text: str | None) -> dict[str, dict]:
     return {runner: {"crash_at_step": int(step)}}
 
 
+def _sizes(name: str, workload) -> str:
+    """Hub workloads name the real checkpoint each large size has the shape of."""
+    from workloads.hub.architectures import ARCHITECTURES
+
+    shapes = ARCHITECTURES[name].shapes_of if workload.loads_checkpoint and name in ARCHITECTURES else {}
+    return ", ".join(f"{size} ({shapes[size]})" if size in shapes else size for size in workload.sizes)
+
+
+def _hub_status() -> str:
+    from workloads.errors import InputError
+    from workloads.hub import require_hub_extra
+
+    try:
+        require_hub_extra()
+    except InputError as exc:
+        return f";\n             not installed here: {str(exc).split(': ', 1)[1]}"
+    return ""
+
+
 def print_list() -> None:
     print(f"workloads (CPU defaults at the small size; each runner trains {DEFAULT_DURATION_S:g} s of steady state "
           "unless --steps or --duration says otherwise; sweep and check count the preset's steps):")
@@ -128,10 +147,14 @@ def print_list() -> None:
         w = get_workload(name)
         preset = w.sizes[w.default_size]
         image = f", {preset.image_size} px" if preset.image_size else ""
+        tokens = f", {preset.model['length']} tokens" if w.loads_checkpoint else ""
         print(f"  {name:10s} {w.description}")
-        print(f"  {'':10s} batch {preset.batch_size}{image}, {preset.steps} preset steps; sizes {', '.join(w.sizes)}")
+        print(f"  {'':10s} batch {preset.batch_size}{image}{tokens}, {preset.steps} preset steps; "
+              f"sizes {_sizes(name, w)}")
     print("  or --workload path/to/your_workload.py; examples in workloads/examples/: convnet_workload.py (no\n"
           "             tensor list), regression_workload.py, multilabel_workload.py, tabular_workload.py (param_specs)")
+    print("  or --workload hub:FOLDER, a Llama, Gemma, GPT-2, Qwen2 or BERT checkpoint on disk in the Hugging Face\n"
+          f"             hub's layout (config.json + model.safetensors){_hub_status()}")
     print("runner specs:")
     for spec in SPECS.values():
         missing = spec.missing_modules()

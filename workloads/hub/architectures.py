@@ -89,7 +89,7 @@ ARCHITECTURES: dict[str, HubArchitecture] = {
             "large": _preset(300, 4, 1024, {"vocab_size": 50257, "n_embd": 1280, "n_layer": 36, "n_head": 20,
                                             "n_positions": 1024, **NO_DROPOUT_GPT2}),
         },
-        shapes_of={"base": "GPT-2 (124M)", "large": "GPT-2 Large (774M)"},
+        shapes_of={"base": "GPT-2 124M", "large": "GPT-2 Large 774M"},
     ),
     "qwen2": HubArchitecture(
         "qwen2", "Qwen2Config", "Qwen2ForCausalLM", "QwenBackbone", "QwenCausalLM", "language_model",
@@ -108,10 +108,11 @@ ARCHITECTURES: dict[str, HubArchitecture] = {
         "BERT (Transformers BertForSequenceClassification vs KerasHub BertTextClassifier): "
         "is a passage documentation or source code",
         sizes={
-            "tiny": _preset(40, 8, 64, {"vocab_size": 256, "hidden_size": 64, "num_hidden_layers": 2,
+            # From scratch, BERT's classifier stays near chance for about 60 steps before it learns (measured).
+            "tiny": _preset(100, 8, 64, {"vocab_size": 256, "hidden_size": 64, "num_hidden_layers": 2,
                                         "num_attention_heads": 4, "intermediate_size": 256,
                                         "max_position_embeddings": 64, "num_labels": 2, **NO_DROPOUT_BERT}),
-            "small": _preset(60, 16, 128, {"vocab_size": 256, "hidden_size": 128, "num_hidden_layers": 4,
+            "small": _preset(150, 16, 128, {"vocab_size": 256, "hidden_size": 128, "num_hidden_layers": 4,
                                            "num_attention_heads": 4, "intermediate_size": 512,
                                            "max_position_embeddings": 128, "num_labels": 2, **NO_DROPOUT_BERT}),
             "base": _preset(300, 32, 128, {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12,

@@ -22,6 +22,10 @@ BYTE_VOCAB = 256
 HELD_OUT_SHARE = 0.05  # the end of each text is never trained on: validation windows come from there
 # Standard-library modules whose source is the "code" class (single files in every CPython 3.10+).
 SOURCE_MODULES = ("argparse", "dataclasses", "functools", "inspect", "textwrap", "typing")
+# The classifier's passages start with this id, as BERT's inputs start with [CLS]: the pooled output reads
+# that position. Byte 1 never occurs in either text. Not 0: that is the pad id of BERT's and Gemma's configs,
+# whose embedding row PyTorch never updates (padding_idx) while Keras's Embedding does.
+CLS_ID = 1
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +77,8 @@ def prose_or_code(settings: WorkloadSettings, length: int) -> Dataset:
 
     def draw(docs_stream, code_stream, count):
         half = -(-count // 2)
-        x = np.concatenate([_windows(docs_stream, half, length, rng), _windows(code_stream, half, length, rng)])
+        x = np.concatenate([_windows(docs_stream, half, length - 1, rng), _windows(code_stream, half, length - 1, rng)])
+        x = np.concatenate([np.full((len(x), 1), CLS_ID, dtype=np.int32), x], axis=1)
         y = np.repeat(np.array([0, 1], dtype=np.int64), half)
         order = rng.permutation(len(x))[:count]
         return x[order], y[order]
