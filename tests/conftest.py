@@ -134,3 +134,4 @@ def no_runner_left_behind():
     for proc in leftover:
         proc.kill()
     assert not leftover, f"runner processes left behind: {[p.pid for p in leftover]}"
+

@@ -8,34 +8,24 @@ not at all. A failure is one line on stderr and exit status 1.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 
+from runners.child.preparation import prepare
 
-def main(argv: list[str]) -> int:
-    from runners.child.main import die_with_parent
 
-    die_with_parent()
-    workload_ref, settings_json, out = argv
+def save_checkpoint(workload, settings, out: str) -> None:
+    from workloads.base import resolve
+
     partial = f"{out}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
     try:
-        from workloads import WorkloadSettings, get_workload
-        from workloads.base import resolve
-
-        workload = get_workload(workload_ref)
-        settings = WorkloadSettings(**json.loads(settings_json))
-        shutil.rmtree(partial, ignore_errors=True)
         resolve(workload.make_checkpoint)(settings, workload.hyper(settings), partial)
         os.replace(partial, out)
-    except Exception as exc:  # noqa: BLE001 - one line, not a traceback wall
+    finally:
         shutil.rmtree(partial, ignore_errors=True)
-        print(f"cannot build the Transformers model for its checkpoint: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
-        return 1
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(prepare(sys.argv[1:], save_checkpoint, "the Transformers model for its checkpoint"))

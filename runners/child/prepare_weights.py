@@ -10,44 +10,32 @@ one line on stderr and exit status 1.
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 
 import numpy as np
 
+from runners.child.preparation import prepare
 
-def main(argv: list[str]) -> int:
-    from runners.child.main import die_with_parent
 
-    die_with_parent()
-    workload_ref, settings_json, out = argv
-    try:
-        import torch
+def save_initial_weights(workload, settings, out: str) -> None:
+    import torch
 
-        from runners.weights_file import TRAINABLE_KEY
-        from workloads import WorkloadSettings, get_workload
+    from runners.weights_file import TRAINABLE_KEY
 
-        workload = get_workload(workload_ref)
-        settings = WorkloadSettings(**json.loads(settings_json))
-        torch.manual_seed(settings.seed)
-        model = workload.build_torch(settings)
-        state = {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()
-                 if not name.endswith("num_batches_tracked")}  # a counter, not a weight: Keras has none
-        trainable = [name for name, p in model.named_parameters() if p.requires_grad]
-        # Serialised in memory first: the partial file exists only while its bytes are written.
-        buffer = io.BytesIO()
-        np.savez(buffer, **state, **{TRAINABLE_KEY: np.array(trainable)})
-        partial = f"{out}.partial"
-        with open(partial, "wb") as handle:
-            handle.write(buffer.getbuffer())
-        os.replace(partial, out)
-    except Exception as exc:  # noqa: BLE001 - the user's model code: one line, not a traceback wall
-        print(f"cannot build the PyTorch model for its initial weights: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
-        return 1
-    return 0
+    torch.manual_seed(settings.seed)
+    model = workload.build_torch(settings)
+    state = {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()
+             if not name.endswith("num_batches_tracked")}  # a counter, not a weight: Keras has none
+    trainable = [name for name, p in model.named_parameters() if p.requires_grad]
+    # Serialised in memory first: the partial file exists only while its bytes are written.
+    buffer = io.BytesIO()
+    np.savez(buffer, **state, **{TRAINABLE_KEY: np.array(trainable)})
+    partial = f"{out}.partial"
+    with open(partial, "wb") as handle:
+        handle.write(buffer.getbuffer())
+    os.replace(partial, out)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(prepare(sys.argv[1:], save_initial_weights, "the PyTorch model for its initial weights"))

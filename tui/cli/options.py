@@ -171,7 +171,8 @@ def plan_from(args: argparse.Namespace, steps: int | None, schedule: str = "sequ
 
     plan = make_plan(
         args.workload, size=args.size, steps=steps, batch_size=args.batch_size, seed=args.seed,
-        image_size=args.image_size, seq_len=args.seq_len, data=args.data, runners=args.runners, device=args.device, gpus=args.gpus,
+        image_size=args.image_size, seq_len=args.seq_len, data=args.data, runners=args.runners, device=args.device,
+        gpus=args.gpus,
         schedule=schedule, allow_mixed_devices=args.allow_mixed_devices, duration_s=duration_s,
         recipe=recipe_given(args), eval_every=getattr(args, "eval_every", None), target=getattr(args, "target", None),
     )

@@ -47,6 +47,11 @@ LLAMA_3_2 = {"rope_theta": 500000.0, "rms_norm_eps": 1e-5, "tie_word_embeddings"
                               "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}}
 QWEN_2_5 = {"rope_theta": 1000000.0, "rms_norm_eps": 1e-6, "tie_word_embeddings": True,
             "max_position_embeddings": 32768, "use_sliding_window": False}
+# Llama's and Qwen's CPU sizes: grouped-query attention (4 query heads share 2 key/value heads), untied output.
+CPU_DECODERS = {
+    "tiny": _preset(40, 8, 64, _decoder(64, 128, 2, 4, 2, tie_word_embeddings=False)),
+    "small": _preset(60, 8, 128, _decoder(128, 384, 4, 4, 2, tie_word_embeddings=False)),
+}
 NO_DROPOUT_GPT2 = {"resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
 NO_DROPOUT_BERT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
 
@@ -55,8 +60,7 @@ ARCHITECTURES: dict[str, HubArchitecture] = {
         "llama", "LlamaConfig", "LlamaForCausalLM", "Llama3Backbone", "Llama3CausalLM", "language_model",
         "Llama 3 (Transformers LlamaForCausalLM vs KerasHub Llama3CausalLM), next-token loss on real text",
         sizes={
-            "tiny": _preset(40, 8, 64, _decoder(64, 128, 2, 4, 2, tie_word_embeddings=False)),
-            "small": _preset(60, 8, 128, _decoder(128, 384, 4, 4, 2, tie_word_embeddings=False)),
+            **CPU_DECODERS,
             "base": _preset(300, 8, 1024, _decoder(2048, 8192, 16, 32, 8, vocab=128256, **LLAMA_3_2)),
             "large": _preset(300, 4, 1024, _decoder(3072, 8192, 28, 24, 8, vocab=128256, **LLAMA_3_2)),
         },
@@ -95,8 +99,7 @@ ARCHITECTURES: dict[str, HubArchitecture] = {
         "qwen2", "Qwen2Config", "Qwen2ForCausalLM", "QwenBackbone", "QwenCausalLM", "language_model",
         "Qwen 2.5 (Transformers Qwen2ForCausalLM vs KerasHub QwenCausalLM), next-token loss on real text",
         sizes={
-            "tiny": _preset(40, 8, 64, _decoder(64, 128, 2, 4, 2, tie_word_embeddings=False)),
-            "small": _preset(60, 8, 128, _decoder(128, 384, 4, 4, 2, tie_word_embeddings=False)),
+            **CPU_DECODERS,
             "base": _preset(300, 8, 1024, _decoder(896, 4864, 24, 14, 2, vocab=151936, **QWEN_2_5)),
             "large": _preset(300, 4, 1024, _decoder(1536, 8960, 28, 12, 2, vocab=151936, **QWEN_2_5)),
         },

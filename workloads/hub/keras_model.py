@@ -42,8 +42,9 @@ def build(settings, hyper: dict, checkpoint: str):
     backbone = getattr(keras_hub.models, arch.keras_backbone).from_preset(checkpoint, **_backbone_kwargs(arch, config))
     task_class = getattr(keras_hub.models, arch.keras_task)
     if arch.task == "classification":
-        task = task_class(backbone=backbone, preprocessor=None, num_classes=config["num_labels"] if "num_labels" in
-                          config else len(config.get("id2label", {0: 0, 1: 1})), dropout=config.get(arch.dropout_keys[0], 0.0))
+        classes = len(config.get("id2label") or {}) or 2  # how Transformers' config.json records num_labels
+        task = task_class(backbone=backbone, preprocessor=None, num_classes=classes,
+                          dropout=_backbone_kwargs(arch, config).get("dropout", 0.0))
         _port_classifier_head(task, checkpoint)
     else:
         task = task_class(backbone=backbone, preprocessor=None)
