@@ -15,6 +15,7 @@ from runners.child import devices, keras_recipe
 from runners.child.initial_weights import initial_weights
 from runners.child.keras_weights import load_initial_weights
 from runners.child.probe import PROBE_SAMPLES, probe_values
+from runners.child.tensorflow_kept_out import keep_tensorflow_out
 from runners.child.validation import Validator
 from runners.child.windows import WindowReporter
 from runners.config import RunConfig
@@ -187,6 +188,7 @@ def _describe_params(model) -> int:
 
 def run(spec, config: RunConfig, writer) -> None:
     emit, name = writer.emit, spec.name
+    keep_tensorflow_out(spec.backend)
     devices.cap_threads(spec.backend, config.threads)
     tf32 = devices.set_tf32(spec.backend, config.tf32)
     workload = get_workload(config.workload)
