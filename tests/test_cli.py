@@ -27,9 +27,11 @@ def run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--workload", "nope"], "unknown workload 'nope' (known: mlp, cnn, resnet18, lstm, gpt, or a path"),
+        (["--workload", "nope"], "unknown workload 'nope' (known: mlp, cnn, resnet18, lstm, gpt, llama, gemma, gpt2, "
+                                    "qwen2, bert, a path to a .py file, or hub:CHECKPOINT_FOLDER)"),
         (["--workload", "missing_file.py"], "missing_file.py does not exist"),
         (["--size", "huge"], "argument --size: invalid choice: 'huge'"),
+        (["--seq-len", "16"], "--seq-len does not apply to mlp, which is not a sequence workload"),
         (["check", "--workload", "nope"], "unknown workload 'nope'"),
         (["check", "--runners", "keras/theano"], "unknown runner spec 'keras/theano'"),
         (["--runners", "keras/theano"], "unknown runner spec 'keras/theano'"),

@@ -38,6 +38,18 @@ def prepare_checkpoint(workload_ref: str, settings: WorkloadSettings, folder: Pa
                     "building the Transformers model for its checkpoint")
 
 
+def prepared_parameters(folder: Path) -> int | None:
+    """Trainable parameters of what a run folder's preparation made (None: it made nothing)."""
+    from runners import weights_file
+    from workloads.hub.checkpoint import parameter_count
+
+    if (folder / CHECKPOINT_FOLDER).is_dir():
+        return parameter_count(folder / CHECKPOINT_FOLDER)
+    if (folder / FILE_NAME).is_file():
+        return weights_file.trainable_count(folder / FILE_NAME)
+    return None
+
+
 def _prepare(module: str, workload_ref: str, settings: WorkloadSettings, out: Path, what: str) -> Path:
     env = framework_environment("torch", "cpu")  # built on the CPU: the weights are the same anywhere
     env[PARENT_PID_ENV] = str(os.getpid())

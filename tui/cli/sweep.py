@@ -59,6 +59,7 @@ def sweep(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from runners.session.preparation import prepared_parameters
     from runners.session.recording import RunFolder
     from runners.session.repeats import run_repeats
     from tui.console import headless
@@ -80,6 +81,8 @@ def _sweep(args: argparse.Namespace) -> int:
                                  schedule="sequential")
         failures += code != 0
         params = plan.workload.trainable_params(plan.settings)
+        if params is None and done:  # a model that only its own framework counts: what its run prepared
+            params = prepared_parameters(done[0][0])
         runs = " ".join(path.name for path, _ in done)
         for runner, ratio in ratios([table for _, table in done]).items():
             rows.append({"size": size, "params": params, "runner": runner, **ratio, "run": runs})
