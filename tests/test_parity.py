@@ -12,6 +12,7 @@ import pytest
 
 from runners.protocol import Metrics, decode_lines
 from runners.session.parity import PARITY_STEPS, ParityTracker, compare
+from runners.session.preparation import prepared_parameters
 from tests.conftest import ALL_SPECS, FOUR_RUNS
 from workloads import get_workload, workload_names
 from workloads.weights import init_weights
@@ -40,12 +41,12 @@ def test_all_four_runners_agree_at_tiny_size(checked, workload_ref):
     workload = get_workload(workload_ref)
     settings = workload.settings(size="tiny", steps=PARITY_STEPS + 1)
     tracker = recorded_parity(folder)
-    report = compare(tracker.facts, expected_params=workload.trainable_params(settings),
-                     step_rtol=workload.parity_step_rtol)
+    # A model only its own framework counts (a hub checkpoint): the count of what the run prepared.
+    expected = workload.trainable_params(settings) or prepared_parameters(folder)
+    report = compare(tracker.facts, expected_params=expected, step_rtol=workload.parity_step_rtol)
     assert report.status == "verified", report.problems
     assert report.reference == "torch"
     assert json.loads((folder / "parity.json").read_text())["status"] == "verified"
-    expected = workload.trainable_params(settings)
     assert set(tracker.facts) == set(ALL_SPECS)
     for name, facts in tracker.facts.items():
         assert facts.params == expected, name
