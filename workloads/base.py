@@ -198,7 +198,8 @@ class Workload:
         return init_weights(self.specs(settings), settings.seed)
 
     def trainable_params(self, settings: WorkloadSettings) -> int | None:
-        """None when only the PyTorch model knows (no ``param_specs``): the preparation step counts them."""
+        """None without ``param_specs``: the preparation step counts them (the PyTorch model's own, or a hub
+        checkpoint's)."""
         if self.param_specs is None:
             return None
         return trainable_count(self.specs(settings))

@@ -200,11 +200,9 @@ def run(spec, config: RunConfig, writer) -> None:
         keras.mixed_precision.set_global_policy(MIXED_POLICIES[config.precision])
     model = workload.build_keras(settings, checkpoint=config.checkpoint)
     weights = initial_weights(workload, config)
-    if config.checkpoint:
-        pass  # KerasHub's from_preset loaded them
-    elif workload.load_keras_weights:
+    if workload.load_keras_weights:
         resolve(workload.load_keras_weights)(model, weights.tensors)
-    else:
+    elif not config.checkpoint:  # a checkpoint's weights came with the model (KerasHub's from_preset)
         load_initial_weights(model, weights.tensors)
     task = get_task(workload.task)
     classes = workload.num_classes(workload.hyper(settings)) if task.target_dtype == "int64" else 0

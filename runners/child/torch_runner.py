@@ -29,11 +29,9 @@ def _synchronize(device: torch.device) -> None:
 
 def _build(workload, settings, device, weights, checkpoint):
     model = workload.build_torch(settings, checkpoint=checkpoint)
-    if checkpoint:
-        pass  # Transformers' from_pretrained loaded them
-    elif workload.load_torch_weights:
+    if workload.load_torch_weights:
         resolve(workload.load_torch_weights)(model, weights.tensors)
-    else:
+    elif not checkpoint:  # a checkpoint's weights came with the model (Transformers' from_pretrained)
         load_initial_weights(model, weights.tensors, weights.frozen)
     return model.to(device)
 
