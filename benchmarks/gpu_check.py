@@ -6,7 +6,9 @@ The checks, in order:
 2. an interleaved ``resnet18`` run at the ``base`` size of every runner that can run here, on the GPU:
    every runner finishes; framework memory (the runner's own report) and NVML memory
    (the driver's) are figures, not n/a; MFU is between 1 % and 100 %; the verdict has its interval;
-3. timing fidelity against the bare loops on the GPU (``benchmarks/timing_fidelity.py --device cuda``).
+3. timing fidelity against the bare loops on the GPU (``benchmarks/timing_fidelity.py --device cuda``);
+4. a hub model (``llama`` at ``base``: Llama-3.2-1B's shape) in bf16, KerasHub against Transformers from one
+   checkpoint: every runner finishes, tokens/s and MFU are figures; ``check`` at ``small`` on the GPU verifies parity.
 A runner whose framework is missing (keras/tensorflow on an image without tensorflow) is marked "not run".
 
     python benchmarks/gpu_check.py [--json gpu_check.json] [--device cuda] [--duration 10]
@@ -29,6 +31,7 @@ from runners.specs import SPECS  # noqa: E402
 
 RUN_RUNNERS = ["keras/jax", "keras/tensorflow", "keras/torch", "torch", "torch/compile"]
 FIDELITY_RUNNERS = ["keras/jax", "torch"]  # the two that bound the time: one XLA, one eager
+HUB_RUNNERS = ["keras/jax", "keras/torch", "torch"]  # KerasHub against Transformers; tensorflow cannot travel
 
 
 def _check(checks: list, name: str, ok: bool, detail: str) -> None:
@@ -77,6 +80,30 @@ def interleaved_run(device: str, size: str, duration_s: float, runners: list[str
     return {"exit_code": result.returncode, "summary": summary, "output_tail": result.stdout[-4000:]}
 
 
+def hub_run(device: str, workload: str, size: str, duration_s: float, runners: list[str], output: Path,
+            checks: list) -> dict:
+    result = _cli("--headless", "--workload", workload, "--size", size, "--device", device, "--precision", "bf16",
+                  "--runners", ",".join(runners), "--duration", f"{duration_s:g}s", "--output", str(output),
+                  timeout_s=300)
+    folder = next(output.glob(f"*-{workload}"), None)
+    summary = json.loads((folder / "summary.json").read_text()) if folder and (folder / "summary.json").exists() else {}
+    rows = {row["runner"]: row for row in summary.get("standings", [])}
+    _check(checks, f"{workload} {size} bf16 run", result.returncode == 0 and len(rows) == len(runners)
+           and all(r["phase"] == "done" for r in rows.values()),
+           f"exit {result.returncode}; " + ", ".join(f"{n} {r['phase']}" for n, r in rows.items())
+           + (f"; {result.stdout[-400:]}" if result.returncode else ""))
+    # Parity in float32 on the GPU (the tolerances are float32's), at the small size to keep it quick.
+    check = _cli("check", "--workload", workload, "--size", "small", "--device", device,
+                 "--runners", ",".join(runners), "--output", str(output), timeout_s=240)
+    _check(checks, f"{workload} parity on the GPU", check.returncode == 0 and "✓ parity verified" in check.stdout,
+           check.stdout[-600:])
+    for name, row in rows.items():
+        mfu = row.get("mfu")
+        _check(checks, f"{workload} {name} MFU", mfu is not None and 0.01 <= mfu <= 1.0,
+               f"{mfu:.1%}" if mfu is not None else "n/a")
+    return {"exit_code": result.returncode, "summary": summary, "output_tail": result.stdout[-4000:]}
+
+
 def fidelity(device: str, runners: list[str], pairs: int, checks: list) -> list[dict]:
     with tempfile.NamedTemporaryFile(suffix=".json") as figures:
         result = subprocess.run(
@@ -103,6 +130,7 @@ def main() -> int:
                         help="cuda; cpu only to try the script's plumbing on a machine without a GPU")
     parser.add_argument("--duration", type=float, default=10.0, help="steady seconds per runner in the run")
     parser.add_argument("--size", default="base", help="resnet18's size in the run (base: a GPU's ImageNet shape)")
+    parser.add_argument("--hub-size", default="base", help="llama's size in the hub run (none: no hub run)")
     parser.add_argument("--pairs", type=int, default=3, help="fidelity: kvp-dash/bare pairs per runner")
     args = parser.parse_args()
     started = time.monotonic()
@@ -118,6 +146,11 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as output:
             report["run"] = interleaved_run(args.device, args.size, args.duration, runners, Path(output), checks)
         report["fidelity"] = fidelity(args.device, [r for r in FIDELITY_RUNNERS if r in runners], args.pairs, checks)
+        if args.hub_size != "none":  # last: a 1B model's preparation and loading take the longest
+            with tempfile.TemporaryDirectory() as output:
+                hub_runners = [r for r in HUB_RUNNERS if r in runners]
+                report["hub"] = hub_run(args.device, "llama", args.hub_size, args.duration, hub_runners,
+                                        Path(output), checks)
     except subprocess.TimeoutExpired as exc:
         _check(checks, "time limit", False, f"{' '.join(map(str, exc.cmd))[:200]} ran past {exc.timeout:g} s")
     report["seconds"] = round(time.monotonic() - started, 1)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Check every GPU-only path of kvp-dash on one GPU in at most 8 minutes; figures go to a JSON file.
+# Check every GPU-only path of kvp-dash on one GPU in at most 9.5 minutes; figures go to a JSON file.
 #
 # Written for a GPU box without internet access that has CUDA builds of torch and jax (and
 # transformers, onnxruntime) but no keras, tensorflow or textual. What the image lacks comes from
-# wheels carried in benchmarks/gpu_wheels/ (about 43 MiB), installed into a private folder; nothing
+# wheels carried in benchmarks/gpu_wheels/ (about 17 MiB, for CPython 3.12), installed into a private folder; nothing
 # is downloaded there. keras/tensorflow cannot travel (tensorflow is too large): it is marked "not run".
 #
 #   benchmarks/gpu_check.sh --fetch-wheels     # once, on a machine with a package registry
@@ -16,16 +16,20 @@ WHEELS="$HERE/gpu_wheels"
 PYTHON="${PYTHON:-python3}"
 # Pure-python wheels, one for every interpreter.
 PURE="keras namex absl-py rich markdown-it-py mdurl pygments nvidia-ml-py packaging"
+# KerasHub and what it imports, for the hub run (transformers, safetensors and tokenizers are in the image).
+PURE="$PURE keras-hub kagglehub kagglesdk tqdm requests urllib3 certifi idna"
 # Compiled wheels: one per CPython the GPU image may have.
-BINARY="optree h5py ml-dtypes psutil"
-PYTHONS="310 311 312 313"
+BINARY="optree h5py ml-dtypes psutil regex sentencepiece protobuf pyyaml charset-normalizer"
+# The lent GPU image runs CPython 3.12; GPU_PYTHONS="311 312" fetches for others too (mind the 64 MiB carry).
+PYTHONS="${GPU_PYTHONS:-312}"
 
 if [ "${1:-}" = "--fetch-wheels" ]; then
   mkdir -p "$WHEELS"
   "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --dest "$WHEELS" $PURE
   for version in $PYTHONS; do
     "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --dest "$WHEELS" \
-      --python-version "$version" --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 $BINARY
+      --python-version "$version" --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+      --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 $BINARY
   done
   du -sh "$WHEELS"
   exit 0
@@ -39,7 +43,9 @@ trap 'rm -rf "$SITE"' EXIT
 missing=()
 for pair in keras:keras namex:namex absl:absl-py rich:rich markdown_it:markdown-it-py mdurl:mdurl \
             pygments:pygments pynvml:nvidia-ml-py packaging:packaging optree:optree h5py:h5py \
-            ml_dtypes:ml-dtypes psutil:psutil; do
+            ml_dtypes:ml-dtypes psutil:psutil keras_hub:keras-hub kagglehub:kagglehub kagglesdk:kagglesdk \
+            tqdm:tqdm requests:requests urllib3:urllib3 certifi:certifi idna:idna regex:regex \
+            sentencepiece:sentencepiece google.protobuf:protobuf yaml:pyyaml charset_normalizer:charset-normalizer; do
   module="${pair%%:*}"; package="${pair#*:}"
   "$PYTHON" -c "import $module" 2>/dev/null || missing+=("$package")
 done
@@ -50,5 +56,5 @@ fi
 
 cd "$ROOT"
 export PYTHONPATH="$SITE:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
-# 8 minutes for everything; the script's own steps have their time limits inside that.
-timeout --signal=TERM --kill-after=10 480 "$PYTHON" benchmarks/gpu_check.py --json "$OUT" "${@:2}"
+# 9.5 minutes for everything (a device command may run 10); the script's own steps have their limits inside that.
+timeout --signal=TERM --kill-after=10 570 "$PYTHON" benchmarks/gpu_check.py --json "$OUT" "${@:2}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -15,9 +16,11 @@ import psutil
 import pytest
 
 from runners.config import RunConfig
+from runners.protocol import decode_lines
 from runners.session.cpu_share import available_cpus
 from runners.session.defaults import DEFAULT_SLICE_S
 from runners.session.launcher import Launcher, run_headless
+from runners.session.parity import ParityTracker
 from runners.session.recording import RunFolder
 from runners.specs import SPECS
 from workloads import get_workload
@@ -135,3 +138,14 @@ def no_runner_left_behind():
         proc.kill()
     assert not leftover, f"runner processes left behind: {[p.pid for p in leftover]}"
 
+
+def recorded_parity(folder: Path) -> ParityTracker:
+    """The parity facts of a run folder's recorded events, as the judge saw them live."""
+    runners = json.loads((folder / "run.json").read_text())["config"]["runners"]
+    tracker = ParityTracker(runners)
+    for runner in runners:
+        events, bad = decode_lines((folder / f"{runner.replace('/', '-')}.events.jsonl").read_bytes().splitlines())
+        assert not bad
+        for event in events:
+            tracker.observe(event)
+    return tracker

@@ -10,29 +10,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runners.protocol import Metrics, decode_lines
-from runners.session.parity import PARITY_STEPS, ParityTracker, compare
+from runners.protocol import Metrics
+from runners.session.parity import PARITY_STEPS, compare
 from runners.session.preparation import prepared_parameters
-from tests.conftest import ALL_SPECS, FOUR_RUNS
+from tests.conftest import ALL_SPECS, FOUR_RUNS, recorded_parity
 from workloads import get_workload, workload_names
 from workloads.weights import init_weights
 
 EXAMPLE = str(Path(__file__).resolve().parent.parent / "workloads" / "examples" / "tabular_workload.py")
 
 
-def recorded_parity(folder: Path) -> ParityTracker:
-    """The parity facts of a run folder's recorded events, as the judge saw them live."""
-    runners = json.loads((folder / "run.json").read_text())["config"]["runners"]
-    tracker = ParityTracker(runners)
-    for runner in runners:
-        events, bad = decode_lines((folder / f"{runner.replace('/', '-')}.events.jsonl").read_bytes().splitlines())
-        assert not bad
-        for event in events:
-            tracker.observe(event)
-    return tracker
+# BERT's parity is judged on its longer run, the one that shows it learn (tests/test_hub_workloads.py).
+CHECKED = [name for name in workload_names() if name != "bert"]
 
 
-@pytest.mark.parametrize("workload_ref", [*workload_names(), EXAMPLE])
+@pytest.mark.parametrize("workload_ref", [*CHECKED, EXAMPLE])
 def test_all_four_runners_agree_at_tiny_size(checked, workload_ref):
     """``kvp-dash check`` at tiny size, as a user runs it: its verdict, its table and its record agree."""
     result, folder = checked(workload_ref)
