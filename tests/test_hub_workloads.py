@@ -109,16 +109,17 @@ def user_checkpoint(checked, tmp_path_factory) -> Path:
 
 def test_a_local_checkpoint_trains_on_the_users_token_ids(user_checkpoint, tmp_path):
     """``--workload hub:PATH --data ids.npz --seq-len``: both frameworks load the folder where it is, agree, and
-    train on the file's sequences (inputs and next-token targets cut from ``input_ids``)."""
+    train on the file's sequences (inputs and next-token targets cut from ``input_ids``); torch.compile too, the
+    one runner spec the default runs leave out."""
     ids = np.random.default_rng(1).integers(0, 256, size=(64, 40)).astype(np.int32)
     np.savez(tmp_path / "ids.npz", input_ids=ids)
     result = _run_cli("check", "--workload", f"hub:{user_checkpoint}", "--data", str(tmp_path / "ids.npz"),
-                      "--seq-len", "32", "--runners", "torch,keras/jax", "--output", str(tmp_path / "runs"))
+                      "--seq-len", "32", "--runners", "torch,keras/jax,torch/compile", "--output", str(tmp_path / "runs"))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "✓ parity verified" in result.stdout and "32 tokens" in result.stdout
     folder = next((tmp_path / "runs").glob("*-check-*"))
     assert not (folder / "checkpoint").exists()  # loaded where it is, not copied
-    for runner in ("torch", "keras/jax"):
+    for runner in ("torch", "keras/jax", "torch/compile"):
         hello = next(e for e in _events(folder, runner) if isinstance(e, Hello))
         assert hello.weights_sha256 == checkpoint_sha256(user_checkpoint)
 

@@ -38,10 +38,9 @@ def watch(args: argparse.Namespace) -> int:
 
     settings = source.config["settings"]
     workload = Path(source.config["workload"]).stem
-    description = (
-        f"{'attached' if args.attach else 'replay'} · {workload} · batch {settings['batch_size']} · "
-        f"{settings['steps']} steps"
-    )
+    # A --duration run's step count is only a cap: its length was the time (as its live title said).
+    length = f"{source.duration_s:g} s each" if source.duration_s else f"{settings['steps']} steps"
+    description = f"{'attached' if args.attach else 'replay'} · {workload} · batch {settings['batch_size']} · {length}"
 
     recorded_target = source.config.get("target")  # --target, when the run had one
     target = Target(**recorded_target) if recorded_target else None
