@@ -114,7 +114,8 @@ def test_a_local_checkpoint_trains_on_the_users_token_ids(user_checkpoint, tmp_p
     ids = np.random.default_rng(1).integers(0, 256, size=(64, 40)).astype(np.int32)
     np.savez(tmp_path / "ids.npz", input_ids=ids)
     result = _run_cli("check", "--workload", f"hub:{user_checkpoint}", "--data", str(tmp_path / "ids.npz"),
-                      "--seq-len", "32", "--runners", "torch,keras/jax,torch/compile", "--output", str(tmp_path / "runs"))
+                      "--seq-len", "32", "--runners", "torch,keras/jax,torch/compile",
+                      "--output", str(tmp_path / "runs"))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "✓ parity verified" in result.stdout and "32 tokens" in result.stdout
     folder = next((tmp_path / "runs").glob("*-check-*"))
