@@ -62,7 +62,7 @@ def test_every_runner_loads_the_run_folders_checkpoint_and_learns(checked, name)
 def test_bert_agrees_and_learns_in_every_runner(tmp_path):
     """The classifier needs more steps than a check takes: its tiny preset's 100, every runner, headless, as a
     user runs it. Parity is judged on the same run, by the same judge as ``kvp-dash check``."""
-    result = _run_cli("--workload", "bert", "--size", "tiny", "--steps", "100", "--headless",
+    result = _run_cli("--workload", "bert", "--size", "tiny", "--steps", "100", "--headless", "--schedule", "parallel",
                       "--output", str(tmp_path))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     folder = next(tmp_path.iterdir())
