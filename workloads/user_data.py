@@ -113,7 +113,8 @@ def has_validation(path: str) -> bool:
 def load_dataset(workload: Workload, settings: WorkloadSettings) -> Dataset:
     task = get_task(workload.task)
     with np.load(settings.data_path) as arrays:
-        if workload.task == "language_model" and TOKEN_KEYS["train"] in arrays.files:
+        tokens = workload.task == "language_model" and TOKEN_KEYS["train"] in arrays.files
+        if tokens:
             splits = _token_splits(arrays, workload.hyper(settings)["length"])
         else:
             splits = {split: (arrays[f"x_{split}"].astype(workload.input_dtype, copy=False),
@@ -121,8 +122,11 @@ def load_dataset(workload: Workload, settings: WorkloadSettings) -> Dataset:
                       for split in ("train", "val") if f"x_{split}" in arrays}
     if task.target_dtype == "int64":
         classes = workload.num_classes(workload.hyper(settings))
-        for split, (_, y) in splits.items():
-            if y.size and (y.min() < 0 or y.max() >= classes):
-                raise InputError(f"y_{split} holds ids outside 0..{classes - 1}")
+        for split, (x, y) in splits.items():
+            # Token rows: every id used, inputs included (an embedding lookup out of range is an error in
+            # PyTorch but clamped silently by XLA).
+            name, ids = (TOKEN_KEYS[split], np.concatenate([x[:, :1], y], axis=1)) if tokens else (f"y_{split}", y)
+            if ids.size and (ids.min() < 0 or ids.max() >= classes):
+                raise InputError(f"{name} holds ids outside 0..{classes - 1}")
     x, y = splits["train"]
     return in_step_order(x, y, settings, validation=splits.get("val"))
