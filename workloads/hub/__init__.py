@@ -14,7 +14,7 @@ from pathlib import Path
 from workloads.base import SizePreset, Workload
 from workloads.errors import InputError
 from workloads.hub import flops, text
-from workloads.hub.architectures import ARCHITECTURES, HubArchitecture, architecture_for
+from workloads.hub.architectures import ARCHITECTURES, HubArchitecture, architecture_for, class_count
 
 PREFIX = "hub:"
 EXTRA_MODULES = ("transformers", "keras_hub", "safetensors")
@@ -29,10 +29,6 @@ def require_hub_extra() -> None:
     missing = [m for m in EXTRA_MODULES if importlib.util.find_spec(m) is None]
     if missing:
         raise InputError(f"hub workloads need {', '.join(missing)}: pip install 'kvp-dash[hub]'")
-
-
-def _classes(config: dict) -> int:
-    return config.get("num_labels") or len(config.get("id2label") or {}) or 2
 
 
 def _check_length(settings, hyper: dict) -> None:
@@ -54,7 +50,7 @@ def _workload(arch: HubArchitecture, name: str, description: str, sizes: dict[st
         return make(settings, hyper["length"])
 
     def forward(settings, hyper):
-        return flops.forward_flops(hyper["config"], hyper["length"], arch.task, _classes(hyper["config"]))
+        return flops.forward_flops(hyper["config"], hyper["length"], arch.task, class_count(hyper["config"]))
 
     return Workload(
         name=name,
@@ -67,7 +63,7 @@ def _workload(arch: HubArchitecture, name: str, description: str, sizes: dict[st
         target_shape=(lambda settings, hyper: (hyper["length"],)) if language_model else (lambda settings, hyper: ()),
         input_dtype="int32",
         num_classes=(lambda hyper: hyper["config"]["vocab_size"]) if language_model
-        else (lambda hyper: _classes(hyper["config"])),
+        else (lambda hyper: class_count(hyper["config"])),
         default_size=default_size,
         forward_flops=forward,
         task=arch.task,

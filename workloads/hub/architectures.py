@@ -131,6 +131,11 @@ ARCHITECTURES: dict[str, HubArchitecture] = {
 }
 
 
+def class_count(config: dict) -> int:
+    """A classifier checkpoint's classes: Transformers' config.json records them as ``id2label``."""
+    return config.get("num_labels") or len(config.get("id2label") or {}) or 2
+
+
 def architecture_for(config: dict) -> HubArchitecture | None:
     """The architecture that trains a checkpoint with this config.json, or None."""
     for arch in ARCHITECTURES.values():

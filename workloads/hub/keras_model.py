@@ -11,7 +11,7 @@ from pathlib import Path
 
 import keras
 
-from workloads.hub.architectures import ARCHITECTURES
+from workloads.hub.architectures import ARCHITECTURES, class_count
 
 
 def _backbone_kwargs(arch, config: dict) -> dict:
@@ -42,8 +42,7 @@ def build(settings, hyper: dict, checkpoint: str):
     backbone = getattr(keras_hub.models, arch.keras_backbone).from_preset(checkpoint, **_backbone_kwargs(arch, config))
     task_class = getattr(keras_hub.models, arch.keras_task)
     if arch.task == "classification":
-        classes = len(config.get("id2label") or {}) or 2  # how Transformers' config.json records num_labels
-        task = task_class(backbone=backbone, preprocessor=None, num_classes=classes,
+        task = task_class(backbone=backbone, preprocessor=None, num_classes=class_count(config),
                           dropout=_backbone_kwargs(arch, config).get("dropout", 0.0))
         _port_classifier_head(task, checkpoint)
     else:
