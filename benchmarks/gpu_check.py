@@ -57,24 +57,36 @@ def doctor(device: str, checks: list) -> dict:
     return {"exit_code": result.returncode, "output": result.stdout[-6000:], "frameworks": reports}
 
 
-def interleaved_run(device: str, size: str, duration_s: float, runners: list[str], output: Path, checks: list) -> dict:
-    result = _cli("--headless", "--workload", "resnet18", "--size", size, "--device", device,
-                  "--runners", ",".join(runners), "--duration", f"{duration_s:g}s", "--output", str(output),
-                  timeout_s=420)
-    folder = next(output.glob("*-resnet18"), None)
+def _timed_run(label: str, workload: str, runners: list[str], output: Path, checks: list, *options: str,
+               timeout_s: float) -> tuple[subprocess.CompletedProcess, dict, dict]:
+    """A headless run of every runner; checked to finish. Returns the process, summary.json and its rows."""
+    result = _cli("--headless", "--workload", workload, "--runners", ",".join(runners), "--output", str(output),
+                  *options, timeout_s=timeout_s)
+    folder = next(output.glob(f"*-{workload}"), None)
     summary = json.loads((folder / "summary.json").read_text()) if folder and (folder / "summary.json").exists() else {}
     rows = {row["runner"]: row for row in summary.get("standings", [])}
-    _check(checks, f"interleaved resnet18 {size} run", result.returncode == 0 and len(rows) == len(runners)
+    _check(checks, label, result.returncode == 0 and len(rows) == len(runners)
            and all(r["phase"] == "done" for r in rows.values()),
            f"exit {result.returncode}; " + ", ".join(f"{n} {r['phase']}" for n, r in rows.items())
            + (f"; {result.stdout[-400:]}" if result.returncode else ""))
+    return result, summary, rows
+
+
+def _mfu_check(checks: list, label: str, mfu: float | None) -> None:
+    _check(checks, label, mfu is not None and 0.01 <= mfu <= 1.0,
+           f"{mfu:.1%}" if mfu is not None else "n/a (no peak for this GPU in runners/session/peaks.py?)")
+
+
+def interleaved_run(device: str, size: str, duration_s: float, runners: list[str], output: Path, checks: list) -> dict:
+    result, summary, rows = _timed_run(f"interleaved resnet18 {size} run", "resnet18", runners, output, checks,
+                                       "--size", size, "--device", device, "--duration", f"{duration_s:g}s",
+                                       timeout_s=420)
     for name, row in rows.items():
-        framework, nvml, mfu = row.get("peak_device_bytes"), row.get("peak_nvml_bytes"), row.get("mfu")
+        framework, nvml = row.get("peak_device_bytes"), row.get("peak_nvml_bytes")
         _check(checks, f"{name} memory", bool(framework) and bool(nvml),
                f"framework peak {framework and framework / 2**30:.2f} GiB, NVML peak {nvml and nvml / 2**30:.2f} GiB"
                if framework and nvml else f"framework {framework}, NVML {nvml} (n/a)")
-        _check(checks, f"{name} MFU", mfu is not None and 0.01 <= mfu <= 1.0,
-               f"{mfu:.1%}" if mfu is not None else "n/a (no peak for this GPU in runners/session/peaks.py?)")
+        _mfu_check(checks, f"{name} MFU", row.get("mfu"))
     verdict = summary.get("verdict", "")
     _check(checks, "verdict with its interval", "95 % CI" in verdict, verdict or "no verdict")
     return {"exit_code": result.returncode, "summary": summary, "output_tail": result.stdout[-4000:]}
@@ -82,25 +94,16 @@ def interleaved_run(device: str, size: str, duration_s: float, runners: list[str
 
 def hub_run(device: str, workload: str, size: str, duration_s: float, runners: list[str], output: Path,
             checks: list) -> dict:
-    result = _cli("--headless", "--workload", workload, "--size", size, "--device", device, "--precision", "bf16",
-                  "--runners", ",".join(runners), "--duration", f"{duration_s:g}s", "--output", str(output),
-                  timeout_s=300)
-    folder = next(output.glob(f"*-{workload}"), None)
-    summary = json.loads((folder / "summary.json").read_text()) if folder and (folder / "summary.json").exists() else {}
-    rows = {row["runner"]: row for row in summary.get("standings", [])}
-    _check(checks, f"{workload} {size} bf16 run", result.returncode == 0 and len(rows) == len(runners)
-           and all(r["phase"] == "done" for r in rows.values()),
-           f"exit {result.returncode}; " + ", ".join(f"{n} {r['phase']}" for n, r in rows.items())
-           + (f"; {result.stdout[-400:]}" if result.returncode else ""))
+    result, summary, rows = _timed_run(f"{workload} {size} bf16 run", workload, runners, output, checks,
+                                       "--size", size, "--device", device, "--precision", "bf16",
+                                       "--duration", f"{duration_s:g}s", timeout_s=300)
     # Parity in float32 on the GPU (the tolerances are float32's), at the small size to keep it quick.
     check = _cli("check", "--workload", workload, "--size", "small", "--device", device,
                  "--runners", ",".join(runners), "--output", str(output), timeout_s=240)
     _check(checks, f"{workload} parity on the GPU", check.returncode == 0 and "✓ parity verified" in check.stdout,
            check.stdout[-600:])
     for name, row in rows.items():
-        mfu = row.get("mfu")
-        _check(checks, f"{workload} {name} MFU", mfu is not None and 0.01 <= mfu <= 1.0,
-               f"{mfu:.1%}" if mfu is not None else "n/a")
+        _mfu_check(checks, f"{workload} {name} MFU", row.get("mfu"))
     return {"exit_code": result.returncode, "summary": summary, "output_tail": result.stdout[-4000:]}
 
 

@@ -36,13 +36,14 @@ def in_step_order(x: np.ndarray, y: np.ndarray, settings: WorkloadSettings,
     return Dataset(x=np.ascontiguousarray(x[order]), y=np.ascontiguousarray(y[order]), x_val=x_val, y_val=y_val)
 
 
-def with_validation(draw, settings: WorkloadSettings) -> Dataset:
+def with_validation(draw, settings: WorkloadSettings, draw_held_out=None) -> Dataset:
     """The training pool, then ``VALIDATION_SAMPLES`` held out: ``draw(n)`` returns n new samples (x, y)
-    from one generator stream, so the training pool is the same whether or not validation follows."""
+    from one generator stream, so the training pool is the same whether or not validation follows.
+    ``draw_held_out(n)``: where the held-out samples come from when not from ``draw`` (a held-out text)."""
     x, y = draw(min(POOL_SIZE, settings.steps * settings.batch_size))
     sample_bytes = max(1, x.nbytes // max(1, len(x)))
     held_out = min(VALIDATION_SAMPLES, max(settings.batch_size, VALIDATION_BYTES // sample_bytes))
-    return in_step_order(x, y, settings, validation=draw(held_out))
+    return in_step_order(x, y, settings, validation=(draw_held_out or draw)(held_out))
 
 
 def epoch_batches(pool: int, sample_bytes: int, settings: WorkloadSettings) -> int:

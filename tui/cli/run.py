@@ -130,14 +130,10 @@ def _sizes(name: str, workload) -> str:
 
 
 def _hub_status() -> str:
-    from workloads.errors import InputError
-    from workloads.hub import require_hub_extra
+    from workloads.hub import missing_hub_modules
 
-    try:
-        require_hub_extra()
-    except InputError as exc:
-        return f";\n             not installed here: {str(exc).split(': ', 1)[1]}"
-    return ""
+    missing = missing_hub_modules()
+    return f";\n             not installed here: {', '.join(missing)}: pip install 'kvp-dash[hub]'" if missing else ""
 
 
 def print_list() -> None:

@@ -22,11 +22,15 @@ EXTRA_MODULES = ("transformers", "keras_hub", "safetensors")
 CHECKPOINT_PRESET = {"steps": 60, "batch_size": 8, "length": 128}
 
 
-def require_hub_extra() -> None:
-    """One line, not an ImportError in every runner, when the [hub] extra is not installed."""
+def missing_hub_modules() -> list[str]:
     import importlib.util
 
-    missing = [m for m in EXTRA_MODULES if importlib.util.find_spec(m) is None]
+    return [m for m in EXTRA_MODULES if importlib.util.find_spec(m) is None]
+
+
+def require_hub_extra() -> None:
+    """One line, not an ImportError in every runner, when the [hub] extra is not installed."""
+    missing = missing_hub_modules()
     if missing:
         raise InputError(f"hub workloads need {', '.join(missing)}: pip install 'kvp-dash[hub]'")
 
@@ -34,8 +38,6 @@ def require_hub_extra() -> None:
 def _check_length(settings, hyper: dict) -> None:
     """A checkpoint's learned position table bounds the sequence (made-from-seed ones are sized to fit)."""
     config, length = hyper["config"], hyper["length"]
-    if not hyper.get("own_checkpoint"):
-        return
     limit = config.get("n_positions") or (config.get("max_position_embeddings") if hyper["arch"] == "bert" else None)
     if limit and length > limit:
         raise InputError(f"--seq-len {length} is longer than this checkpoint's {limit} positions")
@@ -70,7 +72,7 @@ def _workload(arch: HubArchitecture, name: str, description: str, sizes: dict[st
         sizes=sizes,
         make_checkpoint=None if folder else "workloads.hub.torch_model:make_checkpoint",
         checkpoint_folder=folder,
-        check_settings=_check_length,
+        check_settings=_check_length if folder else None,
         source="built-in" if folder is None else folder,
     )
 
@@ -100,8 +102,7 @@ def checkpoint_workload(ref: str) -> Workload:
         raise InputError(f"{folder}: kvp-dash cannot race architecture {config.get('model_type')!r} "
                          f"({found}); it races {known}")
     preset = SizePreset(steps=CHECKPOINT_PRESET["steps"], batch_size=CHECKPOINT_PRESET["batch_size"],
-                        model={"length": CHECKPOINT_PRESET["length"], "config": config, "arch": arch.model_type,
-                               "own_checkpoint": True})
+                        model={"length": CHECKPOINT_PRESET["length"], "config": config, "arch": arch.model_type})
     if config.get("vocab_size", 0) < text.BYTE_VOCAB:
         raise InputError(f"{folder}: a vocabulary of {config.get('vocab_size')} tokens cannot hold the "
                          f"{text.BYTE_VOCAB} byte-level token ids kvp-dash trains on")

@@ -39,11 +39,12 @@ def build(settings, hyper: dict, checkpoint: str):
 
     arch = ARCHITECTURES[hyper["arch"]]
     config = json.loads((Path(checkpoint) / "config.json").read_text())
-    backbone = getattr(keras_hub.models, arch.keras_backbone).from_preset(checkpoint, **_backbone_kwargs(arch, config))
+    backbone_kwargs = _backbone_kwargs(arch, config)
+    backbone = getattr(keras_hub.models, arch.keras_backbone).from_preset(checkpoint, **backbone_kwargs)
     task_class = getattr(keras_hub.models, arch.keras_task)
     if arch.task == "classification":
         task = task_class(backbone=backbone, preprocessor=None, num_classes=class_count(config),
-                          dropout=_backbone_kwargs(arch, config).get("dropout", 0.0))
+                          dropout=backbone_kwargs.get("dropout", 0.0))
         _port_classifier_head(task, checkpoint)
     else:
         task = task_class(backbone=backbone, preprocessor=None)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from workloads.base import Dataset, WorkloadSettings
-from workloads.data import POOL_SIZE, VALIDATION_SAMPLES, in_step_order
+from workloads.data import with_validation
 
 BYTE_VOCAB = 256
 HELD_OUT_SHARE = 0.05  # the end of each text is never trained on: validation windows come from there
@@ -58,16 +58,22 @@ def _windows(stream: np.ndarray, count: int, width: int, rng: np.random.Generato
     return np.stack([stream[s : s + width] for s in order]).astype(np.int32)
 
 
+def _held_out_count(n: int, stream: np.ndarray, width: int, settings: WorkloadSettings) -> int:
+    """Validation samples: as many as asked, but no more windows than the held-out text holds (a batch at least)."""
+    return min(n, max(settings.batch_size, len(stream) // width))
+
+
 def next_token_text(settings: WorkloadSettings, length: int) -> Dataset:
     """Causal language modelling on the documentation: inputs ``length`` bytes, targets the same shifted by one."""
     rng = np.random.default_rng(settings.seed)
     train, held_out = _split(reference_docs())
-    pool = min(POOL_SIZE, settings.steps * settings.batch_size)
-    windows = _windows(train, pool, length + 1, rng)
-    val = _windows(held_out, min(VALIDATION_SAMPLES, max(settings.batch_size, len(held_out) // (length + 1))),
-                   length + 1, rng)
-    return in_step_order(windows[:, :-1], windows[:, 1:].astype(np.int64), settings,
-                         validation=(val[:, :-1], val[:, 1:].astype(np.int64)))
+
+    def draw(stream, count):
+        windows = _windows(stream, count, length + 1, rng)
+        return windows[:, :-1], windows[:, 1:].astype(np.int64)
+
+    return with_validation(lambda n: draw(train, n), settings,
+                           lambda n: draw(held_out, _held_out_count(n, held_out, length + 1, settings)))
 
 
 def prose_or_code(settings: WorkloadSettings, length: int) -> Dataset:
@@ -83,6 +89,5 @@ def prose_or_code(settings: WorkloadSettings, length: int) -> Dataset:
         order = rng.permutation(len(x))[:count]
         return x[order], y[order]
 
-    x, y = draw(docs, code, min(POOL_SIZE, settings.steps * settings.batch_size))
-    val_count = min(VALIDATION_SAMPLES, max(settings.batch_size, len(code_held) // length))
-    return in_step_order(x, y, settings, validation=draw(docs_held, code_held, val_count))
+    return with_validation(lambda n: draw(docs, code, n), settings,
+                           lambda n: draw(docs_held, code_held, _held_out_count(n, code_held, length, settings)))
