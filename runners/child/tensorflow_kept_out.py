@@ -2,7 +2,7 @@
 
 Installed beside the other frameworks, TensorFlow is imported by ``keras.utils.set_random_seed``
 (to seed it too) and by KerasHub (for tokenizers and preprocessing layers these runners never use).
-In a jax or torch runner that costs about 4.5 s of start-up and 640 MiB of resident memory
+In a jax or torch runner that costs about 4 s of start-up and 640 MiB of resident memory
 (measured here), which the runner's memory figure would charge to Keras on that backend.
 """
 
