@@ -24,6 +24,8 @@ class RunConfig:
     keras_jit: str = "auto"  # Keras compile(jit_compile=...): "auto", "on" or "off"
     tf32: bool = False  # TF32 matmuls on Ampere+ GPUs, set the same way in every framework
     device: str = "cpu"  # "cpu" or "cuda", as the launcher resolved --device
+    # --devices: data-parallel over this many devices (CPU host devices or GPUs), with the framework's own engine.
+    devices: int = 1
     # --duration: steady training seconds per runner (its own device time); settings.steps is then a cap.
     duration_s: float | None = None
     # Validation: after every this many steps, or (a --duration run) this much steady training time;

@@ -35,6 +35,8 @@ HELD_PHASES = ("paused", "waiting")
 
 # How a runner subprocess finds its channel (a pipe fd the launcher passes) and its parent (to die with it).
 EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
+# A torchrun rank's channel instead: the Unix socket its runner process relays from (``runners.child.rank_relay``).
+EVENT_SOCKET_ENV = "KVP_DASH_EVENT_SOCKET"
 PARENT_PID_ENV = "KVP_DASH_PARENT_PID"
 # Set (to "1") when runners take turns: the runner waits for its first turn before it imports anything.
 TAKES_TURNS_ENV = "KVP_DASH_TAKES_TURNS"
@@ -82,6 +84,8 @@ class Hello(Event):
     # Layers that draw random numbers in training (dropout): the frameworks draw different ones.
     stochastic_layers: list[str] = field(default_factory=list)
     weights_sha256: str | None = None  # of the initial-weights file it loaded, when there is one
+    devices: int = 1  # data-parallel over this many devices (--devices)
+    distribution: str | None = None  # the data-parallel engine and its communication settings, in words
 
 
 @dataclass(frozen=True)
@@ -163,8 +167,23 @@ class Done(Event):
     train_s: float  # from the first step's start to the last step's end
 
 
+@dataclass(frozen=True)
+class Rank(Event):
+    """One process of a data-parallel runner (a torchrun rank), every second or so: its own memory."""
+
+    type: ClassVar[str] = "rank"
+    rank: int
+    world_size: int
+    pid: int
+    host: str
+    rss_bytes: int
+    device: str  # "cpu" or the GPU it trains on ("cuda:1")
+    device_bytes: int | None = None
+    device_peak_bytes: int | None = None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (Hello, Phase, Probe, Metrics, Evaluation, Error, Done)
+    cls.type: cls for cls in (Hello, Phase, Probe, Metrics, Evaluation, Error, Done, Rank)
 }
 
 # Looked up once: decode() runs for every event of every runner.

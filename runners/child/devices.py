@@ -98,8 +98,9 @@ def _device_memory_reader(backend: str) -> Callable[[], DeviceMemory]:
         return read
     import torch
 
+    # The current GPU: a data-parallel rank's own (torch.cuda.set_device), else the one visible.
     return lambda: DeviceMemory(
-        torch.cuda.memory_allocated(0), torch.cuda.max_memory_allocated(0), torch.cuda.memory_reserved(0)
+        torch.cuda.memory_allocated(), torch.cuda.max_memory_allocated(), torch.cuda.memory_reserved()
     )
 
 

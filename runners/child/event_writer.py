@@ -8,11 +8,13 @@ instead of stalling the training loop on a full pipe.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
+import socket
 import threading
 
-from runners.protocol import EVENT_FD_ENV, Event
+from runners.protocol import EVENT_FD_ENV, EVENT_SOCKET_ENV, Event
 
 _CLOSE = None
 
@@ -56,3 +58,13 @@ class EventWriter:
     @classmethod
     def from_environment(cls, runner: str) -> "EventWriter":
         return cls(runner, int(os.environ[EVENT_FD_ENV]))
+
+    @classmethod
+    def for_rank(cls, runner: str, rank: int) -> "EventWriter":
+        """A torchrun rank's writer: connected to its runner process's relay, which it first tells who it is."""
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(os.environ[EVENT_SOCKET_ENV])
+        connection.sendall((json.dumps({"rank": rank, "pid": os.getpid()}) + "\n").encode())
+        writer = cls(runner, connection.fileno())
+        writer._connection = connection  # kept open as long as the writer
+        return writer

@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 
 import keras
 
-from runners.child import devices, keras_recipe
+from runners.child import devices, keras_data_parallel, keras_recipe
 from runners.child.initial_weights import initial_weights
 from runners.child.keras_weights import load_initial_weights
 from runners.child.probe import PROBE_SAMPLES, probe_values
@@ -186,20 +187,8 @@ def _describe_params(model) -> int:
     return int(sum(keras.ops.size(w) for w in model.trainable_weights))
 
 
-def run(spec, config: RunConfig, writer) -> None:
-    emit, name = writer.emit, spec.name
-    keep_tensorflow_out(spec.backend)
-    devices.cap_threads(spec.backend, config.threads)
-    tf32 = devices.set_tf32(spec.backend, config.tf32)
-    workload = get_workload(config.workload)
-    settings = config.settings
-
-    emit(Phase(name, "building"))
-    keras.utils.set_random_seed(settings.seed)
-    if config.precision != "fp32":
-        keras.mixed_precision.set_global_policy(MIXED_POLICIES[config.precision])
+def _built_and_compiled(workload, settings, spec, config: RunConfig, weights):
     model = workload.build_keras(settings, checkpoint=config.checkpoint)
-    weights = initial_weights(workload, config)
     if workload.load_keras_weights:
         resolve(workload.load_keras_weights)(model, weights.tensors)
     elif not config.checkpoint:  # a checkpoint's weights came with the model (KerasHub's from_preset)
@@ -211,6 +200,28 @@ def run(spec, config: RunConfig, writer) -> None:
         loss=keras_recipe.loss_function(task.name, config.recipe, classes),
         jit_compile=JIT_COMPILE[config.keras_jit],
     )
+    return model
+
+
+def run(spec, config: RunConfig, writer) -> None:
+    emit, name = writer.emit, spec.name
+    keep_tensorflow_out(spec.backend)
+    devices.cap_threads(spec.backend, config.threads)
+    scope, distribution = contextlib.nullcontext(), None
+    if config.devices > 1:  # before anything starts TensorFlow's runtime: its devices are fixed then
+        scope, distribution = keras_data_parallel.enter(spec.backend, config.devices)
+    tf32 = devices.set_tf32(spec.backend, config.tf32)
+    workload = get_workload(config.workload)
+    settings = config.settings
+
+    emit(Phase(name, "building"))
+    keras.utils.set_random_seed(settings.seed)
+    if config.precision != "fp32":
+        keras.mixed_precision.set_global_policy(MIXED_POLICIES[config.precision])
+    weights = initial_weights(workload, config)
+    with scope:  # the engine's: variables mirrored on every device, the optimizer's too
+        model = _built_and_compiled(workload, settings, spec, config, weights)
+    task = get_task(workload.task)
     data = workload.dataset(settings)
     emit(
         Hello(
@@ -233,6 +244,8 @@ def run(spec, config: RunConfig, writer) -> None:
             task=task.name,
             stochastic_layers=_stochastic_layers(model),
             weights_sha256=weights.sha256,
+            devices=config.devices,
+            distribution=distribution,
         )
     )
     # Inference mode: batch-norm uses its (initial) running statistics, as PyTorch's eval() does.
@@ -251,6 +264,10 @@ def run(spec, config: RunConfig, writer) -> None:
 
     def predict(x):
         # Keras's compiled inference step, as model.predict() runs it, one batch at a time.
+        if config.devices > 1 and spec.backend == "tensorflow":
+            # Under MirroredStrategy, Keras 3.15's predict_on_batch returns every replica's output of the whole
+            # batch, concatenated (64 rows for 32); predict() splits the batch across the replicas as fit() does.
+            return model.predict(x, batch_size=len(x), verbose=0).astype("float32")
         return keras.ops.convert_to_numpy(model.predict_on_batch(x)).astype("float32")
 
     step_reporter = StepReporter(reporter, config.crash_at_step, validator, predict)

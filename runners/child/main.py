@@ -40,6 +40,19 @@ def _out_of_memory(exc: BaseException) -> bool:
         or "resourceexhausted" in text or "outofmemory" in text
 
 
+def report_failure(writer, runner: str, exc: BaseException, where: str = "") -> None:
+    """The error on the runner's panel (``where``: which rank, for a data-parallel runner), and "failed"."""
+    tail = "".join(traceback.format_exception(exc)[-12:])
+    message = where + str(exc)
+    if turns.takes_turns() and _out_of_memory(exc):
+        message += (" · runners waiting for their turn keep their memory: all of them must fit at once; "
+                    "--schedule sequential runs one at a time")
+    writer.emit(Error(runner, error_type=type(exc).__name__, message=message, traceback=tail))
+    writer.emit(Phase(runner, "failed"))
+    traceback.print_exc()  # also into the runner's captured output
+    writer.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     spec_name, config_json = (argv if argv is not None else sys.argv[1:])[:2]
     spec = SPECS[spec_name]
@@ -62,15 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the panel
         if isinstance(exc, SystemExit) and not exc.code:
             raise
-        tail = "".join(traceback.format_exception(exc)[-12:])
-        message = str(exc)
-        if turns.takes_turns() and _out_of_memory(exc):
-            message += (" · runners waiting for their turn keep their memory: all of them must fit at once; "
-                        "--schedule sequential runs one at a time")
-        writer.emit(Error(spec.name, error_type=type(exc).__name__, message=message, traceback=tail))
-        writer.emit(Phase(spec.name, "failed"))
-        traceback.print_exc()  # also into the runner's captured output
-        writer.close()
+        report_failure(writer, spec.name, exc)
         return 1
     writer.emit(Phase(spec.name, "done"))
     writer.close()

@@ -27,7 +27,7 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _build(workload, settings, device, weights, checkpoint):
+def build_torch_model(workload, settings, device, weights, checkpoint):
     model = workload.build_torch(settings, checkpoint=checkpoint)
     if workload.load_torch_weights:
         resolve(workload.load_torch_weights)(model, weights.tensors)
@@ -36,7 +36,7 @@ def _build(workload, settings, device, weights, checkpoint):
     return model.to(device)
 
 
-def _inputs(workload, x):
+def torch_inputs(workload, x):
     x = x if workload.torch_input_axes is None else x.transpose(workload.torch_input_axes)
     inputs = torch.from_numpy(np.ascontiguousarray(x))
     if workload.input_dtype == "int32":
@@ -66,11 +66,11 @@ def run(spec, config: RunConfig, writer) -> None:
     torch.manual_seed(settings.seed)
     device = torch.device("cuda" if config.device == "cuda" and torch.cuda.is_available() else "cpu")
     weights = initial_weights(workload, config)
-    model = _build(workload, settings, device, weights, config.checkpoint)
+    model = build_torch_model(workload, settings, device, weights, config.checkpoint)
     data = workload.dataset(settings)
     epoch_batches = data.epoch_batches(settings.batch_size)
     task = get_task(workload.task)
-    inputs = _inputs(workload, data.x)
+    inputs = torch_inputs(workload, data.x)
     targets = torch.from_numpy(task.targets(data.y))  # class ids int64 (nn.CrossEntropyLoss), else float32
     # Trained through the compiled module; the probe below runs the plain one (same weights).
     trained = torch.compile(model) if spec.compile else model
@@ -122,7 +122,7 @@ def run(spec, config: RunConfig, writer) -> None:
     def predict(x):
         # The trained (maybe compiled) module in inference mode, as a PyTorch user evaluates.
         with torch.no_grad(), torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            return trained(_inputs(workload, x).to(device)).float().cpu().numpy()
+            return trained(torch_inputs(workload, x).to(device)).float().cpu().numpy()
 
     def evaluate(step):
         model.eval()

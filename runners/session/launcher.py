@@ -24,7 +24,7 @@ from runners.session.cpu_share import plan_cpu_shares, thread_environment
 from runners.session.defaults import DEFAULT_REFRESH_HZ, DEFAULT_SLICE_S
 from runners.session.recording import RunFolder
 from runners.session.rotation import Rotation
-from runners.session.runner_environment import framework_environment
+from runners.session.runner_environment import data_parallel_environment, framework_environment
 from runners.session.state import RunnerState
 from runners.specs import RunnerSpec
 
@@ -37,7 +37,7 @@ READ_EVERY_S = 1 / DEFAULT_REFRESH_HZ
 class _Child:
     spec: RunnerSpec
     config: RunConfig
-    gpu: int | None = None
+    gpus: list[int] = dataclasses.field(default_factory=list)  # CUDA_VISIBLE_DEVICES; none on the CPU
     process: asyncio.subprocess.Process | None = None
     pump: asyncio.Task | None = None
     ended: bool = False  # sent "done" or "failed"
@@ -74,7 +74,7 @@ class Launcher:
         read_every_s: float = READ_EVERY_S,
         slice_s: float = DEFAULT_SLICE_S,
     ):
-        """Runners on ``config.device``; with ``gpus``, assigned to them round-robin.
+        """Runners on ``config.device``; with ``gpus``, assigned to them round-robin, ``config.devices`` each.
 
         ``schedule`` is "interleaved" (all start at once and take turns of ``slice_s``
         seconds, one at a time with the whole machine: live and quotable), "parallel" (all
@@ -91,7 +91,7 @@ class Launcher:
             spec.name: _Child(
                 spec,
                 dataclasses.replace(config, threads=len(share), cpus=share, **overrides.get(spec.name, {})),
-                gpu=gpus[index % len(gpus)] if config.device == "cuda" and gpus else None,
+                gpus=_gpus_of(index, gpus, config.devices) if config.device == "cuda" and gpus else [],
             )
             for index, (spec, share) in enumerate(zip(specs, shares))
         }
@@ -148,7 +148,7 @@ class Launcher:
                 other for other, o in self._children.items()
                 if other != name and (
                     set(o.config.cpus) & set(child.config.cpus)
-                    or (child.gpu is not None and o.gpu == child.gpu)
+                    or set(o.gpus) & set(child.gpus)
                 )
             ]
         return result
@@ -241,11 +241,15 @@ class Launcher:
         self._pumps.append(child.pump)
 
     def _child_command(self, child: _Child) -> list[str]:
-        return [sys.executable, "-m", "runners.child", child.spec.name, child.config.to_json()]
+        # Data-parallel on torch: a process that starts torchrun's ranks (the others are one process still).
+        many_ranks = child.config.devices > 1 and child.spec.backend == "torch"
+        module = "runners.child.ddp_launch" if many_ranks else "runners.child"
+        return [sys.executable, "-m", module, child.spec.name, child.config.to_json()]
 
     def _environment(self, child: _Child, event_fd: int) -> dict[str, str]:
-        env = framework_environment(child.spec.backend, child.config.device, child.gpu)
+        env = framework_environment(child.spec.backend, child.config.device, child.gpus)
         env.update(thread_environment(child.config.threads))
+        env.update(data_parallel_environment(child.spec.backend, child.config.device, child.config.devices))
         env.update({EVENT_FD_ENV: str(event_fd), PARENT_PID_ENV: str(os.getpid()), "PYTHONUNBUFFERED": "1"})
         if self._rotation is not None:
             env[TAKES_TURNS_ENV] = "1"
@@ -424,6 +428,11 @@ class Launcher:
         for child in self._children.values():
             if child.process and child.process.returncode is None:
                 _signal_group(child.process.pid, signal.SIGKILL)
+
+
+def _gpus_of(index: int, gpus: list[int], devices: int) -> list[int]:
+    """Runner ``index``'s GPUs: the next ``devices`` of ``gpus``, round-robin (shared once every GPU has a runner)."""
+    return [gpus[(index * devices + k) % len(gpus)] for k in range(devices)]
 
 
 async def _terminate(processes: list[asyncio.subprocess.Process], grace_s: float) -> None:

@@ -49,12 +49,15 @@ class Plan:
     eval_every_s: float | None = None
     validation: bool = True  # check turns it off: parity needs no evaluation
     target: Target | None = None  # --target: each runner's time to reach it
+    devices: int = 1  # --devices: each runner data-parallel over this many devices
 
     def describe(self) -> str:
         """The one-line description every view shows as its title."""
         s = self.settings
         length = f"{self.duration_s:g} s each" if self.duration_s else f"{s.steps} steps"
         text = f"{self.workload.name} ({s.size}) · batch {s.batch_size} · {length} · seed {s.seed} · {self.device}"
+        if self.devices > 1:
+            text += f" × {self.devices} data-parallel"
         if s.image_size:
             text += f" · {s.image_size}px"
         if s.seq_len:
@@ -73,7 +76,7 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
               runners: str | None = None,
               device: str = "auto", gpus: list[int] | None = None, schedule: str = "sequential",
               allow_mixed_devices: bool = False, duration_s: float | None = None, recipe: dict | None = None,
-              eval_every: int | None = None, target: str | None = None) -> Plan:
+              eval_every: int | None = None, target: str | None = None, devices: int = 1) -> Plan:
     """Check the input and resolve what "auto" and the defaults mean on this machine."""
     workload_ref = workload
     if workload_ref.endswith(".py"):
@@ -120,12 +123,33 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
             raise InputError(f"--target is measured on validation data: add x_val and y_val to {settings.data_path}")
     resolved_device, resolved_gpus = resolve_device(device, gpus)
     mixed = check_devices(specs, resolved_device, allow_mixed_devices)
+    check_data_parallel(devices, settings.batch_size, resolved_device, resolved_gpus, schedule)
     if eval_every is None and time_only:
         every_steps, every_s = None, duration_s / 4  # a few times per run: the steps are not known ahead
     else:
         every_steps, every_s = eval_every or max(1, settings.steps // 4), None
     return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped, mixed, duration_s,
-                chosen_recipe, every_steps, every_s, target=chosen_target)
+                chosen_recipe, every_steps, every_s, target=chosen_target, devices=devices)
+
+
+# Host devices a CPU is split into for --devices: beyond this the "devices" are only threads fighting for cores.
+MAX_CPU_DEVICES = 8
+
+
+def check_data_parallel(devices: int, batch_size: int, device: str, gpus: list[int] | None, schedule: str) -> None:
+    """--devices N: the global batch splits evenly, and there are N devices to split it over."""
+    if devices == 1:
+        return
+    if batch_size % devices:
+        raise InputError(f"--devices {devices} splits the global batch evenly: --batch-size {batch_size} is not a "
+                         f"multiple of {devices}")
+    if device == "cuda" and devices > len(gpus):
+        raise InputError(f"--devices {devices}: only {len(gpus)} GPU(s) to use ({','.join(map(str, gpus))})")
+    if device == "cpu" and devices > MAX_CPU_DEVICES:
+        raise InputError(f"--devices {devices}: at most {MAX_CPU_DEVICES} devices on a CPU")
+    if schedule == "interleaved":
+        raise InputError("--devices runs several processes per runner, which cannot take turns yet: add "
+                         "--schedule parallel (a race) or --schedule sequential (each runner with the whole machine)")
 
 
 def check_devices(specs: list[RunnerSpec], device: str, allow_mixed: bool, ask=None) -> list[str]:

@@ -12,9 +12,9 @@ from pathlib import Path
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # where `runners` is: runners/session/<this file>
 
 
-def framework_environment(backend: str, device: str, gpu: int | None = None) -> dict[str, str]:
+def framework_environment(backend: str, device: str, gpus: list[int] | int | None = None) -> dict[str, str]:
     """This process's environment, plus: the package importable, ``KERAS_BACKEND``, and ``device`` ("cpu" or
-    "cuda", with ``gpu`` the one visible GPU) as every framework is held to it."""
+    "cuda", with ``gpus`` the visible GPUs) as every framework is held to it."""
     env = dict(os.environ)
     env.update({
         "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")])),
@@ -31,6 +31,15 @@ def framework_environment(backend: str, device: str, gpu: int | None = None) -> 
     if device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""  # every framework then stays on the CPU
         env["JAX_PLATFORMS"] = "cpu"
-    elif gpu is not None:
-        env["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    elif gpus is not None and gpus != []:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus if isinstance(gpus, list) else [gpus]))
     return env
+
+
+def data_parallel_environment(backend: str, device: str, devices: int) -> dict[str, str]:
+    """--devices N on a CPU: JAX splits the host into N devices only when told before it starts.
+    (TensorFlow's logical CPU devices are set inside the runner; torchrun's ranks need nothing.)"""
+    if devices > 1 and device == "cpu" and backend == "jax":
+        flags = os.environ.get("XLA_FLAGS", "")
+        return {"XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={devices}".strip()}
+    return {}

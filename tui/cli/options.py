@@ -104,6 +104,10 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
                         help="where runners train (default: auto = cuda when NVML finds a GPU)")
     parser.add_argument("--gpus", type=gpu_list, metavar="0,1,…",
                         help="GPUs to spread runners over, round-robin (CUDA_VISIBLE_DEVICES per runner)")
+    parser.add_argument("--devices", type=positive_int, default=1, metavar="N",
+                        help="each runner trains data-parallel over N devices with its framework's own engine "
+                        "(DDP via torchrun, keras.distribution, tf.distribute): N GPUs, or N CPU host devices; "
+                        "the global batch is --batch-size (default: 1)")
     parser.add_argument("--allow-mixed-devices", action="store_true",
                         help="race runners that would train on different device kinds (refused otherwise); "
                         "they are marked and left out of the verdict")
@@ -172,7 +176,7 @@ def plan_from(args: argparse.Namespace, steps: int | None, schedule: str = "sequ
     plan = make_plan(
         args.workload, size=args.size, steps=steps, batch_size=args.batch_size, seed=args.seed,
         image_size=args.image_size, seq_len=args.seq_len, data=args.data, runners=args.runners, device=args.device,
-        gpus=args.gpus,
+        gpus=args.gpus, devices=args.devices,
         schedule=schedule, allow_mixed_devices=args.allow_mixed_devices, duration_s=duration_s,
         recipe=recipe_given(args), eval_every=getattr(args, "eval_every", None), target=getattr(args, "target", None),
     )

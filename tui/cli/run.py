@@ -32,10 +32,10 @@ def register(commands) -> None:
     add_plan_options(parser)
     add_length_options(parser, f"default: none, a --duration of {DEFAULT_DURATION_S:g}s")
     add_validation_options(parser)
-    parser.add_argument("--schedule", choices=("interleaved", "parallel", "sequential"), default="interleaved",
+    parser.add_argument("--schedule", choices=("interleaved", "parallel", "sequential"),
                         help="interleaved: every runner live, taking turns with the whole machine, each figure "
                         "measured alone, ratios with 95%% intervals; parallel: a race sharing the machine; "
-                        "sequential: one runner after another (default: interleaved)")
+                        "sequential: one runner after another (default: interleaved; parallel with --devices)")
     parser.add_argument("--slice", type=seconds, default=DEFAULT_SLICE_S, metavar="SECONDS",
                         help=f"interleaved: seconds of a turn before it passes on, at the next window edge "
                         f"(default: {DEFAULT_SLICE_S:g})")
@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats > 1 and not args.headless:
         raise InputError("--repeats runs whole runs one after another: use it with --headless")
     duration_s = args.duration or (None if args.steps else DEFAULT_DURATION_S)
+    # Several processes per runner (torchrun's ranks) cannot take turns yet: a data-parallel run races.
+    args.schedule = args.schedule or ("parallel" if args.devices > 1 else "interleaved")
     plan = plan_from(args, steps=args.steps, schedule=args.schedule, duration_s=duration_s)
     options = dict(schedule=args.schedule, precision=args.precision, keras_jit=args.keras_jit, tf32=args.tf32 == "on",
                    overrides=crash_overrides(args.inject_crash), read_every_s=1 / args.refresh, slice_s=args.slice)

@@ -1,0 +1,83 @@
+"""A data-parallel runner on the torch backend: ``python -m runners.child.ddp_launch SPEC CONFIG_JSON``.
+
+The runner process the launcher starts in place of ``runners.child`` when ``--devices``
+is above one for native PyTorch or Keras on torch. It starts the ranks with torchrun's
+elastic launcher (``torch.distributed.launcher.api.elastic_launch``, what the
+``torchrun`` command runs) and relays their events to the dashboard.
+
+The ranks are started as a function (spawn) rather than as a command: torchrun gives a
+command's workers sessions of their own, out of reach of the dashboard's signals to the
+runner's process group (pause, stop); spawned workers stay in it. Each rank also dies
+with this process (parent-death signal), and this one with the dashboard.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+
+from runners.child.main import die_with_parent
+from runners.child.rank_relay import RankRelay
+from runners.config import RunConfig
+from runners.protocol import EVENT_FD_ENV, EVENT_SOCKET_ENV, FINISH_SIGNAL, PARENT_PID_ENV, Error, Phase
+from runners.specs import SPECS
+
+
+def main(argv: list[str] | None = None) -> int:
+    spec_name, config_json = (argv if argv is not None else sys.argv[1:])[:2]
+    spec, config = SPECS[spec_name], RunConfig.from_json(config_json)
+    die_with_parent()
+    relay = RankRelay(int(os.environ[EVENT_FD_ENV]))
+
+    def say(event) -> None:
+        relay.write((event.to_json() + "\n").encode())
+
+    def ask_rank_0_to_finish(signum, frame) -> None:
+        # Rank 0 decides when every rank stops (runners.child.ddp_runner.FINISH_LAG).
+        if 0 in relay.rank_pids:
+            os.kill(relay.rank_pids[0], FINISH_SIGNAL)
+
+    signal.signal(FINISH_SIGNAL, ask_rank_0_to_finish)
+    say(Phase(spec.name, "importing"))
+    logs = tempfile.mkdtemp(prefix="kvp-dash-torchrun-")  # torchrun's error files
+    try:
+        return _launch(spec, config, config_json, relay, say, logs)
+    finally:
+        relay.drain()
+        relay.close()
+        shutil.rmtree(logs, ignore_errors=True)
+
+
+def _launch(spec, config: RunConfig, config_json: str, relay: RankRelay, say, logs: str) -> int:
+    from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    from runners.child.ddp_rank import run_rank
+
+    os.environ[PARENT_PID_ENV] = str(os.getpid())  # the ranks' parent: they die with us
+    os.environ[EVENT_SOCKET_ENV] = relay.path
+    os.environ.pop(EVENT_FD_ENV, None)  # not theirs: they use the relay
+    launch = LaunchConfig(
+        min_nodes=1, max_nodes=1, nproc_per_node=config.devices, run_id=f"kvp-dash-{os.getpid()}",
+        # torchrun --standalone: a local rendezvous on a free port, here on the loopback address only.
+        rdzv_backend="c10d", rdzv_endpoint="127.0.0.1:0", local_addr="127.0.0.1",
+        max_restarts=0, monitor_interval=0.1, start_method="spawn", logs_specs=DefaultLogsSpecs(log_dir=logs),
+    )
+    try:
+        elastic_launch(launch, run_rank)(spec.name, config_json)
+    except ChildFailedError as exc:
+        rank, failure = exc.get_first_failure()
+        if not relay.failed_said:  # a rank that died without a word (killed, out of memory)
+            say(Error(spec.name, error_type="RankFailed",
+                      message=f"rank {rank} of {config.devices} failed: {failure.message or failure.exitcode}"))
+            say(Phase(spec.name, "failed"))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The ranks' events onto their runner's one channel.
+
+torchrun's workers do not inherit the runner's event pipe (its launcher closes
+every other descriptor), so each rank connects to a Unix socket here, says who it
+is, and sends its event lines; they are written to the channel whole, one line at
+a time, so ranks never interleave inside a line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+import threading
+
+
+class RankRelay:
+    def __init__(self, channel_fd: int):
+        self._channel_fd = channel_fd
+        self._folder = tempfile.mkdtemp(prefix="kvp-dash-ranks-")  # 0700: only this user may connect
+        self.path = os.path.join(self._folder, "events.sock")
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(self.path)
+        self._server.listen()
+        self._lock = threading.Lock()
+        self.rank_pids: dict[int, int] = {}
+        self.failed_said = False  # a rank has already said "failed" (with its error)
+        self._threads: list[threading.Thread] = []
+        threading.Thread(target=self._accept, name="kvp-dash-rank-relay", daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return  # closed
+            thread = threading.Thread(target=self._relay, args=(connection,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _relay(self, connection: socket.socket) -> None:
+        with connection, connection.makefile("rb") as lines:
+            who = json.loads(lines.readline() or b"{}")
+            if "rank" in who:
+                self.rank_pids[who["rank"]] = who["pid"]
+            for line in lines:
+                if self.failed_said and (b'"type": "error"' in line or b'"phase": "failed"' in line):
+                    continue  # the first rank to fail speaks for the runner: the others die of its going
+                if b'"phase": "failed"' in line:
+                    self.failed_said = True
+                self.write(line if line.endswith(b"\n") else line + b"\n")
+
+    def write(self, line: bytes) -> None:
+        with self._lock:
+            view = memoryview(line)
+            try:
+                while view:
+                    view = view[os.write(self._channel_fd, view):]
+            except BrokenPipeError:
+                os._exit(3)  # the dashboard is gone
+
+    def drain(self, timeout_s: float = 5.0) -> None:
+        """Wait for the ranks' connections to end (their last lines relayed), up to ``timeout_s``."""
+        for thread in list(self._threads):
+            thread.join(timeout_s)
+
+    def close(self) -> None:
+        self._server.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
