@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from runners.config import RunConfig
-from runners.protocol import decode_lines
+from runners.protocol import PARENT_PID_ENV, decode_lines
 from runners.session.cpu_share import available_cpus
 from runners.session.defaults import DEFAULT_SLICE_S
 from runners.session.launcher import Launcher, run_headless
@@ -34,7 +34,8 @@ FOUR_RUNS = dict(steps=70, batch_size=128, epoch_bytes=1)
 
 
 def tiny_launcher(tmp_path: Path, runners: list[str], overrides=None, epoch_bytes: int | None = None,
-                  schedule: str = "parallel", slice_s: float = DEFAULT_SLICE_S, **settings) -> Launcher:
+                  schedule: str = "parallel", slice_s: float = DEFAULT_SLICE_S, devices: int = 1,
+                  **settings) -> Launcher:
     workload = get_workload(settings.pop("workload", "mlp"))
     workload_settings = workload.settings(**{**TINY_MLP, **settings})
     if epoch_bytes is not None:
@@ -43,6 +44,7 @@ def tiny_launcher(tmp_path: Path, runners: list[str], overrides=None, epoch_byte
         workload=workload.name,
         settings=workload_settings,
         report_interval_s=0.05,  # several windows even in a short run
+        devices=devices,
     )
     folder = RunFolder.create(tmp_path / "runs", workload.name)
     return Launcher([SPECS[r] for r in runners], config, folder, available_cpus(), overrides=overrides,
@@ -114,17 +116,18 @@ def runner_children(pid: int, recursive: bool = True) -> list[psutil.Process]:
 
 
 def runner_processes() -> list[psutil.Process]:
-    """Live (non-zombie) runner subprocesses started by this test session, orphans included."""
+    """Live (non-zombie) runner subprocesses started by this test session, orphans included: every process
+    started with a runner's environment (the ranks of a data-parallel runner, and their helpers, too)."""
     found = []
-    for proc in psutil.process_iter(["cmdline", "status"]):
-        cmdline = proc.info["cmdline"] or []
-        if "runners.child" not in cmdline or proc.info["status"] == psutil.STATUS_ZOMBIE:
+    for proc in psutil.process_iter(["status"]):
+        if proc.info["status"] == psutil.STATUS_ZOMBIE or proc.pid == os.getpid():
             continue
         try:
-            if proc.environ().get(SESSION_MARK) == os.environ[SESSION_MARK]:
-                found.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            environment = proc.environ()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
+        if environment.get(SESSION_MARK) == os.environ[SESSION_MARK] and PARENT_PID_ENV in environment:
+            found.append(proc)
     return found
 
 

@@ -140,13 +140,13 @@ def check_data_parallel(devices: int, batch_size: int, device: str, gpus: list[i
     """--devices N: the global batch splits evenly, and there are N devices to split it over."""
     if devices == 1:
         return
-    if batch_size % devices:
-        raise InputError(f"--devices {devices} splits the global batch evenly: --batch-size {batch_size} is not a "
-                         f"multiple of {devices}")
     if device == "cuda" and devices > len(gpus):
         raise InputError(f"--devices {devices}: only {len(gpus)} GPU(s) to use ({','.join(map(str, gpus))})")
     if device == "cpu" and devices > MAX_CPU_DEVICES:
         raise InputError(f"--devices {devices}: at most {MAX_CPU_DEVICES} devices on a CPU")
+    if batch_size % devices:
+        raise InputError(f"--devices {devices} splits the global batch evenly: --batch-size {batch_size} is not a "
+                         f"multiple of {devices}")
     if schedule == "interleaved":
         raise InputError("--devices runs several processes per runner, which cannot take turns yet: add "
                          "--schedule parallel (a race) or --schedule sequential (each runner with the whole machine)")

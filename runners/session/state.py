@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runners.protocol import FINAL_PHASES, HELD_PHASES, Done, Error, Evaluation, Event, Hello, Metrics, Phase
+from runners.protocol import FINAL_PHASES, HELD_PHASES, Done, Error, Evaluation, Event, Hello, Metrics, Phase, Rank
 from runners.session.host_monitor import HostSample
 from runners.session.nvml_monitor import ProcessSample
 from runners.session.peaks import peak_flops
@@ -56,6 +56,7 @@ class RunnerState:
     sharing_with: list[str] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)  # in step order
     val_loss: StepSeries = field(default_factory=StepSeries)  # validation loss by step, for its chart
+    ranks: dict[int, Rank] = field(default_factory=dict)  # a data-parallel runner's processes: the latest of each
     _resume_phase: str = "starting"
     _hold_is_wait: bool = False
 
@@ -73,6 +74,8 @@ class RunnerState:
         elif isinstance(event, Evaluation):
             self.evaluations.append(event)
             self.val_loss.add(event.step, event.loss, event.t)
+        elif isinstance(event, Rank):
+            self.ranks[event.rank] = event
 
     def _apply_phase(self, event: Phase) -> None:
         phase = event.phase

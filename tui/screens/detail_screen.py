@@ -11,6 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Log, Static, TabbedContent, TabPane
 
+from runners.session.formatting import fmt_bytes
 from runners.session.state import RunnerState
 from tui.widgets.metric_chart import ChartView, MetricChart
 
@@ -98,6 +99,8 @@ def settings_table(state: RunnerState, settings: dict[str, str]) -> Table:
                 "recipe (as this runner built it)": hello.recipe or "–",
             }
         )
+        if hello.distribution:
+            rows["data-parallel"] = f"{hello.devices} devices · {hello.distribution}"
         if hello.weights_sha256:
             rows["initial weights sha256"] = hello.weights_sha256[:16] + "…"
         if hello.stochastic_layers:
@@ -105,6 +108,11 @@ def settings_table(state: RunnerState, settings: dict[str, str]) -> Table:
         rows.update({f"version: {k}": v for k, v in hello.versions.items()})
     else:
         rows["runner"] = "has not reported yet"
+    for rank in sorted(state.ranks.values(), key=lambda r: r.rank):
+        device = f" · {fmt_bytes(rank.device_bytes)} on the device (peak {fmt_bytes(rank.device_peak_bytes)})" \
+            if rank.device_bytes is not None else ""
+        rows[f"rank {rank.rank} of {rank.world_size} ({rank.device}, pid {rank.pid} on {rank.host})"] = \
+            f"RSS {fmt_bytes(rank.rss_bytes)}{device}"
     if state.sharing_with:
         rows["shares the device with"] = ", ".join(state.sharing_with)
     if state.paused_windows:

@@ -216,7 +216,14 @@ def _meta_line(state: RunnerState) -> Content:
     )
     precision = hello.precision + (" tf32" if hello.tf32 == "on" else "")
     # What decides speed first (device, compiler, precision); versions last, where a narrow panel cuts.
-    return Content.assemble(_bold(hello.device), f" · {hello.compiler} · {precision} · {libs}")
+    device = hello.device + (f" ×{hello.devices}" if hello.devices > 1 else "")
+    engine = f" · {engine_name(hello)}" if hello.distribution else ""
+    return Content.assemble(_bold(device), f"{engine} · {hello.compiler} · {precision} · {libs}")
+
+
+def engine_name(hello) -> str:
+    """The data-parallel engine's name, without its settings: "DDP via torchrun", "tf.distribute.MirroredStrategy"."""
+    return (hello.distribution or "").split(" · ")[0]
 
 
 def _timing_line(state: RunnerState) -> Content:
