@@ -116,3 +116,30 @@ def test_the_command_line_races_data_parallel_runners_without_being_told_a_sched
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "× 2 data-parallel" in result.stdout
+
+
+def test_sweep_over_device_counts_measures_each_runners_scaling_efficiency(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "sweep", "--workload", "mlp", "--sizes", "tiny", "--devices", "1,2",
+         "--steps", "30", "--runners", "keras/jax,torch", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=400, env={**os.environ, "COLUMNS": "160"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    import json
+
+    rows = json.loads(next(tmp_path.glob("*-scaling-mlp/sweep.json")).read_text())["rows"]
+    by = {(r["devices"], r["runner"]): r for r in rows}
+    assert set(by) == {(n, r) for n in (1, 2) for r in ("keras/jax", "torch")}
+    for runner in ("keras/jax", "torch"):
+        one, two = by[1, runner], by[2, runner]
+        assert one["efficiency"] == pytest.approx(1.0)
+        # Each figure from its own run's standings: throughput on two devices over twice that on one.
+        assert two["efficiency"] == pytest.approx(two["throughput"] / (2 * one["throughput"]))
+        assert two["per_device"] == pytest.approx(two["throughput"] / 2)
+    assert "scaling efficiency vs devices" in result.stdout
+
+
+def test_a_scaling_sweep_needs_one_device_to_compare_with():
+    result = subprocess.run([sys.executable, "-m", "tui.cli", "sweep", "--workload", "mlp", "--devices", "2,4"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "include 1" in result.stderr and "Traceback" not in result.stderr

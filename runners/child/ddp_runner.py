@@ -33,8 +33,10 @@ from workloads import get_workload
 from workloads.tasks import get_task
 
 # Steps between rank 0 asking to finish (its --duration is spent) and every rank stopping: each rank reads the
-# request from an all-reduce this many steps old, so all stop after the same step without a sync every step.
-FINISH_LAG = 2
+# request from an all-reduce this many steps old, so all stop after the same step. On a CPU gloo's all-reduce has
+# finished when it returns: one step. On GPUs two, so that reading it never stalls the queue of work (as Keras's
+# runner lets fit() run two steps ahead).
+FINISH_LAG = {"cpu": 1, "cuda": 2}
 RANK_REPORT_EVERY_S = 1.0
 
 
@@ -155,12 +157,12 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
     share = settings.batch_size // world
     model.train()
     pending: list[torch.Tensor] = []  # rank 0: each step's [global mean loss, finish asked], read once per window
-    packets: list[torch.Tensor] = []  # the last FINISH_LAG steps', for the request to finish
+    packets: list[torch.Tensor] = []  # the last FINISH_LAG steps' packets, for the request to finish
     next_rank_report = time.monotonic()
     reporter.begin()
     step = 0
     for step in range(settings.steps):
-        if len(packets) == FINISH_LAG and packets.pop(0)[1].item() > 0:
+        if len(packets) == FINISH_LAG[device.type] and packets.pop(0)[1].item() > 0:
             step -= 1  # every rank stops here: the last step taken is the one before
             break
         if step == config.crash_at_step and rank == world - 1:  # the last rank: a rank other than the reporter

@@ -79,8 +79,20 @@ def gpu_list(text: str) -> list[int]:
     return gpus
 
 
-def add_plan_options(parser: argparse.ArgumentParser) -> None:
-    """What to train and where: every command that starts runners takes these."""
+def device_counts(text: str) -> list[int]:
+    """"1,2,4": the device counts of a scaling sweep, each at least one, none twice."""
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected device counts like 1,2,4, got {text!r}") from None
+    if not counts or min(counts) < 1 or len(set(counts)) != len(counts):
+        raise argparse.ArgumentTypeError(f"expected distinct device counts like 1,2,4, got {text!r}")
+    return counts
+
+
+def add_plan_options(parser: argparse.ArgumentParser, device_ladder: bool = False) -> None:
+    """What to train and where: every command that starts runners takes these (``device_ladder``: --devices is
+    a list of counts, for sweep)."""
     parser.add_argument("--workload", default=DEFAULT_WORKLOAD, metavar="NAME",
                         help=f"{', '.join(workload_names())}, a registered workload, a path to your own "
                         f".py file, or hub:FOLDER, a local checkpoint in the Hugging Face hub's layout "
@@ -104,10 +116,15 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
                         help="where runners train (default: auto = cuda when NVML finds a GPU)")
     parser.add_argument("--gpus", type=gpu_list, metavar="0,1,…",
                         help="GPUs to spread runners over, round-robin (CUDA_VISIBLE_DEVICES per runner)")
-    parser.add_argument("--devices", type=positive_int, default=1, metavar="N",
-                        help="each runner trains data-parallel over N devices with its framework's own engine "
-                        "(DDP via torchrun, keras.distribution, tf.distribute): N GPUs, or N CPU host devices; "
-                        "the global batch is --batch-size (default: 1)")
+    if device_ladder:
+        parser.add_argument("--devices", type=device_counts, default=[1], metavar="N1,N2,…",
+                            help="device counts to measure scaling over, 1 among them (e.g. 1,2,4): one run each "
+                            "at one size, throughput per device and scaling efficiency per runner (default: 1)")
+    else:
+        parser.add_argument("--devices", type=positive_int, default=1, metavar="N",
+                            help="each runner trains data-parallel over N devices with its framework's own engine "
+                            "(DDP via torchrun, keras.distribution, tf.distribute): N GPUs, or N CPU host devices; "
+                            "the global batch is --batch-size (default: 1)")
     parser.add_argument("--allow-mixed-devices", action="store_true",
                         help="race runners that would train on different device kinds (refused otherwise); "
                         "they are marked and left out of the verdict")

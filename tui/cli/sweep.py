@@ -27,9 +27,10 @@ def register(commands) -> None:
         "(a table and a chart, saved in a sweep folder with every run).",
         sweep,
     )
-    add_plan_options(parser)
-    parser.add_argument("--sizes", default="tiny,small,base", metavar="S1,S2,…",
-                        help="size presets to sweep (default: tiny,small,base)")
+    add_plan_options(parser, device_ladder=True)
+    parser.add_argument("--sizes", metavar="S1,S2,…",
+                        help="size presets to sweep (default: tiny,small,base; with --devices N1,N2,…: one size, "
+                        "the workload's default)")
     add_length_options(parser, "default: the size's preset")
     parser.add_argument("--repeats", type=positive_int, default=1, metavar="N",
                         help="runs per size, in fresh processes with the runner order rotated: each ratio gets a "
@@ -59,6 +60,14 @@ def sweep(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    if args.devices != [1]:
+        from tui.cli.scaling_sweep import scaling_sweep
+
+        return scaling_sweep(args)
+    return _size_sweep(args)
+
+
+def _size_sweep(args: argparse.Namespace) -> int:
     from runners.session.preparation import prepared_parameters
     from runners.session.recording import RunFolder
     from runners.session.repeats import run_repeats
@@ -67,9 +76,9 @@ def _sweep(args: argparse.Namespace) -> int:
     from tui.console.output import text_of
     from tui.console.sweep_report import ratio_chart, ratio_table
 
-    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    sizes = [s.strip() for s in (args.sizes or "tiny,small,base").split(",") if s.strip()]
     # Every size checked before anything trains.
-    plans = [plan_from(argparse.Namespace(**{**vars(args), "size": size}), steps=args.steps,
+    plans = [plan_from(argparse.Namespace(**{**vars(args), "size": size, "devices": 1}), steps=args.steps,
                        duration_s=args.duration) for size in sizes]
     if REFERENCE not in [spec.name for spec in plans[0].specs]:
         raise InputError("sweep compares every Keras runner with the torch runner: include torch in --runners")

@@ -100,7 +100,7 @@ def settings_table(state: RunnerState, settings: dict[str, str]) -> Table:
             }
         )
         if hello.distribution:
-            rows["data-parallel"] = f"{hello.devices} devices · {hello.distribution}"
+            rows["data-parallel"] = hello.distribution
         if hello.weights_sha256:
             rows["initial weights sha256"] = hello.weights_sha256[:16] + "…"
         if hello.stochastic_layers:
