@@ -67,7 +67,8 @@ def torch_loop(spec, workload, settings, warmup: int):
 
     from runners.child.initial_weights import InitialWeights
     from runners.child.torch_recipe import optimizer as recipe_optimizer
-    from runners.child.torch_runner import _build, _inputs
+    from runners.child.torch_runner import build_torch_model as _build
+    from runners.child.torch_runner import torch_inputs as _inputs
     from runners.recipe import Recipe
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")

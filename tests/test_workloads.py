@@ -45,7 +45,7 @@ def _counted_forward_flops(workload, settings) -> float:
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from runners.child.torch_runner import _inputs
+    from runners.child.torch_runner import torch_inputs as _inputs
 
     model = workload.build_torch(settings)
     inputs = _inputs(workload, workload.dataset(settings).x)
