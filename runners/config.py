@@ -26,6 +26,7 @@ class RunConfig:
     device: str = "cpu"  # "cpu" or "cuda", as the launcher resolved --device
     # --devices: data-parallel over this many devices (CPU host devices or GPUs), with the framework's own engine.
     devices: int = 1
+    hosts: int = 1  # --hosts: on each of this many hosts (torchrun's nodes)
     # --duration: steady training seconds per runner (its own device time); settings.steps is then a cap.
     duration_s: float | None = None
     # Validation: after every this many steps, or (a --duration run) this much steady training time;

@@ -35,6 +35,10 @@ HELD_PHASES = ("paused", "waiting")
 
 # How a runner subprocess finds its channel (a pipe fd the launcher passes) and its parent (to die with it).
 EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
+# A runner across hosts (--hosts): how many nodes, which one this is, node 0's rendezvous address, the run's id
+# (the same on every node) and the address this node's ranks are reached at.
+NODES_ENV, NODE_RANK_ENV, RENDEZVOUS_ENV, RUN_ID_ENV, NODE_ADDRESS_ENV = (
+    "KVP_DASH_NODES", "KVP_DASH_NODE_RANK", "KVP_DASH_RENDEZVOUS", "KVP_DASH_RUN_ID", "KVP_DASH_NODE_ADDRESS")
 # A torchrun rank's channel instead: the Unix socket its runner process relays from (``runners.child.rank_relay``).
 EVENT_SOCKET_ENV = "KVP_DASH_EVENT_SOCKET"
 PARENT_PID_ENV = "KVP_DASH_PARENT_PID"

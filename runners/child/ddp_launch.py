@@ -22,7 +22,19 @@ import tempfile
 from runners.child.main import die_with_parent
 from runners.child.rank_relay import RankRelay
 from runners.config import RunConfig
-from runners.protocol import EVENT_FD_ENV, EVENT_SOCKET_ENV, FINISH_SIGNAL, PARENT_PID_ENV, Error, Phase
+from runners.protocol import (
+    EVENT_FD_ENV,
+    EVENT_SOCKET_ENV,
+    FINISH_SIGNAL,
+    NODE_ADDRESS_ENV,
+    NODE_RANK_ENV,
+    NODES_ENV,
+    PARENT_PID_ENV,
+    RENDEZVOUS_ENV,
+    RUN_ID_ENV,
+    Error,
+    Phase,
+)
 from runners.specs import SPECS
 
 
@@ -61,22 +73,35 @@ def _launch(spec, config: RunConfig, config_json: str, relay: RankRelay, say, lo
     os.environ[PARENT_PID_ENV] = str(os.getpid())  # the ranks' parent: they die with us
     os.environ[EVENT_SOCKET_ENV] = relay.path
     os.environ.pop(EVENT_FD_ENV, None)  # not theirs: they use the relay
-    launch = LaunchConfig(
-        min_nodes=1, max_nodes=1, nproc_per_node=config.devices, run_id=f"kvp-dash-{os.getpid()}",
-        # torchrun --standalone: a local rendezvous on a free port, here on the loopback address only.
-        rdzv_backend="c10d", rdzv_endpoint="127.0.0.1:0", local_addr="127.0.0.1",
-        max_restarts=0, monitor_interval=0.1, start_method="spawn", logs_specs=DefaultLogsSpecs(log_dir=logs),
-    )
+    launch = LaunchConfig(nproc_per_node=config.devices, max_restarts=0, monitor_interval=0.1, start_method="spawn",
+                          logs_specs=DefaultLogsSpecs(log_dir=logs), **_rendezvous())
     try:
         elastic_launch(launch, run_rank)(spec.name, config_json)
     except ChildFailedError as exc:
         rank, failure = exc.get_first_failure()
         if not relay.failed_said:  # a rank that died without a word (killed, out of memory)
             say(Error(spec.name, error_type="RankFailed",
-                      message=f"rank {rank} of {config.devices} failed: {failure.message or failure.exitcode}"))
+                      message=f"rank {rank} failed: {failure.message or failure.exitcode}"))
             say(Phase(spec.name, "failed"))
         return 1
     return 0
+
+
+def _rendezvous() -> dict:
+    """torchrun's rendezvous: on one host, ``--standalone`` (a local store on a free loopback port); across hosts
+    (``kvp-dash join``), ``--node-rank``/``--master-addr``'s static rendezvous on node 0, so that global rank 0,
+    which reports the training figures, is always on the dashboard's host."""
+    nodes = int(os.environ.get(NODES_ENV, "1"))
+    if nodes == 1:
+        return dict(min_nodes=1, max_nodes=1, run_id=f"kvp-dash-{os.getpid()}", rdzv_backend="c10d",
+                    rdzv_endpoint="127.0.0.1:0", local_addr="127.0.0.1")
+    return dict(min_nodes=nodes, max_nodes=nodes, run_id=os.environ[RUN_ID_ENV], rdzv_backend="static",
+                rdzv_endpoint=os.environ[RENDEZVOUS_ENV], local_addr=os.environ[NODE_ADDRESS_ENV],
+                rdzv_configs={"rank": int(os.environ[NODE_RANK_ENV]), "timeout": RENDEZVOUS_TIMEOUT_S})
+
+
+# How long node 0's store waits for every node to arrive (the hosts joined before the runners started).
+RENDEZVOUS_TIMEOUT_S = 120
 
 
 if __name__ == "__main__":

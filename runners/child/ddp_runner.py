@@ -28,7 +28,7 @@ from runners.child.torch_runner import AUTOCAST_DTYPES, build_torch_model, stoch
 from runners.child.validation import Validator
 from runners.child.windows import WindowReporter
 from runners.config import RunConfig
-from runners.protocol import Done, Hello, Phase, Probe, Rank
+from runners.protocol import NODE_ADDRESS_ENV, NODES_ENV, Done, Hello, Phase, Probe, Rank
 from workloads import get_workload
 from workloads.tasks import get_task
 
@@ -98,7 +98,9 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
 
     inputs = model_inputs(data.x)
     targets = torch.from_numpy(task.targets(data.y))
-    engine = (f"DDP via torchrun · {dist.get_backend()} · {world} ranks · "
+    nodes = int(os.environ.get(NODES_ENV, "1"))
+    spread = f" on {nodes} hosts" if nodes > 1 else ""
+    engine = (f"DDP via torchrun · {dist.get_backend()} · {world} ranks{spread} · "
               f"gradient buckets {ddp.bucket_bytes_cap / 2**20:g} MiB")
     if keras_model:
         engine += " · custom loop with a torch optimizer (Keras's DDP guide), not fit()"
@@ -141,9 +143,12 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
                           config.eval_every_s)
     reporter.forced_edge = validator.edge_after
 
+    address = os.environ.get(NODE_ADDRESS_ENV)
+    host = socket.gethostname() + (f" {address}" if address else "")
+
     def report_rank():
         rss, on_device = memory()
-        writer.emit(Rank(name, rank=rank, world_size=world, pid=os.getpid(), host=socket.gethostname(),
+        writer.emit(Rank(name, rank=rank, world_size=world, pid=os.getpid(), host=host,
                          rss_bytes=rss, device=str(device), device_bytes=on_device.in_use,
                          device_peak_bytes=on_device.peak))
 

@@ -11,13 +11,25 @@ import asyncio
 import dataclasses
 import os
 import signal
+import socket
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import AsyncIterator
 
 from runners.config import RunConfig
-from runners.protocol import EVENT_FD_ENV, FINISH_SIGNAL, PARENT_PID_ENV, TAKES_TURNS_ENV, Error, Event, Phase
+from runners.protocol import (
+    EVENT_FD_ENV,
+    FINISH_SIGNAL,
+    PARENT_PID_ENV,
+    TAKES_TURNS_ENV,
+    Error,
+    Event,
+    Phase,
+    ProtocolError,
+    decode,
+)
 from runners.session.budget import DurationBudget
 from runners.session.channel_reader import ChannelDecoder, ChannelReader
 from runners.session.cpu_share import plan_cpu_shares, thread_environment
@@ -114,6 +126,8 @@ class Launcher:
         self.paused = False
         # Runners whose end events() still waits for; a restart adds one.
         self._remaining = len(self._children)
+        self._hosts: list = []  # other hosts' shares of every runner (--hosts): runners.session.host_gate.JoinedHost
+        self._node_environment: dict[str, dict[str, str]] = {}
 
     @property
     def bad_lines(self) -> int:
@@ -153,7 +167,65 @@ class Launcher:
             ]
         return result
 
+    def add_hosts(self, hosts: list, node_environment: dict[str, dict[str, str]]) -> None:
+        """Before start(): every runner also trains on these joined hosts; ``node_environment`` is what each
+        runner's process here needs to meet them (node 0)."""
+        self._hosts, self._node_environment = hosts, node_environment
+
+    def _watch_hosts(self) -> None:
+        loop = asyncio.get_running_loop()
+        for host in self._hosts:
+            threading.Thread(target=self._read_host, args=(host, loop), daemon=True).start()
+
+    def _read_host(self, host, loop: asyncio.AbstractEventLoop) -> None:
+        """On a thread: a joined host's event lines, until it leaves (it says so) or drops."""
+        left = False
+        try:
+            for line in host.lines:
+                if line.startswith(b'{"left"'):
+                    left = True
+                    break
+                try:
+                    event = decode(line)
+                except ProtocolError:
+                    continue
+                loop.call_soon_threadsafe(self._deliver_remote, event)
+        except (OSError, ValueError):
+            pass
+        if not left:
+            loop.call_soon_threadsafe(self._host_dropped, host)
+
+    def _deliver_remote(self, event: Event) -> None:
+        """An event of another host's ranks: recorded and shown as the runner's own. Once the runner has ended,
+        the other ranks' errors (they die of its going) are left out; a failure there ends the ranks here."""
+        child = self._children.get(event.runner)
+        if child is None:
+            return
+        failed = isinstance(event, Phase) and event.phase == "failed"
+        if child.ended and (failed or isinstance(event, Error)):
+            return
+        record = self._open_record(child)
+        self._record(record, (event.to_json() + "\n").encode())
+        self._close_record(record)
+        if failed:
+            child.ended = True
+            if child.alive:  # its ranks here would wait for the dead ones in the next all-reduce
+                _signal_group(child.process.pid, signal.SIGTERM)
+        self._queue.put_nowait(event)
+
+    def _host_dropped(self, host) -> None:
+        if self._stopping:
+            return
+        for child in self._children.values():
+            if not child.ended:
+                name = child.spec.name
+                self._deliver_remote(Error(name, error_type="HostDropped", message=(
+                    f"host {host.name} ({host.address}, node {host.node_rank}) dropped out of the run")))
+                self._deliver_remote(Phase(name, "failed"))
+
     async def start(self) -> None:
+        if self._hosts:
+            self._watch_hosts()
         children = list(self._children.values())
         if self._rotation is not None:
             for child in children:  # every process at once; each stops itself until its turn
@@ -242,7 +314,7 @@ class Launcher:
 
     def _child_command(self, child: _Child) -> list[str]:
         # Data-parallel on torch: a process that starts torchrun's ranks (the others are one process still).
-        many_ranks = child.config.devices > 1 and child.spec.backend == "torch"
+        many_ranks = (child.config.devices > 1 or child.config.hosts > 1) and child.spec.backend == "torch"
         module = "runners.child.ddp_launch" if many_ranks else "runners.child"
         return [sys.executable, "-m", module, child.spec.name, child.config.to_json()]
 
@@ -250,6 +322,7 @@ class Launcher:
         env = framework_environment(child.spec.backend, child.config.device, child.gpus)
         env.update(thread_environment(child.config.threads))
         env.update(data_parallel_environment(child.spec.backend, child.config.device, child.config.devices))
+        env.update(self._node_environment.get(child.spec.name, {}))
         env.update({EVENT_FD_ENV: str(event_fd), PARENT_PID_ENV: str(os.getpid()), "PYTHONUNBUFFERED": "1"})
         if self._rotation is not None:
             env[TAKES_TURNS_ENV] = "1"
@@ -420,6 +493,12 @@ class Launcher:
             await self._queue.put(_ENDED)
         self._waiting = []
         await _terminate([c.process for c in self._children.values() if c.alive], grace_s)
+        for host in self._hosts:  # a joined host stops its ranks when its connection closes
+            try:
+                host.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            host.connection.close()
         if self._pumps:
             await asyncio.gather(*self._pumps, return_exceptions=True)
 

@@ -50,14 +50,15 @@ class Plan:
     validation: bool = True  # check turns it off: parity needs no evaluation
     target: Target | None = None  # --target: each runner's time to reach it
     devices: int = 1  # --devices: each runner data-parallel over this many devices
+    hosts: int = 1  # --hosts: ... on each of this many hosts (the others join with `kvp-dash join`)
 
     def describe(self) -> str:
         """The one-line description every view shows as its title."""
         s = self.settings
         length = f"{self.duration_s:g} s each" if self.duration_s else f"{s.steps} steps"
         text = f"{self.workload.name} ({s.size}) · batch {s.batch_size} · {length} · seed {s.seed} · {self.device}"
-        if self.devices > 1:
-            text += f" × {self.devices} data-parallel"
+        if self.devices > 1 or self.hosts > 1:
+            text += f" × {self.devices} data-parallel" + (f" × {self.hosts} hosts" if self.hosts > 1 else "")
         if s.image_size:
             text += f" · {s.image_size}px"
         if s.seq_len:
@@ -76,7 +77,7 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
               runners: str | None = None,
               device: str = "auto", gpus: list[int] | None = None, schedule: str = "sequential",
               allow_mixed_devices: bool = False, duration_s: float | None = None, recipe: dict | None = None,
-              eval_every: int | None = None, target: str | None = None, devices: int = 1) -> Plan:
+              eval_every: int | None = None, target: str | None = None, devices: int = 1, hosts: int = 1) -> Plan:
     """Check the input and resolve what "auto" and the defaults mean on this machine."""
     workload_ref = workload
     if workload_ref.endswith(".py"):
@@ -112,6 +113,8 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
 
         check_data_file(chosen, settings)
     specs, skipped = choose_runners(runners)
+    if hosts > 1:
+        specs, skipped = runners_across_hosts(chosen, settings, specs, skipped, explicit=runners is not None)
     if not settings.data_path:
         settings = fit_data_in_memory(chosen, settings, specs, schedule)
     chosen_recipe.check(settings.steps, task.name)
@@ -123,32 +126,50 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
             raise InputError(f"--target is measured on validation data: add x_val and y_val to {settings.data_path}")
     resolved_device, resolved_gpus = resolve_device(device, gpus)
     mixed = check_devices(specs, resolved_device, allow_mixed_devices)
-    check_data_parallel(devices, settings.batch_size, resolved_device, resolved_gpus, schedule)
+    check_data_parallel(devices, settings.batch_size, resolved_device, resolved_gpus, schedule, hosts)
     if eval_every is None and time_only:
         every_steps, every_s = None, duration_s / 4  # a few times per run: the steps are not known ahead
     else:
         every_steps, every_s = eval_every or max(1, settings.steps // 4), None
     return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped, mixed, duration_s,
-                chosen_recipe, every_steps, every_s, target=chosen_target, devices=devices)
+                chosen_recipe, every_steps, every_s, target=chosen_target, devices=devices, hosts=hosts)
 
 
 # Host devices a CPU is split into for --devices: beyond this the "devices" are only threads fighting for cores.
 MAX_CPU_DEVICES = 8
 
 
-def check_data_parallel(devices: int, batch_size: int, device: str, gpus: list[int] | None, schedule: str) -> None:
-    """--devices N: the global batch splits evenly, and there are N devices to split it over."""
-    if devices == 1:
+def runners_across_hosts(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec], skipped: list[str],
+                         explicit: bool) -> tuple[list[RunnerSpec], list[str]]:
+    """--hosts: the runners that can span hosts (torchrun's DDP, for now), and a workload every host can build."""
+    if workload.weights_from_torch or workload.loads_checkpoint or settings.data_path:
+        raise InputError("--hosts needs a workload every host builds from the seed alone: not a --data file, a "
+                         "checkpoint or a workload whose weights come from a file")
+    across = [spec for spec in specs if spec.backend == "torch"]
+    others = [spec.name for spec in specs if spec.backend != "torch"]
+    if others and explicit:
+        raise InputError(f"--hosts: {', '.join(others)} cannot run across hosts yet (only DDP via torchrun: torch, "
+                         "torch/compile, keras/torch)")
+    if not across:
+        raise InputError("--hosts: no runner that can run across hosts is installed (torch, keras/torch)")
+    return across, skipped + [f"{name}: it cannot run across hosts yet" for name in others]
+
+
+def check_data_parallel(devices: int, batch_size: int, device: str, gpus: list[int] | None, schedule: str,
+                        hosts: int = 1) -> None:
+    """--devices N (on --hosts H): the global batch splits evenly, and there are N devices to split it over."""
+    if devices == 1 and hosts == 1:
         return
     if device == "cuda" and devices > len(gpus):
         raise InputError(f"--devices {devices}: only {len(gpus)} GPU(s) to use ({','.join(map(str, gpus))})")
     if device == "cpu" and devices > MAX_CPU_DEVICES:
         raise InputError(f"--devices {devices}: at most {MAX_CPU_DEVICES} devices on a CPU")
-    if batch_size % devices:
-        raise InputError(f"--devices {devices} splits the global batch evenly: --batch-size {batch_size} is not a "
-                         f"multiple of {devices}")
+    if batch_size % (devices * hosts):
+        across = f"{devices} × {hosts} hosts" if hosts > 1 else str(devices)
+        raise InputError(f"--devices {across} splits the global batch evenly: --batch-size {batch_size} is not a "
+                         f"multiple of {devices * hosts}")
     if schedule == "interleaved":
-        raise InputError("--devices runs several processes per runner, which cannot take turns yet: add "
+        raise InputError("--devices and --hosts run several processes per runner, which cannot take turns yet: add "
                          "--schedule parallel (a race) or --schedule sequential (each runner with the whole machine)")
 
 

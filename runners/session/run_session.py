@@ -72,7 +72,7 @@ class RunSession:
             raise
         self.config = RunConfig(
             workload=plan.workload_ref, settings=plan.settings, recipe=plan.recipe, precision=precision,
-            keras_jit=keras_jit, tf32=tf32, device=plan.device, devices=plan.devices, duration_s=plan.duration_s,
+            keras_jit=keras_jit, tf32=tf32, device=plan.device, devices=plan.devices, hosts=plan.hosts, duration_s=plan.duration_s,
             eval_every_steps=plan.eval_every_steps, eval_every_s=plan.eval_every_s, validation=plan.validation,
             weights_file=str(self.weights_file) if self.weights_file else None,
             checkpoint=str(self.checkpoint) if self.checkpoint else None, **extra,

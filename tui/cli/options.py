@@ -193,7 +193,7 @@ def plan_from(args: argparse.Namespace, steps: int | None, schedule: str = "sequ
     plan = make_plan(
         args.workload, size=args.size, steps=steps, batch_size=args.batch_size, seed=args.seed,
         image_size=args.image_size, seq_len=args.seq_len, data=args.data, runners=args.runners, device=args.device,
-        gpus=args.gpus, devices=args.devices,
+        gpus=args.gpus, devices=args.devices, hosts=getattr(args, "hosts", 1),
         schedule=schedule, allow_mixed_devices=args.allow_mixed_devices, duration_s=duration_s,
         recipe=recipe_given(args), eval_every=getattr(args, "eval_every", None), target=getattr(args, "target", None),
     )

@@ -52,6 +52,12 @@ def register(commands) -> None:
     parser.add_argument("--repeats", type=positive_int, default=1, metavar="N",
                         help="with --headless: N whole runs, one after another in fresh processes (runner order "
                         "rotated), combined with 95%% intervals across runs (default: 1)")
+    parser.add_argument("--hosts", type=positive_int, default=1, metavar="H",
+                        help="train every runner across H hosts (DDP via torchrun: torch, keras/torch): this one "
+                        "and H-1 that join with the `kvp-dash join` command it prints (default: 1)")
+    parser.add_argument("--listen", metavar="ADDR:PORT",
+                        help="with --hosts: the address the other hosts reach this one at; only hosts presenting "
+                        "the run's token are admitted")
     parser.add_argument("--list", action="store_true", help="list workloads and runner specs, then exit")
     # For tests of crash handling: RUNNER:STEP makes that runner raise at that step.
     parser.add_argument("--inject-crash", metavar="RUNNER:STEP", help=argparse.SUPPRESS)
@@ -68,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--repeats runs whole runs one after another: use it with --headless")
     duration_s = args.duration or (None if args.steps else DEFAULT_DURATION_S)
     # Several processes per runner (torchrun's ranks) cannot take turns yet: a data-parallel run races.
-    args.schedule = args.schedule or ("parallel" if args.devices > 1 else "interleaved")
+    args.schedule = args.schedule or ("parallel" if args.devices > 1 or args.hosts > 1 else "interleaved")
+    if args.hosts > 1 and not args.listen:
+        raise InputError("--hosts needs --listen ADDR:PORT: the address the other hosts reach this one at")
     plan = plan_from(args, steps=args.steps, schedule=args.schedule, duration_s=duration_s)
     options = dict(schedule=args.schedule, precision=args.precision, keras_jit=args.keras_jit, tf32=args.tf32 == "on",
                    overrides=crash_overrides(args.inject_crash), read_every_s=1 / args.refresh, slice_s=args.slice)
@@ -77,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
 
         return run_repeated(plan, args.output, args.repeats, options)
     session = RunSession(plan, args.output, **options)
+    if plan.hosts > 1:
+        from runners.session.host_gate import gather_hosts
+
+        gather_hosts(session, args.listen)
     if args.headless:
         from tui.console import headless
 

@@ -1,0 +1,141 @@
+"""Hosts joining a run (``--hosts N --listen ADDR:PORT``), on the dashboard's host.
+
+The listener binds the address the user names and admits only a host that
+presents the run's token. Each joined host is told its node rank and the run
+(runners, config, each runner's rendezvous address), starts its ranks
+(``runners.session.host_join``) and streams their events back on the same
+connection, one JSON line each.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+
+from workloads.errors import InputError
+
+# A host has this long to present its token once connected: a stray connection cannot hold the door.
+HELLO_TIMEOUT_S = 10.0
+
+
+def send_message(connection: socket.socket, message: dict) -> None:
+    connection.sendall((json.dumps(message) + "\n").encode())
+
+
+def read_message(lines) -> dict:
+    """The next JSON line of a connection's ``makefile("rb")``; {} at its end or for anything not JSON."""
+    line = lines.readline()
+    try:
+        value = json.loads(line) if line else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise InputError(f"expected an address like 10.0.0.5:29400, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+@dataclass
+class JoinedHost:
+    name: str  # its hostname, as it said
+    address: str  # where its ranks are reached
+    node_rank: int
+    connection: socket.socket
+    lines: object  # the connection's makefile("rb")
+
+
+class HostGate:
+    def __init__(self, listen: str, hosts: int, token: str | None = None):
+        self.address = parse_address(listen)
+        self.expected = hosts - 1  # the dashboard's host is node 0
+        self.token = token or secrets.token_urlsafe(16)
+        self.refused = 0
+        try:
+            self._server = socket.create_server(self.address)
+        except OSError as exc:
+            raise InputError(f"--listen {listen}: cannot listen there ({exc.strerror or exc})") from None
+        self.port = self._server.getsockname()[1]
+
+    def join_command(self) -> str:
+        return f"kvp-dash join {self.address[0]}:{self.port} --token {self.token}"
+
+    def free_port(self) -> int:
+        """A free port on the listening address, for a runner's rendezvous store on this host."""
+        with socket.create_server((self.address[0], 0)) as probe:
+            return probe.getsockname()[1]
+
+    def wait(self, run: dict, timeout_s: float) -> list[JoinedHost]:
+        """Admit hosts until every expected one has joined; each is sent ``run`` with its node rank."""
+        joined: list[JoinedHost] = []
+        deadline = time.monotonic() + timeout_s
+        while len(joined) < self.expected:
+            self._server.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                connection, peer = self._server.accept()
+            except TimeoutError:
+                for host in joined:
+                    host.connection.close()
+                raise InputError(f"only {len(joined)} of {self.expected} host(s) joined within {timeout_s:g} s") \
+                    from None
+            host = self._admit(connection, peer, len(joined) + 1, run)
+            if host is not None:
+                joined.append(host)
+        self._server.close()
+        return joined
+
+    def _admit(self, connection: socket.socket, peer, node_rank: int, run: dict) -> JoinedHost | None:
+        connection.settimeout(HELLO_TIMEOUT_S)
+        lines = connection.makefile("rb")
+        try:
+            hello = read_message(lines)
+        except OSError:
+            hello = {}
+        if not secrets.compare_digest(str(hello.get("token", "")), self.token):
+            self.refused += 1
+            try:
+                send_message(connection, {"refused": "wrong or missing token"})
+            except OSError:
+                pass
+            connection.close()
+            return None
+        connection.settimeout(None)
+        address = str(hello.get("address") or peer[0])
+        send_message(connection, {"node_rank": node_rank, **run})
+        return JoinedHost(str(hello.get("host", peer[0])), address, node_rank, connection, lines)
+
+    def close(self) -> None:
+        self._server.close()
+
+
+# How long the dashboard waits for the other hosts to join before it gives up.
+JOIN_TIMEOUT_S = 600.0
+
+
+def gather_hosts(session, listen: str, timeout_s: float = JOIN_TIMEOUT_S) -> None:
+    """Before the runners start: wait for the other hosts (printing the command each runs), tell them the run, and
+    hand them to the launcher. A failure leaves nothing started."""
+    import sys
+
+    from runners.session.host_join import node_environment
+
+    plan = session.plan
+    gate = HostGate(listen, plan.hosts)
+    run = {"nodes": plan.hosts, "runners": [spec.name for spec in plan.specs], "config": session.config.to_json(),
+           "run_id": session.folder.path.name,
+           "rendezvous": {spec.name: f"{gate.address[0]}:{gate.free_port()}" for spec in plan.specs}}
+    print(f"kvp-dash: waiting for {plan.hosts - 1} more host(s) to join; on each, run:\n  {gate.join_command()}",
+          file=sys.stderr, flush=True)
+    try:
+        hosts = gate.wait(run, timeout_s)
+    except BaseException:
+        session.close()
+        raise
+    print(f"kvp-dash: joined: {', '.join(f'{h.name} ({h.address})' for h in hosts)}", file=sys.stderr, flush=True)
+    session.launcher.add_hosts(hosts, {name: node_environment(run, name, 0, gate.address[0]) for name in run["runners"]})

@@ -1,0 +1,120 @@
+"""--hosts: runners across hosts, two "hosts" on loopback addresses of this machine (nothing beyond 127.0.0.0/8)."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from runners.protocol import Error, Metrics, Phase, Rank, decode_lines
+from runners.session.host_gate import HostGate, read_message, send_message
+from tests.conftest import FOUR_RUNS, runner_processes
+
+
+def _dashboard(tmp_path, *options: str) -> tuple[subprocess.Popen, str]:
+    """A headless run waiting for one more host; returns it and the join command it printed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--workload", "mlp", "--runners", "torch", "--hosts", "2",
+         "--listen", "127.0.0.1:0", "--headless", "--output", str(tmp_path / "first"), *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    for line in process.stderr:
+        if line.strip().startswith("kvp-dash join"):
+            return process, line.strip()
+    raise AssertionError(f"no join command printed: {process.communicate()}")
+
+
+def _join(tmp_path, command: str) -> subprocess.Popen:
+    address, token = re.match(r"kvp-dash join (\S+) --token (\S+)", command).groups()
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "join", address, "--token", token, "--address", "127.0.0.2",
+         "--output", str(tmp_path / "second")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _events(tmp_path) -> list:
+    path = next((tmp_path / "first").glob("*/torch.events.jsonl"))
+    events, bad = decode_lines(path.read_bytes().splitlines())
+    assert not bad
+    return events
+
+
+def test_a_runner_trains_across_two_hosts_as_on_one_device(tmp_path, four_runs):
+    steps = 32  # the one-device run's pool of 4,096 samples at batch 128: the same data (test_data_parallel)
+    dashboard, command = _dashboard(tmp_path, "--steps", str(steps), "--batch-size", str(FOUR_RUNS["batch_size"]))
+    joined = _join(tmp_path, command)
+    assert joined.wait(timeout=300) == 0, joined.stderr.read()
+    assert dashboard.wait(timeout=60) == 0, dashboard.stderr.read()
+    events = _events(tmp_path)
+    ranks = {e.rank: e for e in events if isinstance(e, Rank)}
+    assert sorted(ranks) == [0, 1] and ranks[1].host.endswith("127.0.0.2")  # rank 1 trained on the joined host
+    losses = [loss for e in events if isinstance(e, Metrics) for loss in e.losses]
+    _, one_device = four_runs
+    reference = [loss for e in one_device["torch"] if isinstance(e, Metrics) for loss in e.losses][:steps]
+    assert losses == pytest.approx(reference, rel=1e-5)
+    assert not runner_processes()
+
+
+def test_a_host_that_drops_fails_its_runners_and_the_dashboard_goes_on_to_the_end(tmp_path):
+    dashboard, command = _dashboard(tmp_path, "--duration", "600")
+    joined = _join(tmp_path, command)
+    deadline = time.monotonic() + 120
+    while not any(isinstance(e, Rank) and e.rank == 1 for e in _events_so_far(tmp_path)):
+        assert time.monotonic() < deadline and dashboard.poll() is None, "the joined host's rank never reported"
+        time.sleep(0.3)
+    joined.send_signal(signal.SIGKILL)  # the host is gone, as when its machine or network dies
+    assert dashboard.wait(timeout=60) == 1  # not hung in an all-reduce: the runner failed, the run ended
+    events = _events(tmp_path)
+    assert [e.phase for e in events if isinstance(e, Phase)][-1] == "failed"
+    errors = [e for e in events if isinstance(e, Error)]
+    assert len(errors) == 1
+    deadline = time.monotonic() + 20
+    while runner_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the joined host's runner and ranks follow it (parent-death signal)
+    assert not runner_processes()
+
+
+def _events_so_far(tmp_path) -> list:
+    paths = list((tmp_path / "first").glob("*/torch.events.jsonl"))
+    return decode_lines(paths[0].read_bytes().splitlines())[0] if paths else []
+
+
+def test_the_listener_binds_the_address_named_and_admits_only_the_runs_token():
+    gate = HostGate("127.0.0.1:0", hosts=2)
+    assert gate._server.getsockname()[0] == "127.0.0.1"
+    answers = []
+
+    def knock(token):
+        with socket.create_connection(("127.0.0.1", gate.port)) as connection:
+            send_message(connection, {"token": token, "host": "other", "address": "127.0.0.2"})
+            answers.append(read_message(connection.makefile("rb")))
+
+    knocking = threading.Thread(target=lambda: (knock("guess"), knock(gate.token)))
+    knocking.start()
+    joined = gate.wait({"nodes": 2, "runners": ["torch"]}, timeout_s=30)
+    knocking.join(30)
+    assert answers[0] == {"refused": "wrong or missing token"} and gate.refused == 1
+    assert answers[1]["node_rank"] == 1 and [h.address for h in joined] == ["127.0.0.2"]
+    for host in joined:
+        host.connection.close()
+
+
+def test_across_hosts_needs_a_listen_address_and_runners_that_can_span_hosts(tmp_path):
+    def refusal(*options):
+        result = subprocess.run([sys.executable, "-m", "tui.cli", "--workload", "mlp", "--hosts", "2", *options,
+                                 "--output", str(tmp_path)], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+        return result.stderr
+
+    assert "--hosts needs --listen" in refusal()
+    assert "keras/jax cannot run across hosts yet" in refusal("--listen", "127.0.0.1:0", "--runners", "keras/jax")
+    wrong = subprocess.run([sys.executable, "-m", "tui.cli", "join", "127.0.0.1:1", "--token", "x"],
+                           capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "cannot reach the dashboard" in wrong.stderr
+    assert not list(tmp_path.iterdir())
