@@ -73,7 +73,10 @@ def test_a_host_that_drops_fails_its_runners_and_the_dashboard_goes_on_to_the_en
     events = _events(tmp_path)
     assert [e.phase for e in events if isinstance(e, Phase)][-1] == "failed"
     errors = [e for e in events if isinstance(e, Error)]
-    assert len(errors) == 1
+    assert len(errors) == 1, errors
+    # Measured: the dropped connection is seen first ("host vm (127.0.0.2, node 1) dropped out of the run"); the
+    # rank here may also see its peer go in the all-reduce first, and then says so.
+    assert "(127.0.0.2, node 1) dropped out" in errors[0].message or errors[0].message.startswith("rank 0 of 2")
     deadline = time.monotonic() + 20
     while runner_processes() and time.monotonic() < deadline:
         time.sleep(0.2)  # the joined host's runner and ranks follow it (parent-death signal)
