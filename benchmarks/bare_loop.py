@@ -74,7 +74,7 @@ def torch_loop(spec, workload, settings, warmup: int):
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(settings.seed)
     frozen = {s.name for s in workload.specs(settings) if not s.trainable}
-    model = _build(workload, settings, device, InitialWeights(workload.initial_weights(settings), frozen))
+    model = _build(workload, settings, device, InitialWeights(workload.initial_weights(settings), frozen), None)
     data = workload.dataset(settings)
     epoch_batches = data.epoch_batches(settings.batch_size)
     inputs, targets = _inputs(workload, data.x), torch.from_numpy(data.y).long()

@@ -24,7 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from runners.child import devices, finish, torch_recipe
 from runners.child.initial_weights import initial_weights
 from runners.child.probe import PROBE_SAMPLES, probe_values
-from runners.child.torch_runner import AUTOCAST_DTYPES, build_torch_model, stochastic_layers, torch_inputs
+from runners.child.torch_runner import build_torch_model, stochastic_layers, torch_inputs
 from runners.child.validation import Validator
 from runners.child.windows import WindowReporter
 from runners.config import RunConfig
@@ -119,8 +119,7 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
     def predict(x):
         # Rank 0 alone, on the module inside DDP: no collective may run while the others train on.
         x = model_inputs(x)
-        with torch.no_grad(), torch.autocast(device.type, dtype=AUTOCAST_DTYPES.get(config.precision),
-                                             enabled=config.precision in AUTOCAST_DTYPES):
+        with torch.no_grad(), torch_recipe.autocast(device.type, config.precision):
             outputs = model(x.to(device), training=False) if keras_model else model(x.to(device))
         return outputs.float().cpu().numpy()
 
@@ -129,12 +128,8 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
             model.eval()
         say(Probe(name, *probe_values(predict(data.x[:PROBE_SAMPLES]))))
 
-    recipe = config.recipe
-    optimizer = torch_recipe.optimizer(model.parameters(), recipe)
-    scheduler = torch_recipe.scheduler(optimizer, recipe, settings.steps)
-    loss_fn = torch_recipe.loss_function(task.name, recipe)
-    autocast_dtype = AUTOCAST_DTYPES.get(config.precision)
-    scaler = torch.amp.GradScaler(device.type) if config.precision == "fp16" else None
+    train_step = torch_recipe.TrainStep(model, trained, task, config.recipe, config.precision, device.type,
+                                        settings.steps, **call)
     memory = devices.memory_probe("torch")
     reporter = WindowReporter(say, name, settings.batch_size, settings.steps, config.warmup_steps,
                               config.report_interval_s, memory)
@@ -175,25 +170,7 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
         start = step % epoch_batches * settings.batch_size + rank * share
         xb = inputs[start : start + share].to(device, non_blocking=True)
         yb = targets[start : start + share].to(device, non_blocking=True)
-        optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            outputs = trained(xb, **call)
-            if task.target_dtype == "int64":
-                loss = loss_fn(outputs.reshape(-1, outputs.shape[-1]), yb.reshape(-1))
-            else:
-                loss = loss_fn(outputs, yb.reshape(outputs.shape))
-        if scaler is None:
-            loss.backward()  # DDP all-reduces the gradients, bucket by bucket, as they are computed
-            torch_recipe.clip(model.parameters(), recipe)
-            optimizer.step()
-        else:
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            torch_recipe.clip(model.parameters(), recipe)
-            scaler.step(optimizer)
-            scaler.update()
-        if scheduler is not None:
-            scheduler.step()
+        loss = train_step(xb, yb)  # DDP all-reduces the gradients, bucket by bucket, as backward computes them
         # Equal slices: the mean of the ranks' mean losses is the global batch's, as one device reports it.
         asked = 1.0 if rank == 0 and finish.requested() else 0.0
         packet = torch.stack([loss.detach().float() / world, torch.tensor(asked, device=device)])

@@ -52,8 +52,6 @@ def stochastic_layers(model) -> list[str]:
     return [name for name, module in model.named_modules() if isinstance(module, STOCHASTIC_MODULES) and module.p > 0]
 
 
-AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
-
 
 def run(spec, config: RunConfig, writer) -> None:
     emit, name = writer.emit, spec.name
@@ -103,13 +101,8 @@ def run(spec, config: RunConfig, writer) -> None:
     values, shape = probe_values(logits)
     emit(Probe(name, values=values, shape=shape))
 
-    recipe = config.recipe
-    optimizer = torch_recipe.optimizer(model.parameters(), recipe)
-    scheduler = torch_recipe.scheduler(optimizer, recipe, settings.steps)
-    loss_fn = torch_recipe.loss_function(task.name, recipe)
-    autocast_dtype = AUTOCAST_DTYPES.get(config.precision)
-    # fp16 needs loss scaling (Keras's mixed_float16 policy scales the loss the same way).
-    scaler = torch.amp.GradScaler(device.type) if config.precision == "fp16" else None
+    train_step = torch_recipe.TrainStep(model, trained, task, config.recipe, config.precision, device.type,
+                                        settings.steps)
     reporter = WindowReporter(
         emit, name, settings.batch_size, settings.steps, config.warmup_steps,
         config.report_interval_s, devices.memory_probe("torch"),
@@ -121,7 +114,7 @@ def run(spec, config: RunConfig, writer) -> None:
 
     def predict(x):
         # The trained (maybe compiled) module in inference mode, as a PyTorch user evaluates.
-        with torch.no_grad(), torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+        with torch.no_grad(), torch_recipe.autocast(device.type, config.precision):
             return trained(torch_inputs(workload, x).to(device)).float().cpu().numpy()
 
     def evaluate(step):
@@ -140,26 +133,7 @@ def run(spec, config: RunConfig, writer) -> None:
         start = step % epoch_batches * batch  # epoch after epoch over the same batches, as Keras's fit goes
         xb = inputs[start : start + batch].to(device, non_blocking=True)
         yb = targets[start : start + batch].to(device, non_blocking=True)
-        optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-            outputs = trained(xb)
-            if task.target_dtype == "int64":
-                # Language models predict every position: fold (batch, time) into one axis.
-                loss = loss_fn(outputs.reshape(-1, outputs.shape[-1]), yb.reshape(-1))
-            else:
-                loss = loss_fn(outputs, yb.reshape(outputs.shape))
-        if scaler is None:
-            loss.backward()
-            torch_recipe.clip(model.parameters(), recipe)
-            optimizer.step()
-        else:
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
-            torch_recipe.clip(model.parameters(), recipe)
-            scaler.step(optimizer)
-            scaler.update()
-        if scheduler is not None:
-            scheduler.step()
+        loss = train_step(xb, yb)
         # Keep the loss on the device; it is read once per window, not once per step.
         pending.append(loss.detach())
         if reporter.due(step, time.perf_counter()):

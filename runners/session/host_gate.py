@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import secrets
 import socket
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workloads.errors import InputError
 
@@ -49,6 +50,7 @@ class JoinedHost:
     node_rank: int
     connection: socket.socket
     lines: object  # the connection's makefile("rb")
+    gone: threading.Event = field(default_factory=threading.Event)  # it left, or dropped
 
 
 class HostGate:

@@ -42,6 +42,8 @@ from runners.specs import RunnerSpec
 
 _ENDED = object()
 READ_EVERY_S = 1 / DEFAULT_REFRESH_HZ
+# At the end of a run, how long joined hosts get to end their ranks and say they leave before they are told to stop.
+HOSTS_LEAVE_S = 15.0
 
 
 
@@ -192,6 +194,7 @@ class Launcher:
                 loop.call_soon_threadsafe(self._deliver_remote, event)
         except (OSError, ValueError):
             pass
+        host.gone.set()
         if not left:
             loop.call_soon_threadsafe(self._host_dropped, host)
 
@@ -492,7 +495,10 @@ class Launcher:
             await self._announce(child, Phase(child.spec.name, "stopped"))
             await self._queue.put(_ENDED)
         self._waiting = []
+        finished = all(c.ended for c in self._children.values())
         await _terminate([c.process for c in self._children.values() if c.alive], grace_s)
+        if finished and self._hosts:  # their ranks are ending too: let them end, not stop them
+            await asyncio.to_thread(lambda: [host.gone.wait(HOSTS_LEAVE_S) for host in self._hosts])
         for host in self._hosts:  # a joined host stops its ranks when its connection closes
             try:
                 host.connection.shutdown(socket.SHUT_RDWR)

@@ -8,8 +8,6 @@ efficiency is a runner's throughput on N devices over N times its own on one.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 
 from tui.cli.options import plan_from
 from workloads.errors import InputError
@@ -20,6 +18,7 @@ FIELDS = ["devices", "runner", "throughput", "unit", "per_device", "efficiency",
 def scaling_sweep(args: argparse.Namespace) -> int:
     from runners.session.recording import RunFolder
     from runners.session.repeats import combine, run_repeats
+    from tui.cli.sweep import save_sweep
     from tui.console import headless
     from tui.console.output import console as output_console
     from tui.console.output import text_of
@@ -59,13 +58,8 @@ def scaling_sweep(args: argparse.Namespace) -> int:
     table, chart = scaling_table(rows), scaling_chart(rows, workload)
     console.print(table)
     console.print(chart)
-    sweep_folder.write_json("sweep.json", {"workload": workload, "size": plans[0].settings.size,
-                                           "batch_size": plans[0].settings.batch_size, "rows": rows})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
-    sweep_folder.write_text("sweep.csv", buffer.getvalue())
-    sweep_folder.write_text("sweep.md", f"# scaling sweep: {workload}\n\n```\n{text_of(table)}\n{chart}\n```\n")
+    save_sweep(sweep_folder, {"workload": workload, "size": plans[0].settings.size,
+                              "batch_size": plans[0].settings.batch_size}, rows, FIELDS,
+               f"# scaling sweep: {workload}\n\n```\n{text_of(table)}\n{chart}\n```\n")
     console.print(f"sweep folder: {sweep_folder.path}")
     return 1 if failures else 0

@@ -101,12 +101,18 @@ def _size_sweep(args: argparse.Namespace) -> int:
     console = output_console()
     console.print(table)
     console.print(chart)
-    sweep_folder.write_json("sweep.json", {"workload": workload, "reference": REFERENCE, "rows": rows})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
-    sweep_folder.write_text("sweep.csv", buffer.getvalue())
-    sweep_folder.write_text("sweep.md", f"# sweep: {workload}\n\n```\n{text_of(table)}\n{chart}\n```\n")
+    save_sweep(sweep_folder, {"workload": workload, "reference": REFERENCE}, rows, FIELDS,
+               f"# sweep: {workload}\n\n```\n{text_of(table)}\n{chart}\n```\n")
     console.print(f"sweep folder: {sweep_folder.path}")
     return 1 if failures else 0
+
+
+def save_sweep(folder, about: dict, rows: list[dict], fields: list[str], report: str) -> None:
+    """sweep.json (``about`` and the rows), sweep.csv (the rows) and sweep.md (``report``) in the sweep folder."""
+    folder.write_json("sweep.json", {**about, "rows": rows})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    folder.write_text("sweep.csv", buffer.getvalue())
+    folder.write_text("sweep.md", report)
