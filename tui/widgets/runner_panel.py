@@ -222,8 +222,9 @@ def _meta_line(state: RunnerState) -> Content:
 
 
 def engine_name(hello) -> str:
-    """The data-parallel engine's name, without its settings: "DDP via torchrun", "tf.distribute.MirroredStrategy"."""
-    return (hello.distribution or "").split(" · ")[0]
+    """The data-parallel engine's short name, for a narrow panel: "DDP via torchrun", "MirroredStrategy",
+    "DataParallel" (the detail screen has it whole, with its settings)."""
+    return (hello.distribution or "").split(" · ")[0].rsplit(".", 1)[-1]
 
 
 def _timing_line(state: RunnerState) -> Content:
