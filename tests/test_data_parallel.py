@@ -101,21 +101,28 @@ def test_no_rank_outlives_the_dashboard(tmp_path, how):
 @pytest.mark.parametrize(("options", "refusal"), [
     (dict(batch_size=30, devices=4), "not a multiple of 4"),
     (dict(devices=9), "at most 8 devices on a CPU"),
-    (dict(devices=2, schedule="interleaved"), "cannot take turns"),
+    (dict(devices=2, hosts=2, schedule="interleaved"), "cannot take turns"),
 ])
 def test_data_parallel_input_is_checked_before_anything_starts(options, refusal):
     with pytest.raises(InputError, match=refusal):
         make_plan("mlp", size="tiny", device="cpu", **{"schedule": "parallel", **options})
 
 
-def test_the_command_line_races_data_parallel_runners_without_being_told_a_schedule(tmp_path):
+def test_data_parallel_runners_take_turns_by_default_every_rank_of_one_runner_at_a_time(tmp_path):
+    """The default (interleaved) schedule: torchrun's runner gives its turn back through its runner process,
+    which stops every rank with it; the run ends with a verdict and its interval."""
     result = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--workload", "mlp", "--size", "tiny", "--runners", "keras/jax",
-         "--devices", "2", "--steps", "4", "--headless", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=200, env={**os.environ, "COLUMNS": "120"},
+        [sys.executable, "-m", "tui.cli", "--workload", "mlp", "--size", "tiny", "--runners", "torch,keras/jax",
+         "--devices", "2", "--duration", "3", "--slice", "0.5", "--headless", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=200, env={**os.environ, "COLUMNS": "200"},
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "× 2 data-parallel" in result.stdout
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "× 2 data-parallel" in result.stdout and "95 % CI" in result.stdout
+    folder = next(tmp_path.iterdir())
+    for runner in ("torch", "keras-jax"):
+        events, _ = decode_lines((folder / f"{runner}.events.jsonl").read_bytes().splitlines())
+        phases = [e.phase for e in events if isinstance(e, Phase)]
+        assert phases.count("waiting") >= 3 and phases[-1] == "done", (runner, phases)
 
 
 def test_sweep_over_device_counts_measures_each_runners_scaling_efficiency(tmp_path):

@@ -19,6 +19,7 @@ import signal
 import sys
 import tempfile
 
+from runners.child import turns
 from runners.child.main import die_with_parent
 from runners.child.rank_relay import RankRelay
 from runners.config import RunConfig
@@ -32,6 +33,7 @@ from runners.protocol import (
     PARENT_PID_ENV,
     RENDEZVOUS_ENV,
     RUN_ID_ENV,
+    YIELD_SIGNAL,
     Error,
     Phase,
 )
@@ -42,17 +44,29 @@ def main(argv: list[str] | None = None) -> int:
     spec_name, config_json = (argv if argv is not None else sys.argv[1:])[:2]
     spec, config = SPECS[spec_name], RunConfig.from_json(config_json)
     die_with_parent()
-    relay = RankRelay(int(os.environ[EVENT_FD_ENV]))
+    requests: set[int] = set()  # the launcher's requests that came before rank 0 could take them
+
+    def on_rank(rank: int, pid: int) -> None:
+        if rank == 0:
+            for signum in sorted(requests):
+                os.kill(pid, signum)
+
+    relay = RankRelay(int(os.environ[EVENT_FD_ENV]), on_rank)
 
     def say(event) -> None:
         relay.write((event.to_json() + "\n").encode())
 
-    def ask_rank_0_to_finish(signum, frame) -> None:
-        # Rank 0 decides when every rank stops (runners.child.ddp_runner.FINISH_LAG).
+    def pass_to_rank_0(signum, frame) -> None:
+        # Rank 0 decides when every rank stops (runners.child.ddp_runner.FINISH_LAG), and when the runner gives
+        # its turn back: the launcher's requests go to it.
         if 0 in relay.rank_pids:
-            os.kill(relay.rank_pids[0], FINISH_SIGNAL)
+            os.kill(relay.rank_pids[0], signum)
+        else:  # still starting: rank 0 gets it as soon as it says who it is
+            requests.add(signum)
 
-    signal.signal(FINISH_SIGNAL, ask_rank_0_to_finish)
+    signal.signal(FINISH_SIGNAL, pass_to_rank_0)
+    signal.signal(YIELD_SIGNAL, pass_to_rank_0)  # rank 0 gives the turn back at its next window edge
+    turns.wait_for_first_turn()  # interleaved: start-up, the ranks' too, is timed with the machine to ourselves
     say(Phase(spec.name, "importing"))
     logs = tempfile.mkdtemp(prefix="kvp-dash-torchrun-")  # torchrun's error files
     try:
@@ -78,6 +92,9 @@ def _launch(spec, config: RunConfig, config_json: str, relay: RankRelay, say, lo
     try:
         elastic_launch(launch, run_rank)(spec.name, config_json)
     except ChildFailedError as exc:
+        relay.drain()
+        if relay.done_said:
+            return 0  # trained to the end and reported; a rank's exit after that is no failure of the run
         rank, failure = exc.get_first_failure()
         if not relay.failed_said:  # a rank that died without a word (killed, out of memory)
             say(Error(spec.name, error_type="RankFailed",

@@ -31,6 +31,10 @@ class EventWriter:
         """Queue one event; returns at once whatever the reader is doing."""
         self._lines.put((event.to_json() + "\n").encode())
 
+    def emit_line(self, data: bytes) -> None:
+        """Queue a line that is not an event (a message to the runner process a rank reports through)."""
+        self._lines.put(data)
+
     def drain(self, timeout_s: float = 10.0) -> None:
         """Wait until everything emitted so far is in the pipe (up to ``timeout_s`` for a slow reader)."""
         written = threading.Event()

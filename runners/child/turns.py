@@ -58,6 +58,19 @@ def _on_request(signum, frame) -> None:
     _asked = True
 
 
+_stopper = None
+
+
+def stop_with(stopper) -> None:
+    """Stop the group another way: a torchrun rank has the runner process stop it, once that process has passed
+    "waiting" on (``runners.child.ddp_rank``); ``stopper()`` returns once the group is continued."""
+    global _stopper
+    _stopper = stopper
+
+
 def _stop_here() -> None:
     """Stop the whole process group (compile workers too) until the launcher's SIGCONT."""
+    if _stopper is not None:
+        _stopper()
+        return
     os.killpg(os.getpgid(0), signal.SIGSTOP)

@@ -168,8 +168,8 @@ def check_data_parallel(devices: int, batch_size: int, device: str, gpus: list[i
         across = f"{devices} × {hosts} hosts" if hosts > 1 else str(devices)
         raise InputError(f"--devices {across} splits the global batch evenly: --batch-size {batch_size} is not a "
                          f"multiple of {devices * hosts}")
-    if schedule == "interleaved":
-        raise InputError("--devices and --hosts run several processes per runner, which cannot take turns yet: add "
+    if schedule == "interleaved" and hosts > 1:
+        raise InputError("--hosts: ranks on other hosts cannot take turns with this one's runners: add "
                          "--schedule parallel (a race) or --schedule sequential (each runner with the whole machine)")
 
 

@@ -35,7 +35,7 @@ def register(commands) -> None:
     parser.add_argument("--schedule", choices=("interleaved", "parallel", "sequential"),
                         help="interleaved: every runner live, taking turns with the whole machine, each figure "
                         "measured alone, ratios with 95%% intervals; parallel: a race sharing the machine; "
-                        "sequential: one runner after another (default: interleaved; parallel with --devices)")
+                        "sequential: one runner after another (default: interleaved; parallel with --hosts)")
     parser.add_argument("--slice", type=seconds, default=DEFAULT_SLICE_S, metavar="SECONDS",
                         help=f"interleaved: seconds of a turn before it passes on, at the next window edge "
                         f"(default: {DEFAULT_SLICE_S:g})")
@@ -73,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats > 1 and not args.headless:
         raise InputError("--repeats runs whole runs one after another: use it with --headless")
     duration_s = args.duration or (None if args.steps else DEFAULT_DURATION_S)
-    # Several processes per runner (torchrun's ranks) cannot take turns yet: a data-parallel run races.
-    args.schedule = args.schedule or ("parallel" if args.devices > 1 or args.hosts > 1 else "interleaved")
+    # Ranks on other hosts cannot take turns with this host's runners: a run across hosts races.
+    args.schedule = args.schedule or ("parallel" if args.hosts > 1 else "interleaved")
     if args.hosts > 1 and not args.listen:
         raise InputError("--hosts needs --listen ADDR:PORT: the address the other hosts reach this one at")
     plan = plan_from(args, steps=args.steps, schedule=args.schedule, duration_s=duration_s)
