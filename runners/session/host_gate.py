@@ -123,6 +123,7 @@ JOIN_TIMEOUT_S = 600.0
 def gather_hosts(session, listen: str, timeout_s: float = JOIN_TIMEOUT_S) -> None:
     """Before the runners start: wait for the other hosts (printing the command each runs), tell them the run, and
     hand them to the launcher. A failure leaves nothing started."""
+    import shutil
     import sys
 
     from runners.session.host_join import node_environment
@@ -136,8 +137,13 @@ def gather_hosts(session, listen: str, timeout_s: float = JOIN_TIMEOUT_S) -> Non
           file=sys.stderr, flush=True)
     try:
         hosts = gate.wait(run, timeout_s)
-    except BaseException:
+    except BaseException as exc:  # a timeout, or Ctrl-C while waiting: nothing trained, no run folder left behind
+        gate.close()
         session.close()
+        shutil.rmtree(session.folder.path, ignore_errors=True)
+        if isinstance(exc, KeyboardInterrupt):
+            print("kvp-dash: stopped while waiting for hosts; nothing was trained", file=sys.stderr)
+            raise SystemExit(130) from None
         raise
     print(f"kvp-dash: joined: {', '.join(f'{h.name} ({h.address})' for h in hosts)}", file=sys.stderr, flush=True)
     session.launcher.add_hosts(hosts, {name: node_environment(run, name, 0, gate.address[0]) for name in run["runners"]})
