@@ -141,7 +141,6 @@ def test_a_duration_run_evaluates_every_quarter_of_its_own_training_not_every_tu
         evaluations = [e for e in events if e.type == "evaluation"]
         turns = sum(1 for e in events if e.type == "phase" and e.phase == "waiting")
         assert turns >= 3, turns  # it took several turns
-        # Quarters of 4 s and the end: 5. Measured in two full suite runs on this loaded 2-core machine: 6, the
-        # runner training 5.5 s before the launcher's budget (windows touching a hand-over left out) was spent;
-        # an evaluation per turn would make 10 or more.
-        assert 2 <= len(evaluations) <= 6, [e.step for e in evaluations]
+        # Quarters of 4 s and the end: 5; an evaluation per turn would make 10 or more. On a loaded machine this
+        # once made 6: the launcher's budget ran behind the runner's own clock (fixed in Rotation._give).
+        assert 2 <= len(evaluations) <= 5, [e.step for e in evaluations]

@@ -119,8 +119,12 @@ class Rotation:
         await _until_stopped(child.process.pid)  # a new runner may still be on its way to stopping itself
         if child is not self.holder or not child.alive or self.paused:
             return  # paused meanwhile: the launcher's resume continues the holder
+        # Stamped before the SIGCONT: the window that spans the wait ends at the runner's first step after it, and
+        # a stamp taken after (the dashboard descheduled meanwhile on a loaded machine) would make the next window,
+        # all training, look as if it touched the wait too and leave it out of the budget and the figures.
+        at = time.time()
         _continue(child.process.pid)
-        await self._announce(child, Phase(child.spec.name, "resumed"))
+        await self._announce(child, Phase(child.spec.name, "resumed", t=at))
         self._arm_timer(child)
 
     def _arm_timer(self, child) -> None:
