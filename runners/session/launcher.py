@@ -56,6 +56,9 @@ class _Child:
     pump: asyncio.Task | None = None
     ended: bool = False  # sent "done" or "failed"
     stop_requested: bool = False  # the user stopped it (k), or restarts it (r)
+    # Failed from another host (its ranks there failed, or the host dropped): what its ranks here still say (they
+    # are being stopped) is neither recorded nor shown.
+    failed_elsewhere: bool = False
 
     @property
     def alive(self) -> bool:
@@ -211,7 +214,7 @@ class Launcher:
         self._record(record, (event.to_json() + "\n").encode())
         self._close_record(record)
         if failed:
-            child.ended = True
+            child.ended = child.failed_elsewhere = True
             if child.alive:  # its ranks here would wait for the dead ones in the next all-reduce
                 _signal_group(child.process.pid, signal.SIGTERM)
         self._queue.put_nowait(event)
@@ -336,7 +339,7 @@ class Launcher:
     async def _pump(self, child: _Child, read_fd: int) -> None:
         """Events of one runner into the queue: read, decoded and recorded on the channel thread."""
         record = self._open_record(child)
-        decoder = ChannelDecoder(lambda line: self._record(record, line))
+        decoder = ChannelDecoder(lambda line: None if child.failed_elsewhere else self._record(record, line))
         self._channels.append(decoder)
         channel = _Channel(child, record, asyncio.get_running_loop())
         self._reader.watch(read_fd, decoder, channel)
@@ -363,6 +366,8 @@ class Launcher:
     def _deliver(self, batches: list[tuple["_Channel", list[Event], bool]]) -> None:
         for channel, events, closed in batches:
             for event in events:
+                if channel.child.failed_elsewhere:
+                    continue
                 if isinstance(event, Phase) and event.phase in ("done", "failed"):
                     channel.child.ended = True
                 elif isinstance(event, Phase) and event.phase == "waiting" and self._rotation is not None:
@@ -474,7 +479,7 @@ class Launcher:
             await _terminate([child.process], grace_s)
         if child.pump is not None:
             await asyncio.gather(child.pump, return_exceptions=True)
-        child.ended = child.stop_requested = False
+        child.ended = child.stop_requested = child.failed_elsewhere = False
         await self._announce(child, Phase(runner, "restarting"))
         if self._rotation is not None:
             await self._spawn(child)

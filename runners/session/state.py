@@ -79,6 +79,10 @@ class RunnerState:
 
     def _apply_phase(self, event: Phase) -> None:
         phase = event.phase
+        if self.ended:
+            # An end is final (a restart starts a new state): a data-parallel runner's other ranks may still say
+            # where they were after the launcher failed it for a dropped host.
+            return
         if phase in HELD_PHASES:
             if not self.held:
                 self.holds.append([event.t, None])
