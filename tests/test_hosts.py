@@ -45,10 +45,11 @@ def _events(tmp_path) -> list:
     return events
 
 
-def test_a_runner_trains_across_two_hosts_as_on_one_device(tmp_path, four_runs):
+def test_a_runner_trains_across_two_hosts_as_on_one_device(tmp_path, four_runs, started):
     steps = 32  # the one-device run's pool of 4,096 samples at batch 128: the same data (test_data_parallel)
     dashboard, command = _dashboard(tmp_path, "--steps", str(steps), "--batch-size", str(FOUR_RUNS["batch_size"]))
     joined = _join(tmp_path, command)
+    started += [dashboard, joined]
     assert joined.wait(timeout=300) == 0, joined.stderr.read()
     assert dashboard.wait(timeout=60) == 0, dashboard.stderr.read()
     events = _events(tmp_path)
@@ -61,9 +62,21 @@ def test_a_runner_trains_across_two_hosts_as_on_one_device(tmp_path, four_runs):
     assert not runner_processes()
 
 
-def test_a_host_that_drops_fails_its_runners_and_the_dashboard_goes_on_to_the_end(tmp_path):
+@pytest.fixture
+def started():
+    """Every dashboard and join process a test starts is gone after it, whatever the test's outcome."""
+    processes: list[subprocess.Popen] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def test_a_host_that_drops_fails_its_runners_and_the_dashboard_goes_on_to_the_end(tmp_path, started):
     dashboard, command = _dashboard(tmp_path, "--duration", "600")
     joined = _join(tmp_path, command)
+    started += [dashboard, joined]
     deadline = time.monotonic() + 120
     while not any(isinstance(e, Rank) and e.rank == 1 for e in _events_so_far(tmp_path)):
         assert time.monotonic() < deadline and dashboard.poll() is None, "the joined host's rank never reported"
