@@ -40,31 +40,18 @@ FINISH_LAG = {"cpu": 1, "cuda": 2}
 RANK_REPORT_EVERY_S = 1.0
 
 
-class _Silent:
-    """The reporting of ranks other than 0: they train, rank 0 speaks for the runner."""
-
-    def __call__(self, event) -> None:
-        pass
-
-
 def _keras_model(workload, settings, config: RunConfig, weights):
     import keras
 
-    from runners.child.keras_weights import load_initial_weights
-    from workloads.base import resolve
+    from runners.child.keras_runner import built_with_weights
 
     keras.utils.set_random_seed(settings.seed)
-    model = workload.build_keras(settings, checkpoint=config.checkpoint)
-    if workload.load_keras_weights:
-        resolve(workload.load_keras_weights)(model, weights.tensors)
-    elif not config.checkpoint:
-        load_initial_weights(model, weights.tensors)
-    return model
+    return built_with_weights(workload, settings, config, weights)
 
 
 def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int) -> None:
     name, keras_model = spec.name, spec.framework == "keras"
-    say = writer.emit if rank == 0 else _Silent()
+    say = writer.emit if rank == 0 else (lambda event: None)  # rank 0 speaks for the runner
     torch.set_num_threads(max(1, config.threads // world))  # the runner's CPUs, shared by its ranks
     tf32 = devices.set_tf32("torch", config.tf32)
     cuda = config.device == "cuda" and torch.cuda.is_available()
@@ -155,6 +142,7 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
         reporter.restart_clock()
 
     share = settings.batch_size // world
+    finish_flags = {False: torch.zeros((), device=device), True: torch.ones((), device=device)}  # made once
     model.train()
     pending: list[torch.Tensor] = []  # rank 0: each step's [global mean loss, finish asked], read once per window
     packets: list[torch.Tensor] = []  # the last FINISH_LAG steps' packets, for the request to finish
@@ -172,8 +160,8 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
         yb = targets[start : start + share].to(device, non_blocking=True)
         loss = train_step(xb, yb)  # DDP all-reduces the gradients, bucket by bucket, as backward computes them
         # Equal slices: the mean of the ranks' mean losses is the global batch's, as one device reports it.
-        asked = 1.0 if rank == 0 and finish.requested() else 0.0
-        packet = torch.stack([loss.detach().float() / world, torch.tensor(asked, device=device)])
+        asked = finish_flags[rank == 0 and finish.requested()]
+        packet = torch.stack([loss.detach().float() / world, asked])
         dist.all_reduce(packet)
         packets.append(packet)
         if rank == 0:

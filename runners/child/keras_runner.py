@@ -187,12 +187,18 @@ def _describe_params(model) -> int:
     return int(sum(keras.ops.size(w) for w in model.trainable_weights))
 
 
-def _built_and_compiled(workload, settings, spec, config: RunConfig, weights):
+def built_with_weights(workload, settings, config: RunConfig, weights):
+    """The workload's Keras model, holding the run's initial weights (also what a DDP rank wraps)."""
     model = workload.build_keras(settings, checkpoint=config.checkpoint)
     if workload.load_keras_weights:
         resolve(workload.load_keras_weights)(model, weights.tensors)
     elif not config.checkpoint:  # a checkpoint's weights came with the model (KerasHub's from_preset)
         load_initial_weights(model, weights.tensors)
+    return model
+
+
+def _built_and_compiled(workload, settings, spec, config: RunConfig, weights):
+    model = built_with_weights(workload, settings, config, weights)
     task = get_task(workload.task)
     classes = workload.num_classes(workload.hyper(settings)) if task.target_dtype == "int64" else 0
     model.compile(
