@@ -2,59 +2,36 @@
 
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from runners.protocol import Metrics
-from runners.session.parity import PARITY_STEPS, compare
-from runners.session.preparation import prepared_parameters
-from tests.conftest import ALL_SPECS, FOUR_RUNS, recorded_parity
+from runners.session.parity import compare
+from tests.check_runs import assert_check_agrees
 from workloads import get_workload, workload_names
+from workloads.hub import HUB_WORKLOADS
 from workloads.weights import init_weights
 
 EXAMPLE = str(Path(__file__).resolve().parent.parent / "workloads" / "examples" / "tabular_workload.py")
 
 
-# BERT's parity is judged on its longer run, the one that shows it learn (tests/test_hub_workloads.py).
-CHECKED = [name for name in workload_names() if name != "bert"]
+# The hub workloads' check runs are judged in tests/test_hub_workloads.py, beside what else they show.
+CHECKED = [name for name in workload_names() if name not in HUB_WORKLOADS]
 
 
 @pytest.mark.parametrize("workload_ref", [*CHECKED, EXAMPLE])
 def test_all_four_runners_agree_at_tiny_size(checked, workload_ref):
     """``kvp-dash check`` at tiny size, as a user runs it: its verdict, its table and its record agree."""
-    result, folder = checked(workload_ref)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "✓ parity verified" in result.stdout
-    workload = get_workload(workload_ref)
-    settings = workload.settings(size="tiny", steps=PARITY_STEPS + 1)
-    tracker = recorded_parity(folder)
-    # A model only its own framework counts (a hub checkpoint): the count of what the run prepared.
-    expected = workload.trainable_params(settings) or prepared_parameters(folder)
-    report = compare(tracker.facts, expected_params=expected, step_rtol=workload.parity_step_rtol)
-    assert report.status == "verified", report.problems
-    assert report.reference == "torch"
-    assert json.loads((folder / "parity.json").read_text())["status"] == "verified"
-    assert set(tracker.facts) == set(ALL_SPECS)
-    for name, facts in tracker.facts.items():
-        assert facts.params == expected, name
-        assert len(facts.losses) == PARITY_STEPS + 1 and all(math.isfinite(v) for v in facts.losses)
-    # "Every panel's first loss point is the same number": identical to 1e-4 relative, or better.
-    first = [f.losses[0] for f in tracker.facts.values()]
-    assert max(first) - min(first) <= 1e-4 * abs(first[0])
-    rows = {r.runner: r for r in report.rows}
-    for name in ("keras/jax", "keras/tensorflow", "keras/torch"):
-        assert rows[name].logits_diff is not None and rows[name].logits_diff <= 1e-4
-    # Piped, as into a CI log: no runner name and no parameter count is cut.
-    table = [line for line in result.stdout.splitlines() if line.startswith("│")]
-    assert len(table) == len(ALL_SPECS) and "…" not in result.stdout
-    for name in ALL_SPECS:
-        assert any(line.split("│")[1].strip() == name for line in table), name
-    assert all(f"{expected:,}" in line for line in table)
+    assert_check_agrees(*checked(workload_ref), workload_ref)
+
+
+def test_check_command_passes_on_the_example_and_prints_the_table(checked):
+    result, folder = checked(EXAMPLE)  # the check judged above
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "parity verified" in result.stdout
+    assert "keras/jax" in result.stdout and "reference" in result.stdout
+    assert folder.name.endswith("-check-tabular") and (folder / "parity.json").exists()
 
 
 def test_compare_catches_a_runner_that_trains_something_else():
@@ -120,29 +97,3 @@ def test_initial_weights_are_a_pure_function_of_the_seed():
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     assert not np.array_equal(a["head.weight"], c["head.weight"])
     assert init_weights([], 0) == {}
-
-
-def test_runs_longer_than_an_epoch_train_on_the_same_batches_everywhere(four_runs):
-    """70 steps of 128 over a pool of 4,096 samples, epochs held to one pass over it (``epoch_bytes``):
-    two whole epochs of 32 batches, then 6 steps of a third.
-
-    Keras goes through them with fit()'s epochs (and a second fit() for the last 6), PyTorch by
-    indexing: a batch out of place, or a loss recovered wrongly at an epoch boundary, would differ by
-    tens of per cent (batches differ that much); the same batches agree to float noise.
-    """
-    workload = get_workload("mlp")
-    one_pass = replace(workload.settings(size="tiny", steps=FOUR_RUNS["steps"], batch_size=FOUR_RUNS["batch_size"]),
-                       epoch_bytes=FOUR_RUNS["epoch_bytes"])
-    assert workload.dataset(one_pass).epoch_batches(128) == 32
-    _, events = four_runs
-    losses = {}
-    for runner, stream in events.items():
-        metrics = sorted((e for e in stream if isinstance(e, Metrics)), key=lambda m: m.first_step)
-        assert [s for m in metrics for s in range(m.first_step, m.step + 1)] == list(range(70)), runner
-        losses[runner] = [v for m in metrics for v in m.losses]
-    for runner, values in losses.items():
-        worst = max(abs(a - b) / b for a, b in zip(values, losses["torch"]))
-        assert worst < 0.03, (runner, worst)
-    # The second epoch revisits the first one's samples: its losses are lower, not a restart.
-    torch_losses = losses["torch"]
-    assert sum(torch_losses[32:38]) < 0.8 * sum(torch_losses[:6])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import pytest
 
 from runners.protocol import PHASES, Done, Error, Hello, Metrics, Phase, decode
 from tests.conftest import ALL_SPECS, FOUR_RUNS
+from workloads import get_workload
 
 
 @pytest.mark.parametrize("runner", ALL_SPECS)
@@ -76,3 +78,29 @@ def test_runners_get_fair_cpu_shares(four_runs):
     for hello in hellos:
         assert len(hello.cpus) <= max(1, len(cpus) // len(hellos)) or len(cpus) < len(hellos)
         assert hello.threads == len(hello.cpus)
+
+
+def test_runs_longer_than_an_epoch_train_on_the_same_batches_everywhere(four_runs):
+    """70 steps of 128 over a pool of 4,096 samples, epochs held to one pass over it (``epoch_bytes``):
+    two whole epochs of 32 batches, then 6 steps of a third.
+
+    Keras goes through them with fit()'s epochs (and a second fit() for the last 6), PyTorch by
+    indexing: a batch out of place, or a loss recovered wrongly at an epoch boundary, would differ by
+    tens of per cent (batches differ that much); the same batches agree to float noise.
+    """
+    workload = get_workload("mlp")
+    one_pass = replace(workload.settings(size="tiny", steps=FOUR_RUNS["steps"], batch_size=FOUR_RUNS["batch_size"]),
+                       epoch_bytes=FOUR_RUNS["epoch_bytes"])
+    assert workload.dataset(one_pass).epoch_batches(128) == 32
+    _, events = four_runs
+    losses = {}
+    for runner, stream in events.items():
+        metrics = sorted((e for e in stream if isinstance(e, Metrics)), key=lambda m: m.first_step)
+        assert [s for m in metrics for s in range(m.first_step, m.step + 1)] == list(range(70)), runner
+        losses[runner] = [v for m in metrics for v in m.losses]
+    for runner, values in losses.items():
+        worst = max(abs(a - b) / b for a, b in zip(values, losses["torch"]))
+        assert worst < 0.03, (runner, worst)
+    # The second epoch revisits the first one's samples: its losses are lower, not a restart.
+    torch_losses = losses["torch"]
+    assert sum(torch_losses[32:38]) < 0.8 * sum(torch_losses[:6])

@@ -31,14 +31,6 @@ def test_example_file_loads_without_importing_a_framework():
     assert out.stdout.splitlines() == [f"tabular {32 * 64 + 64 + 2 * 64 + 64 * 3 + 3}", "[]"]
 
 
-def test_check_command_passes_on_the_example_and_prints_the_table(checked):
-    result, folder = checked(EXAMPLE)  # the same check test_parity reads
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "parity verified" in result.stdout
-    assert "keras/jax" in result.stdout and "reference" in result.stdout
-    assert folder.name.endswith("-check-tabular") and (folder / "parity.json").exists()
-
-
 @pytest.mark.parametrize(
     "body, message",
     [
