@@ -17,10 +17,10 @@ from runners.session.host_gate import HostGate, read_message, send_message
 from tests.conftest import FOUR_RUNS, runner_processes
 
 
-def _dashboard(tmp_path, *options: str) -> tuple[subprocess.Popen, str]:
+def _dashboard(tmp_path, *options: str, runners: str = "torch") -> tuple[subprocess.Popen, str]:
     """A headless run waiting for one more host; returns it and the join command it printed."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "--workload", "mlp", "--runners", "torch", "--hosts", "2",
+        [sys.executable, "-m", "tui.cli", "--workload", "mlp", "--runners", runners, "--hosts", "2",
          "--listen", "127.0.0.1:0", "--headless", "--output", str(tmp_path / "first"), *options],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -38,27 +38,30 @@ def _join(tmp_path, command: str) -> subprocess.Popen:
     )
 
 
-def _events(tmp_path) -> list:
-    path = next((tmp_path / "first").glob("*/torch.events.jsonl"))
+def _events(tmp_path, runner: str = "torch") -> list:
+    path = next((tmp_path / "first").glob(f"*/{runner.replace('/', '-')}.events.jsonl"))
     events, bad = decode_lines(path.read_bytes().splitlines())
     assert not bad
     return events
 
 
-def test_a_runner_trains_across_two_hosts_as_on_one_device(tmp_path, four_runs, started):
+def test_runners_train_across_two_hosts_as_on_one_device(tmp_path, four_runs, started):
+    """torch through torchrun's rendezvous, keras/jax through jax.distributed: the one-device run's losses."""
     steps = 32  # the one-device run's pool of 4,096 samples at batch 128: the same data (test_data_parallel)
-    dashboard, command = _dashboard(tmp_path, "--steps", str(steps), "--batch-size", str(FOUR_RUNS["batch_size"]))
+    dashboard, command = _dashboard(tmp_path, "--steps", str(steps), "--batch-size", str(FOUR_RUNS["batch_size"]),
+                                    runners="torch,keras/jax")
     joined = _join(tmp_path, command)
     started += [dashboard, joined]
     assert joined.wait(timeout=300) == 0, joined.stderr.read()
     assert dashboard.wait(timeout=60) == 0, dashboard.stderr.read()
-    events = _events(tmp_path)
-    ranks = {e.rank: e for e in events if isinstance(e, Rank)}
-    assert sorted(ranks) == [0, 1] and ranks[1].host.endswith("127.0.0.2")  # rank 1 trained on the joined host
-    losses = [loss for e in events if isinstance(e, Metrics) for loss in e.losses]
     _, one_device = four_runs
-    reference = [loss for e in one_device["torch"] if isinstance(e, Metrics) for loss in e.losses][:steps]
-    assert losses == pytest.approx(reference, rel=1e-5)
+    for runner in ("torch", "keras/jax"):
+        events = _events(tmp_path, runner)
+        ranks = {e.rank: e for e in events if isinstance(e, Rank)}
+        assert sorted(ranks) == [0, 1] and ranks[1].host.endswith("127.0.0.2"), runner  # rank 1: the joined host
+        losses = [loss for e in events if isinstance(e, Metrics) for loss in e.losses]
+        reference = [loss for e in one_device[runner] if isinstance(e, Metrics) for loss in e.losses][:steps]
+        assert losses == pytest.approx(reference, rel=1e-5), runner
     assert not runner_processes()
 
 
@@ -74,30 +77,32 @@ def started():
 
 
 def test_a_host_that_drops_fails_its_runners_and_the_dashboard_goes_on_to_the_end(tmp_path, started):
-    dashboard, command = _dashboard(tmp_path, "--duration", "600")
+    dashboard, command = _dashboard(tmp_path, "--duration", "600", runners="torch,keras/jax")
     joined = _join(tmp_path, command)
     started += [dashboard, joined]
     deadline = time.monotonic() + 120
-    while not any(isinstance(e, Rank) and e.rank == 1 for e in _events_so_far(tmp_path)):
-        assert time.monotonic() < deadline and dashboard.poll() is None, "the joined host's rank never reported"
+    while not all(any(isinstance(e, Rank) and e.rank == 1 for e in _events_so_far(tmp_path, runner))
+                  for runner in ("torch", "keras/jax")):
+        assert time.monotonic() < deadline and dashboard.poll() is None, "the joined host's ranks never reported"
         time.sleep(0.3)
     joined.send_signal(signal.SIGKILL)  # the host is gone, as when its machine or network dies
-    assert dashboard.wait(timeout=60) == 1  # not hung in an all-reduce: the runner failed, the run ended
-    events = _events(tmp_path)
-    assert [e.phase for e in events if isinstance(e, Phase)][-1] == "failed"
-    errors = [e for e in events if isinstance(e, Error)]
-    assert len(errors) == 1, errors
-    # Measured: the dropped connection is seen first ("host vm (127.0.0.2, node 1) dropped out of the run"); the
-    # rank here may also see its peer go in the all-reduce first, and then says so.
-    assert "(127.0.0.2, node 1) dropped out" in errors[0].message or errors[0].message.startswith("rank 0 of 2")
+    assert dashboard.wait(timeout=60) == 1  # not hung in an all-reduce: the runners failed, the run ended
+    for runner in ("torch", "keras/jax"):
+        events = _events(tmp_path, runner)
+        assert [e.phase for e in events if isinstance(e, Phase)][-1] == "failed", runner
+        errors = [e for e in events if isinstance(e, Error)]
+        assert len(errors) == 1, (runner, errors)
+        # Measured: the dropped connection is seen first ("host vm (127.0.0.2, node 1) dropped out of the run");
+        # torch's rank here may also see its peer go in the all-reduce first, and then says so.
+        assert "(127.0.0.2, node 1) dropped out" in errors[0].message or errors[0].message.startswith("rank 0 of 2")
     deadline = time.monotonic() + 20
     while runner_processes() and time.monotonic() < deadline:
         time.sleep(0.2)  # the joined host's runner and ranks follow it (parent-death signal)
     assert not runner_processes()
 
 
-def _events_so_far(tmp_path) -> list:
-    paths = list((tmp_path / "first").glob("*/torch.events.jsonl"))
+def _events_so_far(tmp_path, runner: str) -> list:
+    paths = list((tmp_path / "first").glob(f"*/{runner.replace('/', '-')}.events.jsonl"))
     return decode_lines(paths[0].read_bytes().splitlines())[0] if paths else []
 
 
@@ -129,7 +134,8 @@ def test_across_hosts_needs_a_listen_address_and_runners_that_can_span_hosts(tmp
         return result.stderr
 
     assert "--hosts needs --listen" in refusal()
-    assert "keras/jax cannot run across hosts yet" in refusal("--listen", "127.0.0.1:0", "--runners", "keras/jax")
+    assert "keras/tensorflow cannot run across hosts yet" in refusal("--listen", "127.0.0.1:0", "--runners",
+                                                                      "keras/tensorflow")
     wrong = subprocess.run([sys.executable, "-m", "tui.cli", "join", "127.0.0.1:1", "--token", "x"],
                            capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and "cannot reach the dashboard" in wrong.stderr

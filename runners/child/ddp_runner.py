@@ -13,7 +13,6 @@ with ``fit()``, and its panel says so.
 from __future__ import annotations
 
 import os
-import socket
 import time
 
 import numpy as np
@@ -24,11 +23,12 @@ from torch.nn.parallel import DistributedDataParallel
 from runners.child import devices, finish, torch_recipe
 from runners.child.initial_weights import initial_weights
 from runners.child.probe import PROBE_SAMPLES, probe_values
+from runners.child.rank_report import RankReport
 from runners.child.torch_runner import build_torch_model, stochastic_layers, torch_inputs
 from runners.child.validation import Validator
 from runners.child.windows import WindowReporter
 from runners.config import RunConfig
-from runners.protocol import NODE_ADDRESS_ENV, NODES_ENV, Done, Hello, Phase, Probe, Rank
+from runners.protocol import NODES_ENV, Done, Hello, Phase, Probe
 from workloads import get_workload
 from workloads.tasks import get_task
 
@@ -37,7 +37,6 @@ from workloads.tasks import get_task
 # finished when it returns: one step. On GPUs two, so that reading it never stalls the queue of work (as Keras's
 # runner lets fit() run two steps ahead).
 FINISH_LAG = {"cpu": 1, "cuda": 2}
-RANK_REPORT_EVERY_S = 1.0
 
 
 def _keras_model(workload, settings, config: RunConfig, weights):
@@ -125,14 +124,7 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
                           config.eval_every_s)
     reporter.forced_edge = validator.edge_after
 
-    address = os.environ.get(NODE_ADDRESS_ENV)
-    host = socket.gethostname() + (f" {address}" if address else "")
-
-    def report_rank():
-        rss, on_device = memory()
-        writer.emit(Rank(name, rank=rank, world_size=world, pid=os.getpid(), host=host,
-                         rss_bytes=rss, device=str(device), device_bytes=on_device.in_use,
-                         device_peak_bytes=on_device.peak))
+    report_rank = RankReport(writer.emit, name, rank, world, str(device), memory)
 
     def evaluate(step):
         if not keras_model:
@@ -146,7 +138,6 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
     model.train()
     pending: list[torch.Tensor] = []  # rank 0: each step's [global mean loss, finish asked], read once per window
     packets: list[torch.Tensor] = []  # the last FINISH_LAG steps' packets, for the request to finish
-    next_rank_report = time.monotonic()
     reporter.begin()
     step = 0
     for step in range(settings.steps):
@@ -172,13 +163,11 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
                 pending.clear()
                 if validator.due(step, reporter.steady_s):
                     evaluate(step)
-        if time.monotonic() >= next_rank_report:
-            report_rank()
-            next_rank_report = time.monotonic() + RANK_REPORT_EVERY_S
+        report_rank()
     if rank == 0 and pending:  # the steps since the last edge, when the run was asked to finish
         reporter.close(step, [float(v) for v in torch.stack(pending)[:, 0].tolist()], time.perf_counter())
     train_s = time.perf_counter() - reporter.started_at - validator.spent_s
-    report_rank()
+    report_rank(now=True)
     if rank == 0:
         evaluate(step)
         say(Done(name, steps=step + 1, train_s=train_s))

@@ -14,7 +14,7 @@ import queue
 import socket
 import threading
 
-from runners.protocol import EVENT_FD_ENV, EVENT_SOCKET_ENV, Event
+from runners.protocol import EVENT_FD_ENV, EVENT_SOCKET_ENV, Error, Event, Phase, Rank
 
 _CLOSE = None
 
@@ -72,3 +72,12 @@ class EventWriter:
         writer = cls(runner, connection.fileno())
         writer._connection = connection  # kept open as long as the writer
         return writer
+
+
+class RankOnlyWriter(EventWriter):
+    """The writer of a runner's process on a joined host (one jax process a host): node 0's process reports the
+    training; this one says only where it runs and what it holds (``Rank``), and how it fails."""
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, (Rank, Error)) or (isinstance(event, Phase) and event.phase == "failed"):
+            super().emit(event)

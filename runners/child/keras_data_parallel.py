@@ -1,15 +1,30 @@
-"""Keras data-parallel inside one runner process, with the backend's own engine.
+"""Keras data-parallel with the backend's own engine.
 
-- jax: ``keras.distribution.DataParallel`` over a one-axis device mesh (XLA all-reduces the gradients);
+- jax: ``keras.distribution.DataParallel`` over a one-axis device mesh (XLA all-reduces the gradients); across
+  hosts (--hosts), one process a host, joined by ``keras.distribution.initialize`` (``jax.distributed``) into
+  one global mesh;
 - tensorflow: ``tf.distribute.MirroredStrategy`` over the GPUs, or over logical CPU devices.
 
-Both train with ``fit()`` at the global batch size, which the engine splits across the
-devices. (Keras on torch goes through DDP instead: ``runners.child.ddp_runner``.)
+Both train with ``fit()``, which the engine splits across the devices. In one process it takes the global
+batch; across hosts each process feeds its own share of every global batch (``process_share``). (Keras on torch
+goes through DDP instead: ``runners.child.ddp_runner``.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
+import signal
+
+import numpy as np
+
+from runners.protocol import NODE_RANK_ENV, NODES_ENV, RENDEZVOUS_ENV
+
+
+def node() -> tuple[int, int]:
+    """(this process's node rank, how many nodes): one Keras process a host with --hosts."""
+    return int(os.environ.get(NODE_RANK_ENV, "0")), int(os.environ.get(NODES_ENV, "1"))
 
 
 def enter(backend: str, devices: int) -> tuple[contextlib.AbstractContextManager, str]:
@@ -25,11 +40,55 @@ def enter(backend: str, devices: int) -> tuple[contextlib.AbstractContextManager
 def _jax_data_parallel(devices: int) -> str:
     import keras
 
-    found = keras.distribution.list_devices()  # GPUs, or the CPU split by XLA's host device count
-    if len(found) < devices:
-        raise RuntimeError(f"jax sees {len(found)} device(s), {devices} needed: {found}")
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=found[:devices]))
-    return f"keras.distribution.DataParallel · {devices} {found[0].split(':')[0]} devices · XLA all-reduce"
+    rank, nodes = node()
+    if nodes > 1:  # jax.distributed.initialize: node 0's process runs the coordinator, at the run's rendezvous
+        keras.distribution.initialize(os.environ[RENDEZVOUS_ENV], num_processes=nodes, process_id=rank)
+        # jax.distributed catches SIGTERM (to sync a preemption); a runner must end on it, as the launcher stops
+        # a runner whose other host dropped out with SIGTERM (measured: the process lived on, the dashboard hung).
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    found = keras.distribution.list_devices()  # every host's: GPUs, or the CPU split by XLA's host device count
+    wanted = devices * nodes
+    if len(found) < wanted:
+        raise RuntimeError(f"jax sees {len(found)} device(s), {wanted} needed: {found}")
+    distribution = keras.distribution.DataParallel(devices=found[:wanted])
+    if nodes > 1:
+        distribution.auto_shard_dataset = False  # each process feeds its own share (process_share), not tf.data's
+    keras.distribution.set_distribution(distribution)
+    spread = f" on {nodes} hosts (jax.distributed)" if nodes > 1 else ""
+    return f"keras.distribution.DataParallel · {wanted} {found[0].split(':')[0]} devices{spread} · XLA all-reduce"
+
+
+def process_share(data, batch_size: int):
+    """(this process's training arrays, its batch size). Across hosts each process feeds its contiguous share of
+    every global batch, in node order, and jax assembles the global batch from the shares
+    (``jax.make_array_from_process_local_data``): the batches, and their order, of one device."""
+    rank, nodes = node()
+    if nodes == 1:
+        return data, batch_size
+    share = batch_size // nodes
+
+    def cut(array: np.ndarray) -> np.ndarray:
+        batches = len(array) // batch_size
+        whole = array[: batches * batch_size].reshape(batches, nodes, share, *array.shape[1:])
+        return np.ascontiguousarray(whole[:, rank]).reshape(batches * share, *array.shape[1:])
+
+    return dataclasses.replace(data, x=cut(data.x), y=cut(data.y)), share
+
+
+def agreement(timed: bool):
+    """``agree(*flags)``: node 0's flags, on every node. Across hosts, the decisions only node 0 can take (the
+    launcher asked it to finish a --duration run; a timed evaluation is due) must be taken by every process at the
+    same step, or the others would wait in the next all-reduce. One broadcast a step
+    (``jax.experimental.multihost_utils``), only in a run with such decisions (``timed``): in a run of so many
+    steps, evaluated every so many steps, every process takes the same decisions on its own."""
+    if node()[1] == 1 or not timed:
+        return lambda *flags: flags
+    from jax.experimental import multihost_utils
+
+    def agree(*flags):
+        return tuple(bool(v) for v in multihost_utils.broadcast_one_to_all(np.array(flags, dtype=np.int32)))
+
+    return agree
 
 
 def _mirrored_strategy(devices: int) -> tuple[contextlib.AbstractContextManager, str]:

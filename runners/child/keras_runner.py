@@ -13,10 +13,11 @@ import time
 import keras
 
 from runners.child import devices, keras_data_parallel, keras_recipe
+from runners.child.frameworks_kept_out import keep_tensorflow_out
 from runners.child.initial_weights import initial_weights
 from runners.child.keras_weights import load_initial_weights
 from runners.child.probe import PROBE_SAMPLES, probe_values
-from runners.child.tensorflow_kept_out import keep_tensorflow_out
+from runners.child.rank_report import RankReport
 from runners.child.validation import Validator
 from runners.child.windows import WindowReporter
 from runners.config import RunConfig
@@ -47,9 +48,12 @@ class StepReporter(keras.callbacks.Callback):
     MAX_STEPS_AHEAD = 2
 
     def __init__(self, reporter: WindowReporter, crash_at_step: int | None, validator: Validator | None = None,
-                 predict=None):
+                 predict=None, agree=lambda *flags: flags, report_rank=lambda: None):
         super().__init__()
         self._reporter = reporter
+        self._agree = agree  # across hosts: node 0's decisions, taken by every process at the same step
+        self._report_rank = report_rank
+        self.finished = False  # the run was asked to end early (a spent --duration), as every process agreed
         self._validator = validator
         self._predict = predict
         self._crash_at_step = crash_at_step
@@ -84,9 +88,11 @@ class StepReporter(keras.callbacks.Callback):
         # The --duration budget is spent: stop before the next step. Set here, on the training thread:
         # set from an asynchronous batch-end callback, Keras 3.15's jax trainer breaks mid-epoch with
         # "Array has been deleted" (its state sync races the flag).
-        if self._reporter.finishing:
-            self.model.stop_training = True
-        elif step and self._validator and self._validator.due(step - 1, self._reporter.steady_s):
+        due = bool(step and self._validator and self._validator.due(step - 1, self._reporter.steady_s))
+        finishing, due = self._agree(self._reporter.finishing, due)
+        if finishing:
+            self.finished = self.model.stop_training = True
+        elif due:
             self.evaluate_before(step)
 
     def evaluate_before(self, step: int) -> None:
@@ -120,6 +126,7 @@ class StepReporter(keras.callbacks.Callback):
         # Keras converted the logs to floats before calling us, so the step is finished now.
         now = time.perf_counter()
         step = self._epoch_start + batch
+        self._report_rank()
         with self._taken:
             try:
                 if step == self._crash_at_step:
@@ -214,7 +221,8 @@ def run(spec, config: RunConfig, writer) -> None:
     keep_tensorflow_out(spec.backend)
     devices.cap_threads(spec.backend, config.threads)
     scope, distribution = contextlib.nullcontext(), None
-    if config.devices > 1:  # before anything starts TensorFlow's runtime: its devices are fixed then
+    node_rank, nodes = keras_data_parallel.node()
+    if config.devices > 1 or nodes > 1:  # before anything starts TensorFlow's runtime: its devices are fixed then
         scope, distribution = keras_data_parallel.enter(spec.backend, config.devices)
     tf32 = devices.set_tf32(spec.backend, config.tf32)
     workload = get_workload(config.workload)
@@ -250,7 +258,7 @@ def run(spec, config: RunConfig, writer) -> None:
             task=task.name,
             stochastic_layers=_stochastic_layers(model),
             weights_sha256=weights.sha256,
-            devices=config.devices,
+            devices=config.devices * nodes,
             distribution=distribution,
         )
     )
@@ -276,8 +284,17 @@ def run(spec, config: RunConfig, writer) -> None:
             return model.predict(x, batch_size=len(x), verbose=0).astype("float32")
         return keras.ops.convert_to_numpy(model.predict_on_batch(x)).astype("float32")
 
-    step_reporter = StepReporter(reporter, config.crash_at_step, validator, predict)
-    fit_steps(model, data, settings.batch_size, settings.steps, [step_reporter], lambda: reporter.finishing)
+    report_rank = lambda now=False: None  # noqa: E731 - one process: no ranks to tell apart
+    if nodes > 1:  # every host's process, the same step after step: each feeds its share of every batch
+        report_rank = RankReport(writer.emit, name, node_rank, nodes, devices.describe_device(spec.backend),
+                                 devices.memory_probe(spec.backend))
+    timed = config.duration_s is not None or config.eval_every_s is not None
+    step_reporter = StepReporter(reporter, config.crash_at_step, validator, predict,
+                                 keras_data_parallel.agreement(timed), report_rank)
+    share, batch = keras_data_parallel.process_share(data, settings.batch_size)
+    finished = (lambda: reporter.finishing) if nodes == 1 else (lambda: step_reporter.finished)
+    fit_steps(model, share, batch, settings.steps, [step_reporter], finished)
+    report_rank(now=True)
     train_s = step_reporter.ended_at - reporter.started_at - validator.spent_s
     if validator.enabled and step_reporter.steps_taken:
         step_reporter.evaluate(step_reporter.steps_taken - 1)  # the model as trained (once per step at most)

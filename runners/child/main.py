@@ -14,9 +14,10 @@ import sys
 import traceback
 
 from runners.child import finish, turns
-from runners.child.event_writer import EventWriter
+from runners.child.event_writer import EventWriter, RankOnlyWriter
+from runners.child.frameworks_kept_out import keep_jax_out
 from runners.config import RunConfig
-from runners.protocol import PARENT_PID_ENV, Error, Phase
+from runners.protocol import NODE_RANK_ENV, PARENT_PID_ENV, Error, Phase
 from runners.specs import SPECS
 
 
@@ -57,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     spec_name, config_json = (argv if argv is not None else sys.argv[1:])[:2]
     spec = SPECS[spec_name]
     config = RunConfig.from_json(config_json)
-    writer = EventWriter.from_environment(spec.name)
+    on_joined_host = int(os.environ.get(NODE_RANK_ENV, "0")) > 0  # --hosts: node 0's process reports
+    writer = (RankOnlyWriter if on_joined_host else EventWriter).from_environment(spec.name)
     die_with_parent()
     turns.install(writer, spec.name)
     finish.install()
@@ -68,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         writer.emit(Phase(spec.name, "importing"))
         if spec.framework == "keras":
             os.environ["KERAS_BACKEND"] = spec.backend  # must precede `import keras`
+            keep_jax_out(spec.backend)
             runner = importlib.import_module("runners.child.keras_runner")
         else:
             runner = importlib.import_module("runners.child.torch_runner")

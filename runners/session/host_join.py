@@ -1,9 +1,10 @@
 """``kvp-dash join HOST:PORT --token T``: this host's ranks of a run whose dashboard is on another host.
 
 It presents the token, is told its node rank and the run, starts one runner
-process per runner (``runners.child.ddp_launch``, whose torchrun ranks meet node 0's
-at its rendezvous address) and streams their events back over the same
-connection. When the dashboard goes (or drops), every runner here is stopped;
+process per runner (on torch, ``runners.child.ddp_launch``, whose torchrun ranks meet
+node 0's at its rendezvous address; on jax, the Keras runner, whose process joins
+node 0's through ``jax.distributed`` there) and streams their events back over the
+same connection. When the dashboard goes (or drops), every runner here is stopped;
 the runners die with this process in any case (parent-death signal).
 """
 
@@ -30,7 +31,7 @@ from runners.protocol import (
 )
 from runners.session.cpu_share import available_cpus, thread_environment
 from runners.session.host_gate import parse_address, read_message, send_message
-from runners.session.runner_environment import framework_environment
+from runners.session.runner_environment import data_parallel_environment, framework_environment, runner_module
 from runners.specs import SPECS
 from workloads.errors import InputError
 
@@ -73,11 +74,12 @@ class JoinedRun:
             gpus = list(range(config.devices)) if config.device == "cuda" else None
             env = framework_environment(spec.backend, config.device, gpus)
             env.update(thread_environment(config.threads))
+            env.update(data_parallel_environment(spec.backend, config.device, config.devices))
             env.update(node_environment(self.run, runner, self.run["node_rank"], self.node_address))
             env.update({EVENT_FD_ENV: str(write_fd), PARENT_PID_ENV: str(os.getpid()), "PYTHONUNBUFFERED": "1"})
             with open(self.folder / f"{spec.slug}.output.log", "ab") as log:
                 self.processes.append(subprocess.Popen(
-                    [sys.executable, "-m", "runners.child.ddp_launch", runner, config.to_json()],
+                    [sys.executable, "-m", runner_module(spec, config), runner, config.to_json()],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                     pass_fds=(write_fd,), start_new_session=True,
                 ))

@@ -36,7 +36,7 @@ from runners.session.cpu_share import plan_cpu_shares, thread_environment
 from runners.session.defaults import DEFAULT_REFRESH_HZ, DEFAULT_SLICE_S
 from runners.session.recording import RunFolder
 from runners.session.rotation import Rotation
-from runners.session.runner_environment import data_parallel_environment, framework_environment
+from runners.session.runner_environment import data_parallel_environment, framework_environment, runner_module
 from runners.session.state import RunnerState
 from runners.specs import RunnerSpec
 
@@ -319,10 +319,7 @@ class Launcher:
         self._pumps.append(child.pump)
 
     def _child_command(self, child: _Child) -> list[str]:
-        # Data-parallel on torch: a process that starts torchrun's ranks (the others are one process still).
-        many_ranks = (child.config.devices > 1 or child.config.hosts > 1) and child.spec.backend == "torch"
-        module = "runners.child.ddp_launch" if many_ranks else "runners.child"
-        return [sys.executable, "-m", module, child.spec.name, child.config.to_json()]
+        return [sys.executable, "-m", runner_module(child.spec, child.config), child.spec.name, child.config.to_json()]
 
     def _environment(self, child: _Child, event_fd: int) -> dict[str, str]:
         env = framework_environment(child.spec.backend, child.config.device, child.gpus)

@@ -139,19 +139,24 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
 MAX_CPU_DEVICES = 8
 
 
+# The backends whose runners span hosts: torch (torchrun's rendezvous) and jax (jax.distributed.initialize).
+ACROSS_HOSTS = ("torch", "jax")
+
+
 def runners_across_hosts(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec], skipped: list[str],
                          explicit: bool) -> tuple[list[RunnerSpec], list[str]]:
-    """--hosts: the runners that can span hosts (torchrun's DDP, for now), and a workload every host can build."""
+    """--hosts: the runners that can span hosts (torchrun's DDP; Keras on jax through jax.distributed), and a
+    workload every host can build."""
     if workload.weights_from_torch or workload.loads_checkpoint or settings.data_path:
         raise InputError("--hosts needs a workload every host builds from the seed alone: not a --data file, a "
                          "checkpoint or a workload whose weights come from a file")
-    across = [spec for spec in specs if spec.backend == "torch"]
-    others = [spec.name for spec in specs if spec.backend != "torch"]
+    across = [spec for spec in specs if spec.backend in ACROSS_HOSTS]
+    others = [spec.name for spec in specs if spec.backend not in ACROSS_HOSTS]
     if others and explicit:
-        raise InputError(f"--hosts: {', '.join(others)} cannot run across hosts yet (only DDP via torchrun: torch, "
-                         "torch/compile, keras/torch)")
+        raise InputError(f"--hosts: {', '.join(others)} cannot run across hosts yet (only torch, torch/compile and "
+                         "keras/torch through torchrun, and keras/jax through jax.distributed)")
     if not across:
-        raise InputError("--hosts: no runner that can run across hosts is installed (torch, keras/torch)")
+        raise InputError("--hosts: no runner that can run across hosts is installed (torch, keras/torch, keras/jax)")
     return across, skipped + [f"{name}: it cannot run across hosts yet" for name in others]
 
 

@@ -43,3 +43,10 @@ def data_parallel_environment(backend: str, device: str, devices: int) -> dict[s
         flags = os.environ.get("XLA_FLAGS", "")
         return {"XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={devices}".strip()}
     return {}
+
+
+def runner_module(spec, config) -> str:
+    """The module a runner process runs: on torch with several ranks (--devices, --hosts), one that starts
+    torchrun's ranks; any other runner, jax across hosts included, is one process (on each host)."""
+    many_ranks = (config.devices > 1 or config.hosts > 1) and spec.backend == "torch"
+    return "runners.child.ddp_launch" if many_ranks else "runners.child"
