@@ -285,7 +285,7 @@ def run(spec, config: RunConfig, writer) -> None:
         return keras.ops.convert_to_numpy(model.predict_on_batch(x)).astype("float32")
 
     report_rank = lambda now=False: None  # noqa: E731 - one process: no ranks to tell apart
-    if nodes > 1:  # every host's process, the same step after step: each feeds its share of every batch
+    if nodes > 1:  # --hosts: every host's process says where it runs and what memory it holds
         report_rank = RankReport(writer.emit, name, node_rank, nodes, devices.describe_device(spec.backend),
                                  devices.memory_probe(spec.backend))
     timed = config.duration_s is not None or config.eval_every_s is not None

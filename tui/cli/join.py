@@ -12,8 +12,8 @@ def register(commands) -> None:
     parser = command(
         commands, "join",
         "Join a run started with `kvp-dash --hosts N --listen ADDR:PORT` on another host: this host starts its "
-        "ranks of every runner (torchrun's static rendezvous at node 0) and streams their events back to the "
-        "dashboard. The dashboard prints this command, token included.",
+        "processes of every runner (torchrun's static rendezvous at node 0; jax.distributed's coordinator there) "
+        "and streams their events back to the dashboard. The dashboard prints this command, token included.",
         join,
     )
     parser.add_argument("address", metavar="HOST:PORT", help="the dashboard's --listen address")
