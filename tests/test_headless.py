@@ -7,12 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import psutil
 
 from runners.protocol import Done, Hello, Metrics, Phase
+from runners.session.confidence import Ratio
 from runners.session.state import RunnerState
-from runners.session.summary import standings, verdict
+from runners.session.summary import Standing, comparison, standings, verdict
 from tests.conftest import runner_children
 
 
@@ -106,3 +108,22 @@ def test_verdict_names_the_faster_runner_and_who_reached_the_loss_first():
     assert "; keras/jax reached loss" in text or "; torch reached loss" in text
     level = min(slow.smoothed_losses())
     assert slow.time_to_loss(level) is not None and fast.time_to_loss(level) is not None
+
+
+def test_a_crossing_beyond_the_run_is_told_as_a_projection_not_as_what_happened():
+    """The slower-stepping runner that started sooner stays ahead until the other's faster steps make up its
+    head start: within the run that is what happened; past the run's last step it is only a projection."""
+    torch = Standing(rank=1, runner="torch", phase="done", step_time_s=0.01, throughput=100.0, unit="samples/s",
+                     slower_by=1.0, startup_s=2.0, warmup_s=1.0, peak_rss_bytes=None, peak_device_bytes=None,
+                     final_loss=None, tflops=None, mfu=None, error=None, steps=32)
+    # 2 s ahead at the start, 10 ms a step slower: torch overtakes it after 200 steps.
+    keras = replace(torch, rank=2, runner="keras/jax", step_time_s=0.02, throughput=50.0, slower_by=2.0,
+                    startup_s=0.5, warmup_s=0.5)
+    half = Ratio(0.5, None, None, 0)
+    assert ("; keras/jax stayed ahead over this run's 32 steps (start-up and compile); torch would overtake it "
+            "after about 200") in comparison(keras, torch, half, "mlp", 10, "cpu")
+    longer = comparison(replace(keras, steps=500), replace(torch, steps=500), half, "mlp", 10, "cpu")
+    assert "; keras/jax is ahead for the first 200 steps (start-up and compile), torch after that" in longer
+    # A summary written before the steps were kept: the crossing as before.
+    older = comparison(replace(keras, steps=None), replace(torch, steps=None), half, "mlp", 10, "cpu")
+    assert "is ahead for the first 200 steps" in older

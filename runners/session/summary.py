@@ -50,6 +50,7 @@ class Standing:
     val_step: int | None = None
     time_to_target_s: float | None = None  # --target: None when not reached (or no target)
     evaluation_s: float | None = None  # every evaluation's time together: measured apart, in no figure above
+    steps: int | None = None  # steps it trained (None in summaries written before it was kept)
 
 
 def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
@@ -82,6 +83,7 @@ def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
                 val_step=ev.step if ev else None,
                 time_to_target_s=s.time_to_target(target) if target else None,
                 evaluation_s=ev.eval_total_s if ev else None,
+                steps=s.steps_done,
             )
         )
     by_name = {s.name: s for s in states}
@@ -148,9 +150,13 @@ def comparison(keras: Standing, pytorch: Standing, ratio: Ratio, workload: str, 
     interval = f" ({describe(times, over)})" if times.pairs else ""  # the interval of the ratio as it is read
     text = f"{faster.runner} trained {workload} {times.value:.2f}× faster than {slower.runner} {where}{interval}"
     cross = crossing_step(faster, slower)
-    if cross is not None:
+    run_steps = min(faster.steps, slower.steps) if faster.steps and slower.steps else None
+    if cross is not None and (run_steps is None or cross < run_steps):
         text += (f"; {slower.runner} is ahead for the first {cross:,} steps (start-up and compile), "
                  f"{faster.runner} after that")
+    elif cross is not None:  # a projection beyond this run: not what happened in it
+        text += (f"; {slower.runner} stayed ahead over this run's {run_steps:,} steps "
+                 f"(start-up and compile); {faster.runner} would overtake it after about {cross:,}")
     return text
 
 
