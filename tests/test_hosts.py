@@ -109,6 +109,7 @@ def _events_so_far(tmp_path, runner: str) -> list:
 def test_the_listener_binds_the_address_named_and_admits_only_the_runs_token():
     gate = HostGate("127.0.0.1:0", hosts=2)
     assert gate._server.getsockname()[0] == "127.0.0.1"
+    assert re.fullmatch(r"[0-9a-f]{32}", gate.token)  # nothing a shell or argparse reads as an option ("-…")
     answers = []
 
     def knock(token):

@@ -57,7 +57,9 @@ class HostGate:
     def __init__(self, listen: str, hosts: int, token: str | None = None):
         self.address = parse_address(listen)
         self.expected = hosts - 1  # the dashboard's host is node 0
-        self.token = token or secrets.token_urlsafe(16)
+        # Hex: a URL-safe token may begin with '-', and `join --token -x…` is then read as an option (it was:
+        # 'argument --token: expected one argument', about one run in 64).
+        self.token = token or secrets.token_hex(16)
         self.refused = 0
         try:
             self._server = socket.create_server(self.address)
