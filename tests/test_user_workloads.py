@@ -139,7 +139,7 @@ import os
 os.environ["KERAS_BACKEND"] = "jax"
 import keras, numpy as np
 from runners.child.keras_weights import load_initial_weights
-from runners.child.torch_weights import WeightMismatch
+from workloads.weights import WeightMismatch
 inputs = keras.Input(shape=(4,))
 model = keras.Model(inputs, keras.layers.Dense(2, name="fc")(inputs))
 tensors = {"head.weight": np.zeros((2, 4), "float32"), "head.bias": np.zeros(2, "float32")}

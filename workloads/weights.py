@@ -13,6 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
+class WeightMismatch(ValueError):
+    """A model does not match the workload's weights. Defined here, framework-free: the Keras runners raise it
+    too, and importing it from a torch module put all of torch into every Keras runner (2.3 s of its start-up)."""
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     """One tensor of the model: its PyTorch ``state_dict`` name, shape and initialiser."""

@@ -1,7 +1,6 @@
 """``python -m runners.child SPEC CONFIG_JSON``: a runner subprocess (started by the launcher)."""
 
-import sys
-
 from runners.child.main import main
+from runners.child.quick_exit import exit_now
 
-sys.exit(main())
+exit_now(main())  # every event is written and the channel closed

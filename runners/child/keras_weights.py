@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from runners.child.torch_weights import WeightMismatch
-from workloads.weights import keras_name, torch_name
+from workloads.weights import WeightMismatch, keras_name, torch_name
 
 
 def _flattened_image(layer) -> tuple[int, int, int] | None:

@@ -13,6 +13,7 @@ import shutil
 import sys
 
 from runners.child.preparation import prepare
+from runners.child.quick_exit import exit_now
 
 
 def save_checkpoint(workload, settings, out: str) -> None:
@@ -28,4 +29,5 @@ def save_checkpoint(workload, settings, out: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(prepare(sys.argv[1:], save_checkpoint, "the Transformers model for its checkpoint"))
+    # What it made is written whole.
+    exit_now(prepare(sys.argv[1:], save_checkpoint, "the Transformers model for its checkpoint"))

@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from runners.child.preparation import prepare
+from runners.child.quick_exit import exit_now
 
 
 def save_initial_weights(workload, settings, out: str) -> None:
@@ -38,4 +39,5 @@ def save_initial_weights(workload, settings, out: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(prepare(sys.argv[1:], save_initial_weights, "the PyTorch model for its initial weights"))
+    # What it made is written whole.
+    exit_now(prepare(sys.argv[1:], save_initial_weights, "the PyTorch model for its initial weights"))

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-
-class WeightMismatch(ValueError):
-    pass
+from workloads.weights import WeightMismatch
 
 
 def load_initial_weights(model: torch.nn.Module, weights: dict[str, np.ndarray], frozen: set[str]) -> None:
