@@ -99,29 +99,6 @@ def checked(tmp_path_factory):
     return check
 
 
-def _one_core_per_xdist_worker() -> None:
-    """Under pytest-xdist (``-n 2``), each worker's runners train on cores of their own: runners of two workers on
-    shared cores oversubscribe the frameworks' thread pools (a torch test ran 6x slower that way)."""
-    worker, count = os.environ.get("PYTEST_XDIST_WORKER"), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if worker is None or count < 2:
-        return
-    cpus, index = sorted(os.sched_getaffinity(0)), int(worker.removeprefix("gw"))
-    os.sched_setaffinity(0, cpus[index::count] if count <= len(cpus) else [cpus[index % len(cpus)]])
-
-
-_one_core_per_xdist_worker()
-
-# Files that read the session's four-runner run go to one xdist worker, so it is started once.
-_FOUR_RUNS_READERS = ("test_data_parallel.py", "test_hosts.py", "test_runners.py")
-
-
-def pytest_collection_modifyitems(config, items):
-    """One xdist group per test file (a file's session fixtures start once), the four-runner run's readers together."""
-    for item in items:
-        name = item.path.name
-        item.add_marker(pytest.mark.xdist_group("four_runs" if name in _FOUR_RUNS_READERS else name))
-
-
 def _one_jax_compilation_cache() -> None:
     """The session's keras/jax runners share one JAX compilation cache, so XLA compiles the same tiny programs once
     per session, not once per runner: a keras/jax runner of tiny gpt2 spent 18.5 s of CPU with a cold cache and
