@@ -45,17 +45,21 @@ def _events(tmp_path, runner: str = "torch") -> list:
     return events
 
 
+ACROSS = ("torch", "keras/jax", "keras/tensorflow")  # one runner per engine: keras/torch goes through torchrun too
+
+
 def test_runners_train_across_two_hosts_as_on_one_device(tmp_path, four_runs, started):
-    """torch through torchrun's rendezvous, keras/jax through jax.distributed: the one-device run's losses."""
+    """torch through torchrun's rendezvous, keras/jax through jax.distributed, keras/tensorflow through
+    MultiWorkerMirroredStrategy (TF_CONFIG): the one-device run's losses."""
     steps = 32  # the one-device run's pool of 4,096 samples at batch 128: the same data (test_data_parallel)
     dashboard, command = _dashboard(tmp_path, "--steps", str(steps), "--batch-size", str(FOUR_RUNS["batch_size"]),
-                                    runners="torch,keras/jax")
+                                    runners=",".join(ACROSS))
     joined = _join(tmp_path, command)
     started += [dashboard, joined]
     assert joined.wait(timeout=300) == 0, joined.stderr.read()
     assert dashboard.wait(timeout=60) == 0, dashboard.stderr.read()
     _, one_device = four_runs
-    for runner in ("torch", "keras/jax"):
+    for runner in ACROSS:
         events = _events(tmp_path, runner)
         ranks = {e.rank: e for e in events if isinstance(e, Rank)}
         assert sorted(ranks) == [0, 1] and ranks[1].host.endswith("127.0.0.2"), runner  # rank 1: the joined host
@@ -77,17 +81,17 @@ def started():
 
 
 def test_a_host_that_drops_fails_its_runners_and_the_dashboard_goes_on_to_the_end(tmp_path, started):
-    dashboard, command = _dashboard(tmp_path, "--duration", "600", runners="torch,keras/jax")
+    dashboard, command = _dashboard(tmp_path, "--duration", "600", runners=",".join(ACROSS))
     joined = _join(tmp_path, command)
     started += [dashboard, joined]
     deadline = time.monotonic() + 120
     while not all(any(isinstance(e, Rank) and e.rank == 1 for e in _events_so_far(tmp_path, runner))
-                  for runner in ("torch", "keras/jax")):
+                  for runner in ACROSS):
         assert time.monotonic() < deadline and dashboard.poll() is None, "the joined host's ranks never reported"
         time.sleep(0.3)
     joined.send_signal(signal.SIGKILL)  # the host is gone, as when its machine or network dies
     assert dashboard.wait(timeout=60) == 1  # not hung in an all-reduce: the runners failed, the run ended
-    for runner in ("torch", "keras/jax"):
+    for runner in ACROSS:
         events = _events(tmp_path, runner)
         assert [e.phase for e in events if isinstance(e, Phase)][-1] == "failed", runner
         errors = [e for e in events if isinstance(e, Error)]
@@ -123,6 +127,8 @@ def test_the_listener_binds_the_address_named_and_admits_only_the_runs_token():
     knocking.join(30)
     assert answers[0] == {"refused": "wrong or missing token"} and gate.refused == 1
     assert answers[1]["node_rank"] == 1 and [h.address for h in joined] == ["127.0.0.2"]
+    # Sent once every host had joined: every host's TensorFlow worker, node 0's first (TF_CONFIG).
+    assert [w.rsplit(":", 1)[0] for w in answers[1]["tf_workers"]] == ["127.0.0.1", "127.0.0.2"]
     for host in joined:
         host.connection.close()
 
@@ -135,8 +141,8 @@ def test_across_hosts_needs_a_listen_address_and_runners_that_can_span_hosts(tmp
         return result.stderr
 
     assert "--hosts needs --listen" in refusal()
-    assert "keras/tensorflow cannot run across hosts yet" in refusal("--listen", "127.0.0.1:0", "--runners",
-                                                                      "keras/tensorflow")
+    assert "keras/tensorflow trains on one device a host" in refusal("--listen", "127.0.0.1:0", "--runners",
+                                                                      "keras/tensorflow", "--devices", "2")
     wrong = subprocess.run([sys.executable, "-m", "tui.cli", "join", "127.0.0.1:1", "--token", "x"],
                            capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and "cannot reach the dashboard" in wrong.stderr

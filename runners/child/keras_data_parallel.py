@@ -3,7 +3,8 @@
 - jax: ``keras.distribution.DataParallel`` over a one-axis device mesh (XLA all-reduces the gradients); across
   hosts (--hosts), one process a host, joined by ``keras.distribution.initialize`` (``jax.distributed``) into
   one global mesh;
-- tensorflow: ``tf.distribute.MirroredStrategy`` over the GPUs, or over logical CPU devices.
+- tensorflow: ``tf.distribute.MirroredStrategy`` over the GPUs, or over logical CPU devices; across hosts,
+  ``MultiWorkerMirroredStrategy`` (``runners.child.keras_multi_worker``, which trains without ``fit()``).
 
 Both train with ``fit()``, which the engine splits across the devices. In one process it takes the global
 batch; across hosts each process feeds its own share of every global batch (``process_share``). (Keras on torch
@@ -33,6 +34,11 @@ def enter(backend: str, devices: int) -> tuple[contextlib.AbstractContextManager
     if backend == "jax":
         return contextlib.nullcontext(), _jax_data_parallel(devices)
     if backend == "tensorflow":
+        nodes = node()[1]
+        if nodes > 1:
+            from runners.child import keras_multi_worker
+
+            return keras_multi_worker.enter(devices, nodes)
         return _mirrored_strategy(devices)
     raise ValueError(f"Keras on {backend} trains data-parallel through DDP (runners.child.ddp_runner)")
 

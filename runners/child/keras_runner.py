@@ -276,8 +276,14 @@ def run(spec, config: RunConfig, writer) -> None:
                           config.eval_every_steps, config.eval_every_s)
     reporter.forced_edge = validator.edge_after
 
+    across_workers = spec.backend == "tensorflow" and nodes > 1  # MultiWorkerMirroredStrategy: no fit()
+    if across_workers:
+        from runners.child import keras_multi_worker
+
     def predict(x):
         # Keras's compiled inference step, as model.predict() runs it, one batch at a time.
+        if across_workers:  # every worker holds the same weights: inference is local, as the probe's
+            return keras.ops.convert_to_numpy(model(x, training=False)).astype("float32")
         if config.devices > 1 and spec.backend == "tensorflow":
             # Under MirroredStrategy, Keras 3.15's predict_on_batch returns every replica's output of the whole
             # batch, concatenated (64 rows for 32); predict() splits the batch across the replicas as fit() does.
@@ -289,11 +295,15 @@ def run(spec, config: RunConfig, writer) -> None:
         report_rank = RankReport(writer.emit, name, node_rank, nodes, devices.describe_device(spec.backend),
                                  devices.memory_probe(spec.backend))
     timed = config.duration_s is not None or config.eval_every_s is not None
-    step_reporter = StepReporter(reporter, config.crash_at_step, validator, predict,
-                                 keras_data_parallel.agreement(timed), report_rank)
+    agree = (keras_multi_worker if across_workers else keras_data_parallel).agreement(timed)
+    step_reporter = StepReporter(reporter, config.crash_at_step, validator, predict, agree, report_rank)
     share, batch = keras_data_parallel.process_share(data, settings.batch_size)
-    finished = (lambda: reporter.finishing) if nodes == 1 else (lambda: step_reporter.finished)
-    fit_steps(model, share, batch, settings.steps, [step_reporter], finished)
+    if across_workers:
+        keras_multi_worker.build(model, share.x[:batch], share.y[:batch])
+        keras_multi_worker.train_steps(model, share, batch, settings.steps, [step_reporter])
+    else:
+        finished = (lambda: reporter.finishing) if nodes == 1 else (lambda: step_reporter.finished)
+        fit_steps(model, share, batch, settings.steps, [step_reporter], finished)
     report_rank(now=True)
     train_s = step_reporter.ended_at - reporter.started_at - validator.spent_s
     if validator.enabled and step_reporter.steps_taken:

@@ -43,6 +43,12 @@ def parse_address(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def free_port(address: str) -> int:
+    """A port free now on ``address`` ('' for every address: TensorFlow's worker server listens on all of them)."""
+    with socket.create_server((address, 0)) as probe:
+        return probe.getsockname()[1]
+
+
 @dataclass
 class JoinedHost:
     name: str  # its hostname, as it said
@@ -50,6 +56,7 @@ class JoinedHost:
     node_rank: int
     connection: socket.socket
     lines: object  # the connection's makefile("rb")
+    worker_port: int  # a port free on that host for its TensorFlow worker (TF_CONFIG)
     gone: threading.Event = field(default_factory=threading.Event)  # it left, or dropped
 
 
@@ -72,11 +79,11 @@ class HostGate:
 
     def free_port(self) -> int:
         """A free port on the listening address, for a runner's rendezvous store on this host."""
-        with socket.create_server((self.address[0], 0)) as probe:
-            return probe.getsockname()[1]
+        return free_port(self.address[0])
 
     def wait(self, run: dict, timeout_s: float) -> list[JoinedHost]:
-        """Admit hosts until every expected one has joined; each is sent ``run`` with its node rank."""
+        """Admit hosts until every expected one has joined, then send each ``run`` with its node rank, and with
+        every host's TensorFlow worker address (``tf_workers``, node 0's first): TF_CONFIG names them all."""
         joined: list[JoinedHost] = []
         deadline = time.monotonic() + timeout_s
         while len(joined) < self.expected:
@@ -88,13 +95,16 @@ class HostGate:
                     host.connection.close()
                 raise InputError(f"only {len(joined)} of {self.expected} host(s) joined within {timeout_s:g} s") \
                     from None
-            host = self._admit(connection, peer, len(joined) + 1, run)
+            host = self._admit(connection, peer, len(joined) + 1)
             if host is not None:
                 joined.append(host)
         self._server.close()
+        run["tf_workers"] = [f"{self.address[0]}:{free_port('')}"] + [f"{h.address}:{h.worker_port}" for h in joined]
+        for host in joined:
+            send_message(host.connection, {"node_rank": host.node_rank, **run})
         return joined
 
-    def _admit(self, connection: socket.socket, peer, node_rank: int, run: dict) -> JoinedHost | None:
+    def _admit(self, connection: socket.socket, peer, node_rank: int) -> JoinedHost | None:
         connection.settimeout(HELLO_TIMEOUT_S)
         lines = connection.makefile("rb")
         try:
@@ -111,8 +121,8 @@ class HostGate:
             return None
         connection.settimeout(None)
         address = str(hello.get("address") or peer[0])
-        send_message(connection, {"node_rank": node_rank, **run})
-        return JoinedHost(str(hello.get("host", peer[0])), address, node_rank, connection, lines)
+        return JoinedHost(str(hello.get("host", peer[0])), address, node_rank, connection, lines,
+                          int(hello.get("worker_port", 0)))
 
     def close(self) -> None:
         self._server.close()

@@ -11,6 +11,7 @@ the runners die with this process in any case (parent-death signal).
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import socket
@@ -30,7 +31,7 @@ from runners.protocol import (
     RUN_ID_ENV,
 )
 from runners.session.cpu_share import available_cpus, thread_environment
-from runners.session.host_gate import parse_address, read_message, send_message
+from runners.session.host_gate import free_port, parse_address, read_message, send_message
 from runners.session.runner_environment import data_parallel_environment, framework_environment, runner_module
 from runners.specs import SPECS
 from workloads.errors import InputError
@@ -39,9 +40,15 @@ CONNECT_TIMEOUT_S = 30.0
 
 
 def node_environment(run: dict, runner: str, node_rank: int, node_address: str) -> dict[str, str]:
-    """What a runner process needs to meet the other nodes: the same on the dashboard's host (node 0)."""
-    return {NODES_ENV: str(run["nodes"]), NODE_RANK_ENV: str(node_rank), RENDEZVOUS_ENV: run["rendezvous"][runner],
-            RUN_ID_ENV: f"{run['run_id']}-{runner.replace('/', '-')}", NODE_ADDRESS_ENV: node_address}
+    """What a runner process needs to meet the other nodes: the same on the dashboard's host (node 0). A Keras
+    runner on tensorflow reads the cluster from TF_CONFIG: every host's worker, this one's index among them."""
+    environment = {NODES_ENV: str(run["nodes"]), NODE_RANK_ENV: str(node_rank),
+                   RENDEZVOUS_ENV: run["rendezvous"][runner],
+                   RUN_ID_ENV: f"{run['run_id']}-{runner.replace('/', '-')}", NODE_ADDRESS_ENV: node_address}
+    if SPECS[runner].backend == "tensorflow":
+        environment["TF_CONFIG"] = json.dumps({"cluster": {"worker": run["tf_workers"]},
+                                               "task": {"type": "worker", "index": node_rank}})
+    return environment
 
 
 class JoinedRun:
@@ -52,7 +59,9 @@ class JoinedRun:
         except OSError as exc:
             raise InputError(f"cannot reach the dashboard at {address}: {exc.strerror or exc}") from None
         self.node_address = node_address or self.connection.getsockname()[0]
-        send_message(self.connection, {"token": token, "host": socket.gethostname(), "address": self.node_address})
+        send_message(self.connection, {"token": token, "host": socket.gethostname(), "address": self.node_address,
+                                       "worker_port": free_port("")})
+        self.connection.settimeout(None)  # the run comes once every host has joined, however long that takes
         self.run = read_message(self.connection.makefile("rb"))
         if "node_rank" not in self.run:
             raise InputError(f"the dashboard at {address} refused this host: {self.run.get('refused', 'no answer')}")
