@@ -112,6 +112,11 @@ def _one_jax_compilation_cache() -> None:
 
 _one_jax_compilation_cache()
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two workers share the cores: OpenMP threads that spin while they wait (the default) would burn the other
+    # worker's core (a torch test ran 6x slower that way); passive ones sleep. Timing only, never numbers.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 # Every process this test session starts inherits this mark, so the leak check below
 # looks only at our own runners, never at a real run elsewhere on the machine.
 SESSION_MARK = "KVP_DASH_TEST_SESSION"
