@@ -53,8 +53,9 @@ def register(commands) -> None:
                         help="with --headless: N whole runs, one after another in fresh processes (runner order "
                         "rotated), combined with 95%% intervals across runs (default: 1)")
     parser.add_argument("--hosts", type=positive_int, default=1, metavar="H",
-                        help="train every runner that can across H hosts (torch and keras/torch through torchrun, "
-                        "keras/jax through jax.distributed): this one and H-1 that join with the `kvp-dash join` "
+                        help="train every runner across H hosts (torch and keras/torch through torchrun, "
+                        "keras/jax through jax.distributed, keras/tensorflow through MultiWorkerMirroredStrategy, one "
+                        "device a host): this one and H-1 that join with the `kvp-dash join` "
                         "command it prints (default: 1)")
     parser.add_argument("--listen", metavar="ADDR:PORT",
                         help="with --hosts: the address the other hosts reach this one at; only hosts presenting "
