@@ -140,35 +140,26 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
 MAX_CPU_DEVICES = 8
 
 
-# The backends whose runners span hosts: torch (torchrun's rendezvous), jax (jax.distributed.initialize) and
-# tensorflow (MultiWorkerMirroredStrategy, from TF_CONFIG).
-ACROSS_HOSTS = ("torch", "jax", "tensorflow")
+# Every runner spans hosts with its engine (torchrun's rendezvous, jax.distributed, MultiWorkerMirroredStrategy
+# from TF_CONFIG); MultiWorkerMirroredStrategy with one device a host: each worker feeds its one replica its share.
+ONE_DEVICE_A_HOST = ("tensorflow",)
 
 
 def runners_across_hosts(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec], skipped: list[str],
                          explicit: bool, devices: int = 1) -> tuple[list[RunnerSpec], list[str]]:
-    """--hosts: the runners that can span hosts (torchrun's DDP; Keras on jax through jax.distributed, on
-    tensorflow through MultiWorkerMirroredStrategy), and a workload every host can build."""
+    """--hosts: the runners that can span hosts with --devices N, and a workload every host can build."""
     if workload.weights_from_torch or workload.loads_checkpoint or settings.data_path:
         raise InputError("--hosts needs a workload every host builds from the seed alone: not a --data file, a "
                          "checkpoint or a workload whose weights come from a file")
-    # MultiWorkerMirroredStrategy: one worker a host, each feeding its one replica its share of every batch.
-    one_device_only = ("tensorflow",) if devices > 1 else ()
-    across = [spec for spec in specs if spec.backend in ACROSS_HOSTS and spec.backend not in one_device_only]
-    others = [spec.name for spec in specs if spec not in across]
-    if others and explicit and one_device_only and all(SPECS[name].backend in one_device_only for name in others):
+    others = [spec.name for spec in specs if devices > 1 and spec.backend in ONE_DEVICE_A_HOST]
+    if others and explicit:
         raise InputError(f"--hosts with --devices {devices}: {', '.join(others)} trains on one device a host "
                          "across hosts (MultiWorkerMirroredStrategy, one worker a host): use --devices 1")
-    if others and explicit:
-        raise InputError(f"--hosts: {', '.join(others)} cannot run across hosts yet (only torch, torch/compile and "
-                         "keras/torch through torchrun, keras/jax through jax.distributed and keras/tensorflow through "
-                         "MultiWorkerMirroredStrategy)")
+    across = [spec for spec in specs if spec.name not in others]
     if not across:
-        raise InputError("--hosts: no runner that can run across hosts is installed (torch, keras/torch, keras/jax, "
-                         "keras/tensorflow)")
-    return across, skipped + [f"{name}: " + ("it trains on one device a host across hosts"
-                                             if SPECS[name].backend in one_device_only else
-                                             "it cannot run across hosts yet") for name in others]
+        raise InputError(f"--hosts with --devices {devices}: no installed runner can train on {devices} devices a "
+                         f"host ({', '.join(others)} trains on one device a host)")
+    return across, skipped + [f"{name}: it trains on one device a host across hosts" for name in others]
 
 
 def check_data_parallel(devices: int, batch_size: int, device: str, gpus: list[int] | None, schedule: str,
