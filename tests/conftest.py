@@ -103,13 +103,20 @@ def _one_jax_compilation_cache() -> None:
     """The session's keras/jax runners share one JAX compilation cache, so XLA compiles the same tiny programs once
     per session, not once per runner: a keras/jax runner of tiny gpt2 spent 18.5 s of CPU with a cold cache and
     6.2 s with a warm one here. Compile times in the tests' figures are then short; no test judges their size.
-    A user's runs compile as before: kvp-dash sets no cache of its own."""
-    folder = tempfile.mkdtemp(prefix="kvp-dash-test-jax-cache-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    A user's runs compile as before: kvp-dash sets no cache of its own.
+
+    Under pytest-xdist the controller makes the folder before it starts its workers, which inherit it, so a program
+    one worker compiled is not compiled again by the other; the controller removes it at exit."""
+    folder = os.environ.get(_TEST_JAX_CACHE)
+    if folder is None:
+        folder = tempfile.mkdtemp(prefix="kvp-dash-test-jax-cache-")
+        os.environ[_TEST_JAX_CACHE] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
     os.environ.update(JAX_COMPILATION_CACHE_DIR=folder, JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
                       JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
 
 
+_TEST_JAX_CACHE = "KVP_DASH_TEST_JAX_CACHE"
 _one_jax_compilation_cache()
 
 if os.environ.get("PYTEST_XDIST_WORKER"):

@@ -14,7 +14,7 @@ from tui.app import DashboardApp
 
 
 async def test_p_really_pauses_training_and_timing_leaves_the_pause_out(tmp_path):
-    launcher = tiny_launcher(tmp_path, ["torch", "keras/jax"], steps=1500, schedule="interleaved", slice_s=0.5)
+    launcher = tiny_launcher(tmp_path, ["torch", "keras/jax"], steps=600, schedule="interleaved", slice_s=0.5)
     app = DashboardApp(launcher, "pause test", animate=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: all(s.steps_done > 20 for s in app.states.values()), 120)

@@ -142,5 +142,6 @@ def test_a_duration_run_evaluates_every_quarter_of_its_own_training_not_every_tu
         turns = sum(1 for e in events if e.type == "phase" and e.phase == "waiting")
         assert turns >= 3, turns  # it took several turns
         # Quarters of 4 s and the end: 5; an evaluation per turn would make 10 or more. On a loaded machine this
-        # once made 6: the launcher's budget ran behind the runner's own clock (fixed in Rotation._give).
+        # made 6 twice: the launcher's budget ran behind the runner's own clock (fixed in Rotation._give), and a
+        # keras/jax window came out negative from callbacks' clock reads out of step order (fixed in StepReporter).
         assert 2 <= len(evaluations) <= 5, [e.step for e in evaluations]

@@ -132,6 +132,7 @@ class StepReporter(keras.callbacks.Callback):
                 if step == self._crash_at_step:
                     raise RuntimeError(f"crash injected at step {step} (--inject-crash)")
                 self._arrived[step] = (float(logs["loss"]), now, batch)
+                self._order_end_times()
                 while self._next_step in self._arrived:
                     self._take(self._next_step, *self._arrived.pop(self._next_step))
                     self._next_step += 1
@@ -141,7 +142,21 @@ class StepReporter(keras.callbacks.Callback):
             finally:
                 self._taken.notify_all()
 
+    def _order_end_times(self) -> None:
+        """Steps end in order, but their callbacks run on worker threads and read the clock when they get to run:
+        one held up between its step's end and its clock read (frozen by a hand-over's SIGSTOP, say) reads a later
+        time than the next step's. A step ended no later than any step after it, so every step still waiting here
+        takes the earliest time read for it or a step after it (one already taken is behind ``_take``'s floor).
+        Out of order, a window could close before it opened: a negative window_s that took its length off the
+        steady time, and evaluated the same quarter of a --duration twice."""
+        earliest = float("inf")
+        for waiting in sorted(self._arrived, reverse=True):
+            loss, ended_at, batch = self._arrived[waiting]
+            earliest = min(earliest, ended_at)
+            self._arrived[waiting] = (loss, earliest, batch)
+
     def _take(self, step: int, running_mean: float, ended_at: float, batch: int) -> None:
+        ended_at = max(ended_at, self._last_step_ended_at)  # no earlier than the step before it
         batch_loss = running_mean * (batch + 1) - self._previous_mean * batch
         self._last_step_ended_at = ended_at
         self._previous_mean = running_mean
