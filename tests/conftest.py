@@ -186,3 +186,16 @@ def recorded_parity(folder: Path) -> ParityTracker:
         for event in events:
             tracker.observe(event)
     return tracker
+
+
+# The files whose tests read the ``four_runs`` run: one xdist worker takes all of them, so the run starts once.
+FOUR_RUNS_READERS = ("test_data_parallel.py", "test_hosts.py", "test_runners.py")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A worker a file, as ``--dist loadfile`` would give (a file's session fixtures start once), except that the
+    files reading ``four_runs`` share a worker. Before xdist's own hook, which reads the groups."""
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group("four_runs" if name in FOUR_RUNS_READERS else name))
