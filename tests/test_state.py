@@ -112,3 +112,15 @@ def test_bucket_order_stays_right_whether_steps_come_in_order_or_not():
         listed = series.buckets()
         assert listed == sorted(series._buckets.values(), key=lambda b: b.first)
         assert [b.first // series.width for b in listed] == sorted(series._buckets)
+
+
+def test_a_runner_whose_process_just_went_keeps_its_last_host_sample():
+    """Runners leave the moment their last event is written: a sample taken before the dashboard reads that event
+    finds no process, and must not wipe the CPU and memory the panel ends with."""
+    from runners.session.host_monitor import HostSample
+
+    state = RunnerState("torch", 10)
+    state.sampled(HostSample(cpu_percent=97.0, rss_bytes=300 * 2**20), None)
+    state.sampled(None, None)
+    assert state.host == HostSample(cpu_percent=97.0, rss_bytes=300 * 2**20)
+    assert state.peak_rss_bytes == 300 * 2**20

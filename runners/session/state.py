@@ -232,9 +232,11 @@ class RunnerState:
         return self.latest.step + 1 if self.latest else 0
 
     def sampled(self, host: HostSample | None, gpu: ProcessSample | None, sharing_with: list[str] | None = None) -> None:
-        """The dashboard's sample of the runner's processes, and the runners training beside it now."""
-        self.host = host
+        """The dashboard's sample of the runner's processes, and the runners training beside it now. A runner whose
+        process has just gone (it leaves the moment its last event is written, which the dashboard may not have
+        read yet) keeps its last sample: "no sample" must not wipe the figures it ends with."""
         if host is not None:
+            self.host = host
             self.peak_rss_bytes = max(self.peak_rss_bytes, host.rss_bytes)
         self.gpu = gpu
         if gpu is not None and gpu.used_bytes.ok:
