@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from runners.protocol import Hello, Metrics, decode_lines
-from runners.session.parity import compare
+from runners.session.parity import LOGITS_ATOL, compare
 from runners.session.preparation import prepared_parameters
 from tests.check_runs import assert_check_agrees
 from tests.conftest import ALL_SPECS, recorded_parity
@@ -52,13 +53,57 @@ def _check_checkpoint_and_learning(folder: Path, name: str, learned) -> None:
     assert config["architectures"] == [ARCHITECTURES[name].torch_class]
 
 
-@pytest.mark.parametrize("name", LANGUAGE_MODELS)
+# One language model's check in the default tier (llama, whose folder the local-checkpoint tests reuse); every
+# other one's in the extended tier: four runners a check, 45-50 s of CPU each here. The default tier checks
+# their conversion below, in one process.
+FULL_CHECK_BY_DEFAULT = "llama"
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=() if name == FULL_CHECK_BY_DEFAULT else pytest.mark.extended)
+    for name in LANGUAGE_MODELS
+])
 def test_every_runner_agrees_loads_the_run_folders_checkpoint_and_learns(checked, name):
     """One check run of a language model: parity verified as for the built-ins, every runner loaded the checkpoint
     the run prepared, and the loss falls within those first steps."""
     result, folder = checked(name)
     assert_check_agrees(result, folder, name)
     _check_checkpoint_and_learning(folder, name, lambda losses: losses[-1] < losses[0] - 0.05)
+
+
+CONVERSION = """
+import json, sys
+import numpy as np, torch
+from workloads.hub import HUB_WORKLOADS
+from workloads.hub import keras_model, torch_model
+out = {}
+for name in sys.argv[2:]:
+    workload = HUB_WORKLOADS[name]
+    settings = workload.settings(size="tiny")
+    hyper = workload.hyper(settings)
+    folder = f"{sys.argv[1]}/{name}"
+    torch_model.make_checkpoint(settings, hyper, folder)
+    tokens = workload.dataset(settings).x[:2].astype(np.int32)
+    with torch.no_grad():
+        reference = torch_model.build(settings, hyper, folder).eval()(torch.from_numpy(tokens).long()).numpy()
+    converted = np.asarray(keras_model.build(settings, hyper, folder).predict(tokens, verbose=0))
+    out[name] = [list(reference.shape), list(converted.shape), float(np.max(np.abs(converted - reference)))]
+print(json.dumps(out))
+"""
+
+
+def test_kerashub_loads_every_other_language_models_checkpoint_as_transformers_does(tmp_path):
+    """The default tier's check of the language models it does not run: each one's Transformers checkpoint,
+    loaded by KerasHub's converter (keras/jax), gives Transformers' logits to the runners' parity tolerance."""
+    others = [name for name in LANGUAGE_MODELS if name != FULL_CHECK_BY_DEFAULT]
+    result = subprocess.run([sys.executable, "-c", CONVERSION, str(tmp_path), *others], capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert sorted(found) == sorted(others)
+    for name, (reference_shape, converted_shape, max_diff) in found.items():
+        assert reference_shape == converted_shape and reference_shape[-1] == 256, name  # (batch, length, vocab)
+        assert max_diff <= LOGITS_ATOL, (name, max_diff)
 
 
 def test_bert_agrees_and_learns_in_every_runner(tmp_path):
