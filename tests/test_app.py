@@ -80,7 +80,7 @@ async def test_four_panels_train_to_done_taking_turns(tmp_path):
 
 
 async def test_q_mid_run_stops_every_runner(tmp_path):
-    launcher = tiny_launcher(tmp_path, ["torch", "keras/jax"], steps=5000)
+    launcher = tiny_launcher(tmp_path, ["torch", "keras/jax"], steps=5000, epoch_bytes=1)
     app = DashboardApp(launcher, "quit test")
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: all(s.latest is not None for s in app.states.values()), 120)

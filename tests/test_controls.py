@@ -42,7 +42,8 @@ async def test_p_really_pauses_training_and_timing_leaves_the_pause_out(tmp_path
 
 
 async def test_k_stops_one_runner_and_r_restarts_another_from_scratch(tmp_path):
-    launcher = tiny_launcher(tmp_path, ["torch", "keras/jax"], steps=100_000, schedule="interleaved", slice_s=0.5)
+    launcher = tiny_launcher(tmp_path, ["torch", "keras/jax"], steps=100_000, schedule="interleaved", slice_s=0.5,
+                             epoch_bytes=1)
     app = DashboardApp(
         launcher, "control test", animate=False,
         on_finished=lambda states: finish_run(launcher.folder, states, "control test", "mlp", 32, "cpu")[1],

@@ -66,7 +66,7 @@ def test_headless_exit_code_is_1_when_a_runner_fails(tmp_path):
 
 
 def test_sigterm_stops_a_headless_run_cleanly(tmp_path):
-    process = headless(tmp_path, "--runners", "torch,keras/jax", "--steps", "20000")
+    process = headless(tmp_path, "--runners", "torch,keras/jax", "--duration", "600")  # outlasts the test
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         children = runner_children(process.pid)

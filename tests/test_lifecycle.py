@@ -102,8 +102,9 @@ def session(tmp_path):
     sessions = []
 
     def start(*args, **kwargs):
-        # Long enough to outlast the test, with little data to lay out (1 GiB a runner at the small size).
-        s = TerminalSession(tmp_path, "--workload", "mlp", "--size", "tiny", "--batch-size", "2", "--steps", "50000",
+        # A time budget that outlasts the test: its epoch is the size's preset's, not one laid out for a step count
+        # (50,000 steps made 300 MiB a runner, seconds of page faults before the first step).
+        s = TerminalSession(tmp_path, "--workload", "mlp", "--size", "tiny", "--duration", "600",
                             "--runners", RUNNERS, *args, **kwargs)
         sessions.append(s)
         return s
