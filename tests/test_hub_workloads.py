@@ -74,20 +74,28 @@ def test_every_runner_agrees_loads_the_run_folders_checkpoint_and_learns(checked
 CONVERSION = """
 import json, sys
 import numpy as np, torch
-from workloads.hub import HUB_WORKLOADS
-from workloads.hub import keras_model, torch_model
+from workloads.hub import HUB_WORKLOADS, torch_model
+reference, tokens = {}, {}
+for name in sys.argv[2:]:  # Transformers first: its lazy imports look for TensorFlow
+    workload = HUB_WORKLOADS[name]
+    settings = workload.settings(size="tiny")
+    folder = f"{sys.argv[1]}/{name}"
+    torch_model.make_checkpoint(settings, workload.hyper(settings), folder)
+    tokens[name] = workload.dataset(settings).x[:2].astype(np.int32)
+    with torch.no_grad():
+        model = torch_model.build(settings, workload.hyper(settings), folder).eval()
+        reference[name] = model(torch.from_numpy(tokens[name]).long()).numpy()
+import keras
+from runners.child.frameworks_kept_out import keep_tensorflow_out
+keep_tensorflow_out("jax")  # as in a keras/jax runner: KerasHub would import TensorFlow for nothing used here
+from workloads.hub import keras_model
 out = {}
 for name in sys.argv[2:]:
     workload = HUB_WORKLOADS[name]
     settings = workload.settings(size="tiny")
-    hyper = workload.hyper(settings)
-    folder = f"{sys.argv[1]}/{name}"
-    torch_model.make_checkpoint(settings, hyper, folder)
-    tokens = workload.dataset(settings).x[:2].astype(np.int32)
-    with torch.no_grad():
-        reference = torch_model.build(settings, hyper, folder).eval()(torch.from_numpy(tokens).long()).numpy()
-    converted = np.asarray(keras_model.build(settings, hyper, folder).predict(tokens, verbose=0))
-    out[name] = [list(reference.shape), list(converted.shape), float(np.max(np.abs(converted - reference)))]
+    model = keras_model.build(settings, workload.hyper(settings), f"{sys.argv[1]}/{name}")
+    converted = np.asarray(model.predict(tokens[name], verbose=0))
+    out[name] = [list(reference[name].shape), list(converted.shape), float(np.max(np.abs(converted - reference[name])))]
 print(json.dumps(out))
 """
 
