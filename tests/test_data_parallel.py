@@ -125,6 +125,9 @@ def test_data_parallel_runners_take_turns_by_default_every_rank_of_one_runner_at
         assert phases.count("waiting") >= 3 and phases[-1] == "done", (runner, phases)
 
 
+# Extended tier (27 CPU-s): the default one runs the sweep's ladder over sizes (tests/test_sweep.py) and these
+# runners on two devices (above).
+@pytest.mark.extended
 def test_sweep_over_device_counts_measures_each_runners_scaling_efficiency(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "tui.cli", "sweep", "--workload", "mlp", "--sizes", "tiny", "--devices", "1,2",

@@ -100,20 +100,23 @@ print(json.dumps(out))
 """
 
 
-def test_kerashub_loads_every_other_language_models_checkpoint_as_transformers_does(tmp_path):
-    """The default tier's check of the language models it does not run: each one's Transformers checkpoint,
-    loaded by KerasHub's converter (keras/jax), gives Transformers' logits to the runners' parity tolerance."""
-    others = [name for name in LANGUAGE_MODELS if name != FULL_CHECK_BY_DEFAULT]
+def test_kerashub_loads_every_other_checkpoint_as_transformers_does(tmp_path):
+    """The default tier's check of the hub models it does not run: each one's Transformers checkpoint, loaded by
+    KerasHub's converter (keras/jax; bert's classifier head by KerasHub's safetensors loader), gives Transformers'
+    logits to the runners' parity tolerance."""
+    others = [name for name in HUB_NAMES if name != FULL_CHECK_BY_DEFAULT]
     result = subprocess.run([sys.executable, "-c", CONVERSION, str(tmp_path), *others], capture_output=True,
                             text=True, timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"})
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert sorted(found) == sorted(others)
     for name, (reference_shape, converted_shape, max_diff) in found.items():
-        assert reference_shape == converted_shape and reference_shape[-1] == 256, name  # (batch, length, vocab)
+        # (batch, length, vocabulary) for a language model, (batch, classes) for bert
+        assert reference_shape == converted_shape and reference_shape[-1] in (256, 2), (name, reference_shape)
         assert max_diff <= LOGITS_ATOL, (name, max_diff)
 
 
+@pytest.mark.extended
 def test_bert_agrees_and_learns_in_every_runner(tmp_path):
     """The classifier needs more steps than a check takes: its tiny preset's 100, every runner, headless, as a
     user runs it. Parity is judged on the same run, by the same judge as ``kvp-dash check``."""
@@ -162,20 +165,24 @@ def user_checkpoint(checked, tmp_path_factory) -> Path:
     return copy
 
 
-def test_a_local_checkpoint_trains_on_the_users_token_ids(user_checkpoint, tmp_path):
+@pytest.mark.parametrize("runners", [
+    "torch,keras/jax",
+    # torch.compile too, the one runner spec the default runs leave out: inductor compiles for 12 CPU-s here.
+    pytest.param("torch,keras/jax,torch/compile", marks=pytest.mark.extended),
+])
+def test_a_local_checkpoint_trains_on_the_users_token_ids(user_checkpoint, tmp_path, runners):
     """``--workload hub:PATH --data ids.npz --seq-len``: both frameworks load the folder where it is, agree, and
-    train on the file's sequences (inputs and next-token targets cut from ``input_ids``); torch.compile too, the
-    one runner spec the default runs leave out."""
+    train on the file's sequences (inputs and next-token targets cut from ``input_ids``)."""
     ids = np.random.default_rng(1).integers(0, 256, size=(64, 40)).astype(np.int32)
     np.savez(tmp_path / "ids.npz", input_ids=ids)
     result = _run_cli("check", "--workload", f"hub:{user_checkpoint}", "--data", str(tmp_path / "ids.npz"),
-                      "--seq-len", "32", "--runners", "torch,keras/jax,torch/compile",
+                      "--seq-len", "32", "--runners", runners,
                       "--output", str(tmp_path / "runs"))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "✓ parity verified" in result.stdout and "32 tokens" in result.stdout
     folder = next((tmp_path / "runs").glob("*-check-*"))
     assert not (folder / "checkpoint").exists()  # loaded where it is, not copied
-    for runner in ("torch", "keras/jax", "torch/compile"):
+    for runner in runners.split(","):
         hello = next(e for e in _events(folder, runner) if isinstance(e, Hello))
         assert hello.weights_sha256 == checkpoint_sha256(user_checkpoint)
 

@@ -20,12 +20,20 @@ EXAMPLE = str(Path(__file__).resolve().parent.parent / "workloads" / "examples" 
 CHECKED = [name for name in workload_names() if name not in HUB_WORKLOADS]
 
 
-@pytest.mark.parametrize("workload_ref", [*CHECKED, EXAMPLE])
+# In the extended tier: mlp, whose four-runner parity the four-panel dashboard test also verifies, and the example
+# file, whose kind of workload (a user's .py file) the default tier checks with tests/test_user_workloads.py.
+EXTENDED = {"mlp", EXAMPLE}
+
+
+@pytest.mark.parametrize("workload_ref", [
+    pytest.param(ref, marks=pytest.mark.extended if ref in EXTENDED else ()) for ref in [*CHECKED, EXAMPLE]
+])
 def test_all_four_runners_agree_at_tiny_size(checked, workload_ref):
     """``kvp-dash check`` at tiny size, as a user runs it: its verdict, its table and its record agree."""
     assert_check_agrees(*checked(workload_ref), workload_ref)
 
 
+@pytest.mark.extended
 def test_check_command_passes_on_the_example_and_prints_the_table(checked):
     result, folder = checked(EXAMPLE)  # the check judged above
     assert result.returncode == 0, result.stdout + result.stderr

@@ -106,15 +106,16 @@ DROPOUT = str(Path(__file__).resolve().parent / "dropout_workload.py")
 
 
 def test_a_file_without_param_specs_trains_from_the_pytorch_models_own_weights(checked):
-    """A convnet with a Flatten before its classifier: the Keras Dense rows are reordered for it."""
-    result, folder = checked(CONVNET)
+    """A convnet with a Flatten before its classifier: the Keras Dense rows are reordered for it. The reordering is
+    Keras code, the same on every backend: keras/jax speaks for them here."""
+    result, folder = checked(CONVNET, "--runners", "torch,keras/jax")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "✓ parity verified" in result.stdout and "adamw lr 0.002 wd 0.01" in result.stdout  # its RECIPE
     weights = folder / "initial_weights.npz"
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
     hellos = [json.loads(line) for path in folder.glob("*.events.jsonl")
               for line in path.read_text().splitlines() if '"type": "hello"' in line]
-    assert len(hellos) == 4 and {h["weights_sha256"] for h in hellos} == {digest}  # one file, every runner
+    assert len(hellos) == 2 and {h["weights_sha256"] for h in hellos} == {digest}  # one file, every runner
 
 
 def test_a_keras_model_that_does_not_match_the_pytorch_one_is_refused_naming_both(tmp_path):
