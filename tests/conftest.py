@@ -99,6 +99,9 @@ def checked(tmp_path_factory):
     return check
 
 
+_TEST_JAX_CACHE = "KVP_DASH_TEST_JAX_CACHE"  # the controller's folder, for its workers
+
+
 def _one_jax_compilation_cache() -> None:
     """The session's keras/jax runners share one JAX compilation cache, so XLA compiles the same tiny programs once
     per session, not once per runner: a keras/jax runner of tiny gpt2 spent 18.5 s of CPU with a cold cache and
@@ -116,7 +119,6 @@ def _one_jax_compilation_cache() -> None:
                       JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
 
 
-_TEST_JAX_CACHE = "KVP_DASH_TEST_JAX_CACHE"
 _one_jax_compilation_cache()
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -188,14 +190,16 @@ def recorded_parity(folder: Path) -> ParityTracker:
     return tracker
 
 
-# The files whose tests read the ``four_runs`` run: one xdist worker takes all of them, so the run starts once.
-FOUR_RUNS_READERS = ("test_data_parallel.py", "test_hosts.py", "test_runners.py")
+def tiered(values, extended) -> list:
+    """Parameters for ``pytest.mark.parametrize``: those in ``extended`` marked for the extended tier."""
+    return [pytest.param(value, marks=pytest.mark.extended if value in extended else ()) for value in values]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """A worker a file, as ``--dist loadfile`` would give (a file's session fixtures start once), except that the
-    files reading ``four_runs`` share a worker. Before xdist's own hook, which reads the groups."""
+    files with a test reading the ``four_runs`` run share a worker, so that run starts once. Before xdist's own
+    hook, which reads the groups."""
+    four_runs_files = {item.path for item in items if "four_runs" in item.fixturenames}
     for item in items:
-        name = item.path.name
-        item.add_marker(pytest.mark.xdist_group("four_runs" if name in FOUR_RUNS_READERS else name))
+        item.add_marker(pytest.mark.xdist_group("four_runs" if item.path in four_runs_files else item.path.name))

@@ -16,7 +16,7 @@ from runners.protocol import Hello, Metrics, decode_lines
 from runners.session.parity import LOGITS_ATOL, compare
 from runners.session.preparation import prepared_parameters
 from tests.check_runs import assert_check_agrees
-from tests.conftest import ALL_SPECS, recorded_parity
+from tests.conftest import ALL_SPECS, recorded_parity, tiered
 from workloads.hub import HUB_WORKLOADS
 from workloads.hub.architectures import ARCHITECTURES
 from workloads.hub.checkpoint import sha256 as checkpoint_sha256
@@ -59,53 +59,19 @@ def _check_checkpoint_and_learning(folder: Path, name: str, learned) -> None:
 FULL_CHECK_BY_DEFAULT = "llama"
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=() if name == FULL_CHECK_BY_DEFAULT else pytest.mark.extended)
-    for name in LANGUAGE_MODELS
-])
+@pytest.mark.parametrize("name", tiered(LANGUAGE_MODELS, set(LANGUAGE_MODELS) - {FULL_CHECK_BY_DEFAULT}))
 def test_every_runner_agrees_loads_the_run_folders_checkpoint_and_learns(checked, name):
     """One check run of a language model: parity verified as for the built-ins, every runner loaded the checkpoint
     the run prepared, and the loss falls within those first steps."""
     result, folder = checked(name)
     assert_check_agrees(result, folder, name)
     _check_checkpoint_and_learning(folder, name, lambda losses: losses[-1] < losses[0] - 0.05)
-
-
-CONVERSION = """
-import json, sys
-import numpy as np, torch
-from workloads.hub import HUB_WORKLOADS, torch_model
-reference, tokens = {}, {}
-for name in sys.argv[2:]:  # Transformers first: its lazy imports look for TensorFlow
-    workload = HUB_WORKLOADS[name]
-    settings = workload.settings(size="tiny")
-    folder = f"{sys.argv[1]}/{name}"
-    torch_model.make_checkpoint(settings, workload.hyper(settings), folder)
-    tokens[name] = workload.dataset(settings).x[:2].astype(np.int32)
-    with torch.no_grad():
-        model = torch_model.build(settings, workload.hyper(settings), folder).eval()
-        reference[name] = model(torch.from_numpy(tokens[name]).long()).numpy()
-import keras
-from runners.child.frameworks_kept_out import keep_tensorflow_out
-keep_tensorflow_out("jax")  # as in a keras/jax runner: KerasHub would import TensorFlow for nothing used here
-from workloads.hub import keras_model
-out = {}
-for name in sys.argv[2:]:
-    workload = HUB_WORKLOADS[name]
-    settings = workload.settings(size="tiny")
-    model = keras_model.build(settings, workload.hyper(settings), f"{sys.argv[1]}/{name}")
-    converted = np.asarray(model.predict(tokens[name], verbose=0))
-    out[name] = [list(reference[name].shape), list(converted.shape), float(np.max(np.abs(converted - reference[name])))]
-print(json.dumps(out))
-"""
-
-
 def test_kerashub_loads_every_other_checkpoint_as_transformers_does(tmp_path):
     """The default tier's check of the hub models it does not run: each one's Transformers checkpoint, loaded by
     KerasHub's converter (keras/jax; bert's classifier head by KerasHub's safetensors loader), gives Transformers'
     logits to the runners' parity tolerance."""
     others = [name for name in HUB_NAMES if name != FULL_CHECK_BY_DEFAULT]
-    result = subprocess.run([sys.executable, "-c", CONVERSION, str(tmp_path), *others], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "tests.hub_conversion", str(tmp_path), *others], capture_output=True,
                             text=True, timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"})
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])

@@ -9,6 +9,7 @@ import pytest
 
 from runners.session.parity import compare
 from tests.check_runs import assert_check_agrees
+from tests.conftest import tiered
 from workloads import get_workload, workload_names
 from workloads.hub import HUB_WORKLOADS
 from workloads.weights import init_weights
@@ -25,9 +26,7 @@ CHECKED = [name for name in workload_names() if name not in HUB_WORKLOADS]
 EXTENDED = {"mlp", EXAMPLE}
 
 
-@pytest.mark.parametrize("workload_ref", [
-    pytest.param(ref, marks=pytest.mark.extended if ref in EXTENDED else ()) for ref in [*CHECKED, EXAMPLE]
-])
+@pytest.mark.parametrize("workload_ref", tiered([*CHECKED, EXAMPLE], EXTENDED))
 def test_all_four_runners_agree_at_tiny_size(checked, workload_ref):
     """``kvp-dash check`` at tiny size, as a user runs it: its verdict, its table and its record agree."""
     assert_check_agrees(*checked(workload_ref), workload_ref)

@@ -12,6 +12,7 @@ from runners.session.cpu_share import available_cpus
 from runners.session.launcher import Launcher, run_headless
 from runners.session.recording import RunFolder
 from runners.specs import SPECS
+from tests.conftest import tiered
 from workloads import get_workload, workload_names
 from workloads.hub import HUB_WORKLOADS
 
@@ -20,9 +21,7 @@ OWN_MODELS = [name for name in workload_names() if name not in HUB_WORKLOADS]
 
 
 # resnet18's 30 steps take 30 s of CPU here: in the extended tier (its parity check stays in the default one).
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.extended if name == "resnet18" else ()) for name in OWN_MODELS
-])
+@pytest.mark.parametrize("name", tiered(OWN_MODELS, {"resnet18"}))
 def test_loss_falls_within_the_tiny_preset(tmp_path, name):
     workload = get_workload(name)
     settings = workload.settings(size="tiny")

@@ -1,0 +1,45 @@
+"""``python -m tests.hub_conversion FOLDER NAME...`` (KERAS_BACKEND=jax): each hub workload's tiny checkpoint, made
+by Transformers and loaded by KerasHub's converter; prints, as one JSON line, each model's logits shapes on both
+sides and their largest difference. Run by tests/test_hub_workloads.py in a process of its own."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import torch
+
+from workloads.hub import HUB_WORKLOADS, torch_model
+
+
+def main(folder: str, names: list[str]) -> dict:
+    reference, tokens = {}, {}
+    for name in names:  # Transformers first: its lazy imports look for TensorFlow
+        workload = HUB_WORKLOADS[name]
+        settings = workload.settings(size="tiny")
+        torch_model.make_checkpoint(settings, workload.hyper(settings), f"{folder}/{name}")
+        tokens[name] = workload.dataset(settings).x[:2].astype(np.int32)
+        with torch.no_grad():
+            model = torch_model.build(settings, workload.hyper(settings), f"{folder}/{name}").eval()
+            reference[name] = model(torch.from_numpy(tokens[name]).long()).numpy()
+    import keras  # noqa: F401  (before the finder below, as in a runner)
+
+    from runners.child.frameworks_kept_out import keep_tensorflow_out
+
+    keep_tensorflow_out("jax")  # as in a keras/jax runner: KerasHub would import TensorFlow for nothing used here
+    from workloads.hub import keras_model
+
+    found = {}
+    for name in names:
+        workload = HUB_WORKLOADS[name]
+        settings = workload.settings(size="tiny")
+        model = keras_model.build(settings, workload.hyper(settings), f"{folder}/{name}")
+        converted = np.asarray(model.predict(tokens[name], verbose=0))
+        found[name] = [list(reference[name].shape), list(converted.shape),
+                       float(np.max(np.abs(converted - reference[name])))]
+    return found
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(sys.argv[1], sys.argv[2:])))
