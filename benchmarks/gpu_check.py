@@ -111,7 +111,7 @@ def fidelity(device: str, runners: list[str], pairs: int, checks: list) -> list[
     with tempfile.NamedTemporaryFile(suffix=".json") as figures:
         result = subprocess.run(
             [sys.executable, str(ROOT / "benchmarks" / "timing_fidelity.py"), "--device", device, "--workloads", "cnn",
-             "--runners", ",".join(runners), "--pairs", str(pairs), "--steps", "400", "--json", figures.name],
+             "--runners", ",".join(runners), "--pairs", str(pairs), "--segment", "1", "--json", figures.name],
             capture_output=True, text=True, timeout=300, cwd=ROOT,
         )
         print(result.stdout, flush=True)
@@ -134,7 +134,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="steady seconds per runner in the run")
     parser.add_argument("--size", default="base", help="resnet18's size in the run (base: a GPU's ImageNet shape)")
     parser.add_argument("--hub-size", default="base", help="llama's size in the hub run (none: no hub run)")
-    parser.add_argument("--pairs", type=int, default=3, help="fidelity: kvp-dash/bare pairs per runner")
+    parser.add_argument("--pairs", type=int, default=10,
+                        help="fidelity: kvp-dash/bare pairs of 1 s segments per runner, in one process")
     args = parser.parse_args()
     started = time.monotonic()
     runners = [r for r in RUN_RUNNERS if not SPECS[r].missing_modules()]

@@ -101,11 +101,11 @@ def _all_gone(processes: list[psutil.Process], timeout_s: float) -> bool:
 def session(tmp_path):
     sessions = []
 
-    def start(*args, **kwargs):
+    def start(*args, runners: str = RUNNERS, **kwargs):
         # A time budget that outlasts the test: its epoch is the size's preset's, not one laid out for a step count
         # (50,000 steps made 300 MiB a runner, seconds of page faults before the first step).
         s = TerminalSession(tmp_path, "--workload", "mlp", "--size", "tiny", "--duration", "600",
-                            "--runners", RUNNERS, *args, **kwargs)
+                            "--runners", runners, *args, **kwargs)
         sessions.append(s)
         return s
 
@@ -115,18 +115,20 @@ def session(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "how, schedule",
+    "how, schedule, names",
     [
-        pytest.param(lambda s: (s.type(b"q"), time.sleep(0.5), s.type(b"y")), "parallel", id="q-then-confirm"),
-        pytest.param(lambda s: s.type(b"\x03"), "parallel", id="ctrl-c"),
-        pytest.param(lambda s: s.process.send_signal(signal.SIGTERM), "parallel", id="sigterm"),
+        # One runner where the way out is what is tested (the CPU goes to the suite's other tests); two where a
+        # stopped runner waits beside a training one, and in the SIGKILL test below.
+        pytest.param(lambda s: (s.type(b"q"), time.sleep(0.5), s.type(b"y")), "parallel", "torch", id="q-then-confirm"),
+        pytest.param(lambda s: s.type(b"\x03"), "parallel", "torch", id="ctrl-c"),
+        pytest.param(lambda s: s.process.send_signal(signal.SIGTERM), "parallel", "torch", id="sigterm"),
         # The default schedule: one runner trains, the other is stopped waiting for its turn.
-        pytest.param(lambda s: s.process.send_signal(signal.SIGHUP), "interleaved", id="sighup-dropped-ssh"),
+        pytest.param(lambda s: s.process.send_signal(signal.SIGHUP), "interleaved", RUNNERS, id="sighup-dropped-ssh"),
     ],
 )
-def test_leaving_the_dashboard_stops_every_runner(session, how, schedule, tmp_path):
-    s = session("--schedule", schedule)
-    runners = s.runners(2)
+def test_leaving_the_dashboard_stops_every_runner(session, how, schedule, names, tmp_path):
+    s = session("--schedule", schedule, runners=names)
+    runners = s.runners(len(names.split(",")))
     time.sleep(1.0)  # let the app settle into its event loop
     how(s)
     s.wait_exit(timeout_s=20)

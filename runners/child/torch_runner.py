@@ -53,6 +53,32 @@ def stochastic_layers(model) -> list[str]:
 
 
 
+def train_steps(train_step, inputs, targets, epoch_batches: int, batch: int, steps: int, device, reporter,
+                validator=None, evaluate=None, crash_at_step: int | None = None) -> int:
+    """The timed loop: ``steps`` steps epoch after epoch over the same batches, windows closed at device syncs.
+    Returns the last step taken (earlier than ``steps - 1`` when the launcher asked the runner to finish)."""
+    pending: list[torch.Tensor] = []
+    for step in range(steps):
+        if step == crash_at_step:
+            raise RuntimeError(f"crash injected at step {step} (--inject-crash)")
+        start = step % epoch_batches * batch  # epoch after epoch over the same batches, as Keras's fit goes
+        xb = inputs[start : start + batch].to(device, non_blocking=True)
+        yb = targets[start : start + batch].to(device, non_blocking=True)
+        loss = train_step(xb, yb)
+        # Keep the loss on the device; it is read once per window, not once per step.
+        pending.append(loss.detach())
+        if reporter.due(step, time.perf_counter()):
+            _synchronize(device)
+            losses = torch.stack(pending).tolist()
+            reporter.close(step, losses, time.perf_counter())
+            pending.clear()
+            if reporter.finishing:
+                break
+            if validator is not None and validator.due(step, reporter.steady_s):
+                evaluate(step)
+    return step
+
+
 def run(spec, config: RunConfig, writer) -> None:
     emit, name = writer.emit, spec.name
     devices.cap_threads("torch", config.threads)
@@ -123,28 +149,10 @@ def run(spec, config: RunConfig, writer) -> None:
         model.train()
         reporter.restart_clock()
 
-    batch = settings.batch_size
     model.train()
-    pending: list[torch.Tensor] = []
     reporter.begin()
-    for step in range(settings.steps):
-        if step == config.crash_at_step:
-            raise RuntimeError(f"crash injected at step {step} (--inject-crash)")
-        start = step % epoch_batches * batch  # epoch after epoch over the same batches, as Keras's fit goes
-        xb = inputs[start : start + batch].to(device, non_blocking=True)
-        yb = targets[start : start + batch].to(device, non_blocking=True)
-        loss = train_step(xb, yb)
-        # Keep the loss on the device; it is read once per window, not once per step.
-        pending.append(loss.detach())
-        if reporter.due(step, time.perf_counter()):
-            _synchronize(device)
-            losses = torch.stack(pending).tolist()
-            reporter.close(step, losses, time.perf_counter())
-            pending.clear()
-            if reporter.finishing:
-                break
-            if validator.due(step, reporter.steady_s):
-                evaluate(step)
+    step = train_steps(train_step, inputs, targets, epoch_batches, settings.batch_size, settings.steps, device,
+                       reporter, validator, evaluate, config.crash_at_step)
     train_s = time.perf_counter() - reporter.started_at - validator.spent_s
     evaluate(step)  # the model as trained (nothing when the last step was just evaluated)
     emit(Done(name, steps=step + 1, train_s=train_s))
