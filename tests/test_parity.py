@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,15 +25,32 @@ EXAMPLE = str(Path(__file__).resolve().parent.parent / "workloads" / "examples" 
 CHECKED = [name for name in workload_names() if name not in HUB_WORKLOADS]
 
 
-# In the extended tier: mlp, whose four-runner parity the four-panel dashboard test also verifies, and the example
-# file, whose kind of workload (a user's .py file) the default tier checks with tests/test_user_workloads.py.
-EXTENDED = {"mlp", EXAMPLE}
+# In the extended tier: mlp, whose four-runner parity the four-panel dashboard test also verifies; the example
+# file, whose kind of workload (a user's .py file) the default tier checks with tests/test_user_workloads.py; and
+# gpt and lstm (68 and 47 CPU-s here), whose Keras and PyTorch models the default tier holds against each other in
+# one process (19 CPU-s for both). It keeps the image models' full checks: cnn, and resnet18, the main job's.
+FORWARD_ONLY = ["gpt", "lstm"]
+EXTENDED = {"mlp", EXAMPLE, *FORWARD_ONLY}
+LOGITS_ATOL = 1e-4  # measured: gpt 1.6e-6, lstm 2.6e-8 (float32 sums in another order)
 
 
 @pytest.mark.parametrize("workload_ref", tiered([*CHECKED, EXAMPLE], EXTENDED))
 def test_all_four_runners_agree_at_tiny_size(checked, workload_ref):
     """``kvp-dash check`` at tiny size, as a user runs it: its verdict, its table and its record agree."""
     assert_check_agrees(*checked(workload_ref), workload_ref)
+
+
+def test_keras_and_pytorch_models_give_the_same_logits_from_the_same_weights():
+    """The first thing ``kvp-dash check`` compares (the runners' probes), for the workloads whose four-runner check is
+    extended: both models built by the runners' own builders from one set of generated weights, in one process."""
+    result = subprocess.run([sys.executable, "-m", "tests.forward_agreement", *FORWARD_ONLY], capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert sorted(found) == sorted(FORWARD_ONLY)
+    for name, (torch_shape, keras_shape, max_diff) in found.items():
+        assert torch_shape == keras_shape and torch_shape[0] > 1, (name, torch_shape, keras_shape)
+        assert max_diff <= LOGITS_ATOL, (name, max_diff)
 
 
 @pytest.mark.extended
