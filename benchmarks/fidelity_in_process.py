@@ -6,9 +6,9 @@ the runner does (Keras: ``fit()`` with the runner's ``StepReporter``; PyTorch:
 the runner's ``train_steps`` loop), its windows written through a real event
 writer; kvp-dash's figure is its steady windows' time over their steps, as the
 panel reads it. Segment B trains the same model on the same batches with nothing
-but three clock reads, as Keras's own benchmarks time ``fit()`` (a callback that
-reads the clock at the first steady step's start and at the end) and as a
-PyTorch user times a loop (a sync, then the clock). Both leave out the first
+but three clock reads: at the start, when the last warm-up step has ended (Keras:
+in a batch-end callback, where kvp-dash's first steady window opens; PyTorch:
+after a sync, as a PyTorch user times a loop) and at the end. Both leave out the
 warm-up steps of every segment (``RunConfig.warmup_steps``). Segments alternate in ABBA order
 (``benchmarks/pairing.py``), each about ``SEGMENT_S`` seconds, so each pair is
 measured seconds apart, under the same machine conditions, by one process: what

@@ -14,7 +14,7 @@ and compilation, turn 1, in none): their geometric mean with a 95 % t-interval
 moves the figure. Pairing halves of one turn cancels what makes two runs of one
 runner differ here (where each process lands, the machine's drift over minutes),
 which no comparison of whole runs can on this machine; what is left is the
-machine's noise from one 3 s stretch to the next (about 8 % here), so it takes
+machine's noise from one 3 s stretch to the next (6–10 % here), so it takes
 tens of turns per runner.
 
 **Whole runs (interleaved ÷ sequential).** All four runners train under the sequential schedule (each
