@@ -22,8 +22,11 @@ async def test_p_really_pauses_training_and_timing_leaves_the_pause_out(tmp_path
         await pilot.pause(0.5)  # events already in the pipe drain
         processes = [psutil.Process(pid) for pid in launcher.pids().values()]
         assert all(p.status() == psutil.STATUS_STOPPED for p in processes)
-        # The one whose turn it was is paused; the other was already waiting for its turn.
-        assert sorted(s.phase for s in app.states.values()) in (["paused", "waiting"], ["paused", "paused"])
+        # The one whose turn it was is paused; the other was already waiting for its turn. When p comes as the turn
+        # is being handed over, the one giving it back said "waiting" before the pause and the dashboard reads that
+        # after it (seen once in CI's conditions): both show "waiting", and the rotation hands on at resume.
+        assert sorted(s.phase for s in app.states.values()) in (
+            ["paused", "waiting"], ["paused", "paused"], ["waiting", "waiting"])
         frozen = {name: s.steps_done for name, s in app.states.items()}
         await asyncio.sleep(2.0)
         await pilot.pause(0.1)
