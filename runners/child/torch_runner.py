@@ -52,7 +52,6 @@ def stochastic_layers(model) -> list[str]:
     return [name for name, module in model.named_modules() if isinstance(module, STOCHASTIC_MODULES) and module.p > 0]
 
 
-
 def train_steps(train_step, inputs, targets, epoch_batches: int, batch: int, steps: int, device, reporter,
                 validator=None, evaluate=None, crash_at_step: int | None = None) -> int:
     """The timed loop: ``steps`` steps epoch after epoch over the same batches, windows closed at device syncs.
