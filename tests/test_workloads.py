@@ -20,7 +20,8 @@ from workloads.hub import HUB_WORKLOADS
 OWN_MODELS = [name for name in workload_names() if name not in HUB_WORKLOADS]
 
 
-# resnet18's 30 steps take 30 s of CPU here: in the extended tier (its parity check stays in the default one).
+# resnet18's 30 steps take 30 s of CPU here: in the extended tier, with its four-runner check. The default tier
+# compares its Keras and PyTorch logits (test_parity) and trains cnn, whose conv and batch-norm layers it shares.
 @pytest.mark.parametrize("name", tiered(OWN_MODELS, {"resnet18"}))
 def test_loss_falls_within_the_tiny_preset(tmp_path, name):
     workload = get_workload(name)
