@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import psutil
+import pytest
 from textual.content import Content
 
 from tests.conftest import ALL_SPECS, tiny_launcher
@@ -79,6 +80,7 @@ async def test_four_panels_train_to_done_taking_turns(tmp_path):
     assert not app.is_running
 
 
+@pytest.mark.extended  # q, confirmed, in a real terminal: tests/test_lifecycle.py, in the default tier
 async def test_q_mid_run_stops_every_runner(tmp_path):
     launcher = tiny_launcher(tmp_path, ["torch", "keras/jax"], steps=5000, epoch_bytes=1)
     app = DashboardApp(launcher, "quit test")

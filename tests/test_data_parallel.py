@@ -7,15 +7,18 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import psutil
 import pytest
 
+from runners.child.scratch import remove_orphans
 from runners.protocol import Error, Hello, Metrics, Phase, Rank, decode_lines
 from runners.session.plan import make_plan
-from tests.conftest import ALL_SPECS, FOUR_RUNS, collect, runner_processes, tiny_launcher
+from tests.conftest import FOUR_RUNS, collect, runner_processes, tiered, tiny_launcher
 from workloads import get_workload
 from workloads.errors import InputError
 
@@ -33,11 +36,18 @@ def _losses(events) -> list[float]:
     return [loss for event in events if isinstance(event, Metrics) for loss in event.losses]
 
 
-def test_every_runner_trains_on_two_devices_as_one_device_does(tmp_path, four_runs):
-    launcher = tiny_launcher(tmp_path, ALL_SPECS, devices=2, **{**FOUR_RUNS, "steps": STEPS})
+# Keras on torch's two-device run (a custom loop under DDP, three processes with Keras and torch each: about 35
+# CPU-s here) is in the extended tier; the default tier runs each engine once: torch's torchrun, keras/jax's
+# DataParallel and keras/tensorflow's MirroredStrategy.
+@pytest.mark.parametrize("runners", [
+    ["keras/jax", "keras/tensorflow", "torch"],
+    pytest.param(["keras/torch"], marks=pytest.mark.extended),
+], ids=["every-engine", "keras-torch"])
+def test_every_runner_trains_on_two_devices_as_one_device_does(tmp_path, four_runs, runners):
+    launcher = tiny_launcher(tmp_path, runners, devices=2, **{**FOUR_RUNS, "steps": STEPS})
     events = asyncio.run(collect(launcher))
     _, one_device = four_runs
-    for runner in ALL_SPECS:
+    for runner in runners:
         phases = [e.phase for e in events[runner] if isinstance(e, Phase)]
         assert phases[-1] == "done", (runner, [e for e in events[runner] if isinstance(e, Error)])
         hello = next(e for e in events[runner] if isinstance(e, Hello))
@@ -50,11 +60,12 @@ def test_every_runner_trains_on_two_devices_as_one_device_does(tmp_path, four_ru
         rtol = get_workload("mlp").parity_step_rtol if runner == "keras/torch" else 1e-5
         np.testing.assert_allclose(losses, reference, rtol=rtol, err_msg=runner)
         assert abs(losses[1] - reference[1]) < 1e-5  # before the optimizers could drift: the same gradient
-    for runner in ("torch", "keras/torch"):  # torchrun's ranks each said who they are, and their memory
+    for runner in {"torch", "keras/torch"} & set(runners):  # torchrun's ranks each said who they are
         ranks = {e.rank: e for e in events[runner] if isinstance(e, Rank)}
         assert sorted(ranks) == [0, 1] and all(r.world_size == 2 and r.rss_bytes > 0 for r in ranks.values())
         assert ranks[0].pid != ranks[1].pid
-    assert "custom loop" in next(e for e in events["keras/torch"] if isinstance(e, Hello)).distribution
+    if "keras/torch" in runners:
+        assert "custom loop" in next(e for e in events["keras/torch"] if isinstance(e, Hello)).distribution
 
 
 def test_a_rank_that_dies_fails_its_runner_with_that_ranks_error_and_the_others_go_on(tmp_path):
@@ -75,7 +86,9 @@ def _ranks_seen(runs) -> list[Rank]:
     return found
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+# SIGTERM in the extended tier: the dashboard then stops its runners as on q (tests/test_lifecycle.py), and this
+# runner's ranks with it; SIGKILL leaves it nothing to do, which is the path the parent-death signals must take.
+@pytest.mark.parametrize("how", tiered([signal.SIGKILL, signal.SIGTERM], {signal.SIGTERM}))
 def test_no_rank_outlives_the_dashboard(tmp_path, how):
     runs = tmp_path / "runs"
     dashboard = subprocess.Popen(
@@ -88,6 +101,8 @@ def test_no_rank_outlives_the_dashboard(tmp_path, how):
         assert time.monotonic() < deadline and dashboard.poll() is None, "the ranks never reported"
         time.sleep(0.2)
     ranks = [psutil.Process(r.pid) for r in {r.rank: r for r in _ranks_seen(runs)}.values()]
+    runner_pid = ranks[0].ppid()  # runners.child.ddp_launch: it started the ranks
+    assert len(_scratch_folders(runner_pid)) == 2  # the ranks' socket, torchrun's error files
     dashboard.send_signal(how)
     dashboard.wait(timeout=30)
     gone, alive = psutil.wait_procs(ranks, timeout=20)
@@ -96,6 +111,25 @@ def test_no_rank_outlives_the_dashboard(tmp_path, how):
     while runner_processes() and time.monotonic() < deadline:
         time.sleep(0.2)  # the runner process and torchrun's helpers follow their parents
     assert not runner_processes()
+    if how == signal.SIGKILL:  # no clean-up could run: the next data-parallel runner's start removes them
+        left = _scratch_folders(runner_pid)
+        assert len(left) == 2 and set(left) <= set(remove_orphans("ranks") + remove_orphans("torchrun"))
+    assert not _scratch_folders(runner_pid)
+
+
+def _scratch_folders(pid: int) -> list[str]:
+    return sorted(str(p) for p in Path(tempfile.gettempdir()).glob(f"kvp-dash-*-{pid}-*"))
+
+
+def test_only_the_folders_of_ended_processes_are_removed(tmp_path):
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    for name in (f"kvp-dash-ranks-{ended.pid}-a", f"kvp-dash-ranks-{os.getpid()}-b",
+                 f"kvp-dash-torchrun-{ended.pid}-c", "kvp-dash-ranks-x-d"):
+        (tmp_path / name).mkdir()
+    assert remove_orphans("ranks", str(tmp_path)) == [str(tmp_path / f"kvp-dash-ranks-{ended.pid}-a")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"kvp-dash-ranks-{os.getpid()}-b", f"kvp-dash-torchrun-{ended.pid}-c", "kvp-dash-ranks-x-d"])
 
 
 @pytest.mark.parametrize(("options", "refusal"), [

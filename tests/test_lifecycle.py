@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import select
 import signal
@@ -133,12 +134,13 @@ def test_leaving_the_dashboard_stops_every_runner(session, how, schedule, names,
     how(s)
     s.wait_exit(timeout_s=20)
     assert _all_gone(runners, timeout_s=5)
-    # The record is readable: every events line is complete JSON.
-    import json
-
-    for events_file in (tmp_path / "runs").glob("*/*.events.jsonl"):
-        for line in events_file.read_text().splitlines():
-            json.loads(line)
+    # The record is readable (every events line is complete JSON) and says the user stopped them, not that they
+    # failed.
+    events_files = list((tmp_path / "runs").glob("*/*.events.jsonl"))
+    assert len(events_files) == len(runners)
+    for events_file in events_files:
+        events = [json.loads(line) for line in events_file.read_text().splitlines()]
+        assert [e["phase"] for e in events if e["type"] == "phase"][-1] == "stopped", events_file.name
 
 
 def test_a_terminal_that_goes_away_ends_the_dashboard(session, tmp_path):

@@ -17,11 +17,11 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 
 from runners.child import turns
 from runners.child.main import die_with_parent
 from runners.child.rank_relay import RankRelay
+from runners.child.scratch import make_folder, remove_orphans
 from runners.config import RunConfig
 from runners.protocol import (
     EVENT_FD_ENV,
@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     spec_name, config_json = (argv if argv is not None else sys.argv[1:])[:2]
     spec, config = SPECS[spec_name], RunConfig.from_json(config_json)
     die_with_parent()
+    for kind in ("ranks", "torchrun"):
+        remove_orphans(kind)  # left by runners killed with their dashboard
     requests: set[int] = set()  # the launcher's requests that came before rank 0 could take them
 
     def on_rank(rank: int, pid: int) -> None:
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(YIELD_SIGNAL, pass_to_rank_0)  # rank 0 gives the turn back at its next window edge
     turns.wait_for_first_turn()  # interleaved: start-up, the ranks' too, is timed with the machine to ourselves
     say(Phase(spec.name, "importing"))
-    logs = tempfile.mkdtemp(prefix="kvp-dash-torchrun-")  # torchrun's error files
+    logs = make_folder("torchrun")  # torchrun's error files
     try:
         return _launch(spec, config, config_json, relay, say, logs)
     finally:

@@ -13,8 +13,9 @@ import os
 import shutil
 import signal
 import socket
-import tempfile
 import threading
+
+from runners.child.scratch import make_folder
 
 # What rank 0 sends, after "waiting", to have the runner's process group stopped for the others' turns.
 STOP_GROUP = b'{"stop_group"'
@@ -25,7 +26,7 @@ class RankRelay:
         """``on_rank(rank, pid)`` is called as each rank says who it is."""
         self._channel_fd = channel_fd
         self._on_rank = on_rank
-        self._folder = tempfile.mkdtemp(prefix="kvp-dash-ranks-")  # 0700: only this user may connect
+        self._folder = make_folder("ranks")  # 0700: only this user may connect
         self.path = os.path.join(self._folder, "events.sock")
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(self.path)
