@@ -111,9 +111,9 @@ def test_no_rank_outlives_the_dashboard(tmp_path, how):
     while runner_processes() and time.monotonic() < deadline:
         time.sleep(0.2)  # the runner process and torchrun's helpers follow their parents
     assert not runner_processes()
-    if how == signal.SIGKILL:  # no clean-up could run: the next data-parallel runner's start removes them
-        left = _scratch_folders(runner_pid)
-        assert len(left) == 2 and set(left) <= set(remove_orphans("ranks") + remove_orphans("torchrun"))
+    if how == signal.SIGKILL:  # no clean-up could run: the next data-parallel runner to start removes them (any
+        # other test's may have, by now)
+        remove_orphans("ranks"), remove_orphans("torchrun")
     assert not _scratch_folders(runner_pid)
 
 

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from runners.child.scratch import remove_orphans
 from runners.protocol import Error, Metrics, Phase, Rank, decode_lines
 from runners.session.host_gate import HostGate, read_message, send_message
 from tests.conftest import FOUR_RUNS, runner_processes
@@ -108,6 +109,9 @@ def test_a_host_that_drops_fails_its_runners_and_the_dashboard_goes_on_to_the_en
     while runner_processes() and time.monotonic() < deadline:
         time.sleep(0.2)  # the joined host's runner and ranks follow it (parent-death signal)
     assert not runner_processes()
+    # Its torch runner went by SIGKILL, as under a SIGKILLed dashboard: its temporary folders wait for the next
+    # data-parallel runner to remove them (tests/test_data_parallel.py checks that); this machine's next is here.
+    remove_orphans("ranks"), remove_orphans("torchrun")
 
 
 def _events_so_far(tmp_path, runner: str) -> list:

@@ -31,7 +31,15 @@ def remove_orphans(kind: str, root: str | None = None) -> list[str]:
         owner = named.match(entry.name)
         if owner is None or not entry.is_dir(follow_symlinks=False) or entry.stat().st_uid != os.getuid():
             continue
-        if not psutil.pid_exists(int(owner[1])):
+        if not _running(int(owner[1])):
             shutil.rmtree(entry.path, ignore_errors=True)
             removed.append(entry.path)
     return removed
+
+
+def _running(pid: int) -> bool:
+    # A zombie has ended: it is only waiting for its parent to read its exit status.
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
