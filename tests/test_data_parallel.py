@@ -15,7 +15,7 @@ import numpy as np
 import psutil
 import pytest
 
-from runners.child.scratch import remove_orphans
+from runners.child.scratch import PREFIX, remove_orphans
 from runners.protocol import Error, Hello, Metrics, Phase, Rank, decode_lines
 from runners.session.plan import make_plan
 from tests.conftest import FOUR_RUNS, collect, runner_processes, tiered, tiny_launcher
@@ -113,12 +113,13 @@ def test_no_rank_outlives_the_dashboard(tmp_path, how):
     assert not runner_processes()
     if how == signal.SIGKILL:  # no clean-up could run: the next data-parallel runner to start removes them (any
         # other test's may have, by now)
-        remove_orphans("ranks"), remove_orphans("torchrun")
+        remove_orphans("ranks")
+        remove_orphans("torchrun")
     assert not _scratch_folders(runner_pid)
 
 
 def _scratch_folders(pid: int) -> list[str]:
-    return sorted(str(p) for p in Path(tempfile.gettempdir()).glob(f"kvp-dash-*-{pid}-*"))
+    return sorted(str(p) for p in Path(tempfile.gettempdir()).glob(f"{PREFIX}*-{pid}-*"))
 
 
 def test_only_the_folders_of_ended_processes_are_removed(tmp_path):

@@ -111,7 +111,8 @@ def test_a_host_that_drops_fails_its_runners_and_the_dashboard_goes_on_to_the_en
     assert not runner_processes()
     # Its torch runner went by SIGKILL, as under a SIGKILLed dashboard: its temporary folders wait for the next
     # data-parallel runner to remove them (tests/test_data_parallel.py checks that); this machine's next is here.
-    remove_orphans("ranks"), remove_orphans("torchrun")
+    remove_orphans("ranks")
+    remove_orphans("torchrun")
 
 
 def _events_so_far(tmp_path, runner: str) -> list:
