@@ -54,6 +54,19 @@ def test_a_pause_is_left_out_of_every_timing_figure():
     assert state.steady_steps == 20 and state.steps_done == 30
 
 
+def test_a_wait_said_before_a_pause_and_read_after_it_does_not_count_the_pause_twice():
+    # The runner said "waiting" at 2.0 as it gave its turn back, but p stopped it before that reached the pipe:
+    # the dashboard reads the pause (2.1–5.0) first, the wait after the resume.
+    state = RunnerState("keras/jax", total_steps=30)
+    state.apply(Phase("keras/jax", "training", t=0.0))
+    state.apply(Phase("keras/jax", "paused", t=2.1))
+    state.apply(Phase("keras/jax", "resumed", t=5.0))
+    state.apply(Phase("keras/jax", "waiting", t=2.0))
+    state.apply(Phase("keras/jax", "resumed", t=7.0))
+    assert state.held_seconds(0.0, 10.0) == pytest.approx(2.9 + 2.0)  # not 2.9 + 5.0
+    assert state.turn == 1 and state.phase == "training"
+
+
 def test_series_stays_bounded_and_keeps_the_envelope():
     series = StepSeries(capacity=64)
     rng = random.Random(1)

@@ -85,7 +85,10 @@ class RunnerState:
             return
         if phase in HELD_PHASES:
             if not self.held:
-                self.holds.append([event.t, None])
+                # Never before the last hold's end: a runner stopped by a pause between saying "waiting" and
+                # writing it says it after the resume, with the earlier time, and the pause would count twice.
+                last_end = self.holds[-1][1] if self.holds else None
+                self.holds.append([event.t if last_end is None else max(event.t, last_end), None])
                 self._resume_phase = self.phase
             self._hold_is_wait |= phase == "waiting"
             self.phase = phase  # paused while waiting (or the other way): still one hold
