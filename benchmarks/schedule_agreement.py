@@ -18,7 +18,7 @@ machine's noise from one 3 s stretch to the next (6–10 % here), so it takes
 tens of turns per runner. A turn in which an epoch of the data ends is left out of
 the target's figure (and kept in the "every turn" column beside it): an epoch's end
 is work of its own (Keras on tensorflow: its data iterator ends and is made again;
-here it once stalled for 31 s), at a step the hand-overs do not choose, so it lands
+here its first step of some epochs took 10–40 s), at a step the hand-overs do not choose, so it lands
 in either half by chance and swamps the interval without saying anything about
 taking turns.
 
@@ -124,9 +124,11 @@ def halves_of_each_turn(workload_name: str, turns: int, half_s: float, folder: P
                             if 2 <= turn <= last_turn and steps}
                      for half, by_turn in halves[name].items()}
         every_turn[name] = ratio(step_time["first"], step_time["second"])
-        crossed = {turn for turn, (first, last) in step_span[name].items() if first // epoch_steps != last // epoch_steps}
-        without_epoch_ends[name] = ratio(*({turn: value for turn, value in step_time[half].items() if turn not in crossed}
-                                           for half in ("first", "second")))
+        crossed = {turn for turn, (first, last) in step_span[name].items()
+                   if first // epoch_steps != last // epoch_steps}  # an epoch ended in this turn
+        kept = {half: {turn: value for turn, value in by_turn.items() if turn not in crossed}
+                for half, by_turn in step_time.items()}
+        without_epoch_ends[name] = ratio(kept["first"], kept["second"])
     return every_turn, without_epoch_ends
 
 
@@ -137,6 +139,7 @@ def epoch_length(workload, settings) -> int:
 
 
 def turns_in(value) -> str:
+    """How many turns a figure rests on."""
     return str(value.pairs) if value is not None else "0"
 
 
