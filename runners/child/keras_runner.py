@@ -41,11 +41,14 @@ class StepReporter(keras.callbacks.Callback):
 
     # Keras then runs batch hooks off the training thread: reporting forces no per-step sync.
     async_safe = True
-    # How many steps fit() may dispatch beyond the last one reported. Unbounded, Keras's jax trainer
-    # queues dozens of steps ahead of the device (measured: 32 with resnet18 on this CPU), so a request
-    # to finish, or to hand the turn over, would take effect only after all of them had run. Two keep
-    # the device fed without a bubble.
-    MAX_STEPS_AHEAD = 2
+    # How far fit() may dispatch beyond the last step reported, in time: AHEAD_S of steps, at least two.
+    # Unbounded, Keras's jax trainer queues dozens of steps ahead of the device (measured: 32 with resnet18
+    # on this CPU), so a request to finish, or to hand the turn over, would take effect only after all of them
+    # had run. Two steps flat starved fast steps: each report waits for a worker thread to wake on a loaded
+    # CPU, and mlp's 3.4 ms steps on keras/jax ran 6 % slower than unbounded (16 pairs each, one run).
+    AHEAD_S = 0.05
+    MIN_STEPS_AHEAD = 2
+    MAX_STEPS_AHEAD = 64
 
     def __init__(self, reporter: WindowReporter, crash_at_step: int | None, validator: Validator | None = None,
                  predict=None, agree=lambda *flags: flags, report_rank=lambda: None):
@@ -66,6 +69,7 @@ class StepReporter(keras.callbacks.Callback):
         self._previous_mean = 0.0
         self._window_losses: list[float] = []
         self._last_step_ended_at = 0.0
+        self._steps_ahead = self.MIN_STEPS_AHEAD  # until a window says how long a step takes
         self._began = False
 
     def on_train_begin(self, logs=None):
@@ -84,7 +88,7 @@ class StepReporter(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         with self._taken:  # on the training thread: hold back while too many steps are unreported
             step = self._epoch_start + batch
-            self._taken.wait_for(lambda: self._next_step >= step - self.MAX_STEPS_AHEAD or self._broken)
+            self._taken.wait_for(lambda: self._next_step >= step - self._steps_ahead or self._broken)
         # The --duration budget is spent: stop before the next step. Set here, on the training thread:
         # set from an asynchronous batch-end callback, Keras 3.15's jax trainer breaks mid-epoch with
         # "Array has been deleted" (its state sync races the flag).
@@ -162,6 +166,8 @@ class StepReporter(keras.callbacks.Callback):
         self._previous_mean = running_mean
         self._window_losses.append(batch_loss)
         if self._reporter.due(step, ended_at):
+            step_s = max(1e-6, ended_at - self._reporter.window_started_at) / len(self._window_losses)
+            self._steps_ahead = min(self.MAX_STEPS_AHEAD, max(self.MIN_STEPS_AHEAD, int(self.AHEAD_S / step_s)))
             self._reporter.close(step, self._window_losses, ended_at)
             self._window_losses = []
 

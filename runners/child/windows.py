@@ -89,6 +89,11 @@ class WindowReporter:
             if stopped is not None:
                 self._stops.append(stopped)
 
+    @property
+    def window_started_at(self) -> float:
+        """When the open window began (``time.perf_counter``)."""
+        return self._edge_t
+
     def restart_clock(self) -> None:
         """The next window starts now: what happened since the last edge (an evaluation) is not training."""
         self._edge_t = time.perf_counter()
