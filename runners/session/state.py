@@ -87,8 +87,7 @@ class RunnerState:
             if not self.held:
                 # Never before the last hold's end: a runner stopped by a pause between saying "waiting" and
                 # writing it says it after the resume, with the earlier time, and the pause would count twice.
-                last_end = self.holds[-1][1] if self.holds else None
-                self.holds.append([event.t if last_end is None else max(event.t, last_end), None])
+                self.holds.append([max(event.t, self.holds[-1][1]) if self.holds else event.t, None])
                 self._resume_phase = self.phase
             self._hold_is_wait |= phase == "waiting"
             self.phase = phase  # paused while waiting (or the other way): still one hold
