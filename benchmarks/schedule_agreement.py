@@ -5,8 +5,9 @@ Two measurements per workload and runner.
 **Within one process (turn start ÷ training on).** The four runners take turns
 twice the default's length (``--slice``, default 3 s). The first half of each turn
 is what a default turn measures: the runner was stopped while the others trained,
-has just been continued (cold caches, thread pools waking up) and the window
-that spans the hand-over is left out, as the dashboard leaves it out. The second
+has just been continued (cold caches, thread pools waking up), and the window
+that spans the hand-over and the one after it (settling) are left out, as the
+dashboard leaves them out (``runners.session.state``). The second
 half is the same runner training on alone, as under the sequential schedule. The
 two halves are seconds apart in one process, so each turn is one pair (start-up
 and compilation, turn 1, in none): their geometric mean with a 95 % t-interval
@@ -33,7 +34,7 @@ One parallel race, run before the pairs, is set against the first sequential run
 to show why the default changed.
 
     python benchmarks/schedule_agreement.py [--workloads mlp,cnn] [--turns 40] [--slice 3] [--pairs 4]
-        [--duration 6] [--skip-runs] [--keep FOLDER]
+        [--duration 6] [--skip-runs] [--keep FOLDER] [--from FOLDER/<time>-mlp-halves]
 """
 
 from __future__ import annotations
@@ -50,12 +51,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.pairing import abba, cell, inside, ratio  # noqa: E402
 from runners.config import RunConfig  # noqa: E402
-from runners.protocol import Metrics, Phase  # noqa: E402
+from runners.protocol import Metrics, Phase, decode_lines  # noqa: E402
 from runners.session.cpu_share import available_cpus  # noqa: E402
 from runners.session.defaults import DEFAULT_SLICE_S  # noqa: E402
 from runners.session.launcher import Launcher, run_headless  # noqa: E402
 from runners.session.plan import DURATION_STEP_CAP  # noqa: E402
 from runners.session.recording import RunFolder  # noqa: E402
+from runners.session.state import RunnerState  # noqa: E402
 from runners.specs import SPECS  # noqa: E402
 from workloads import get_workload  # noqa: E402
 
@@ -77,55 +79,92 @@ def run(workload_name: str, schedule: str, duration_s: float, slice_s: float, fo
     return {name: state.mean_step_time_s for name, state in states.items()}
 
 
-def halves_of_each_turn(workload_name: str, turns: int, half_s: float, folder: Path) -> dict[str, object]:
+def halves_of_each_turn(workload_name: str, turns: int, half_s: float, folder: Path) -> tuple[dict, dict]:
     """Each runner's step time in the first ``half_s`` seconds of a turn ÷ in the rest of that same turn.
 
     The four runners take turns of twice ``half_s``. The first half of a turn is what a turn of ``half_s``
     (the default slice) measures: the runner was stopped while the others trained and has just been continued,
-    and the window that spans the hand-over is left out as the dashboard leaves it out. The second half is the
-    same runner training on alone, as under the sequential schedule. Both halves are seconds apart, so each
-    turn is one pair (``benchmarks/pairing.py``); start-up and compilation (turn 1) are not in any pair."""
+    and the windows the dashboard leaves out (spanning the hand-over, settling after it) are left out here. The
+    second half is the same runner training on alone, as under the sequential schedule. Both halves are seconds
+    apart, so each turn is one pair (``benchmarks/pairing.py``); start-up and compilation (turn 1) are in none."""
     workload = get_workload(workload_name)
     settings = workload.settings(size="small", steps=DURATION_STEP_CAP)
-    epoch_steps = epoch_length(workload, settings)
     launcher = Launcher([SPECS[r] for r in RUNNERS], RunConfig(workload=workload_name, settings=settings),
                         RunFolder.create(folder, f"{workload_name}-halves"), available_cpus(),
                         schedule="interleaved", slice_s=2 * half_s)
-    states = {name: launcher.new_state(name) for name in RUNNERS}
-    resumed_at: dict[str, dict[int, float]] = {name: {} for name in RUNNERS}  # turn -> when it was continued
-    halves: dict[str, dict[str, dict[int, list[float]]]] = {
-        name: {"first": {}, "second": {}} for name in RUNNERS}  # half -> turn -> [steps, seconds]
-    step_span: dict[str, dict[int, list[int]]] = {name: {} for name in RUNNERS}  # turn -> [first step, last step]
-    last_turn = turns + 1
+    halves = {name: TurnHalves(launcher.new_state(name), half_s) for name in RUNNERS}
     stopping: list = []
 
     def on_event(event) -> None:
-        state = states[event.runner]
-        state.apply(event)
-        if isinstance(event, Phase) and event.phase == "resumed" and state.turn >= 2:
-            resumed_at[event.runner][state.turn] = event.t
-        elif isinstance(event, Metrics):
-            span = step_span[event.runner].setdefault(state.turn, [event.first_step, event.step])
-            span[0], span[1] = min(span[0], event.first_step), max(span[1], event.step)
-        if (isinstance(event, Metrics) and not event.warmup and state.turn in resumed_at[event.runner]
-                and not state.held_seconds(event.t - event.window_s, event.t)):  # the dashboard's steady windows
-            begun = event.t - event.window_s - resumed_at[event.runner][state.turn]
-            half = halves[event.runner]["first" if begun < half_s else "second"]
-            steps_and_seconds = half.setdefault(state.turn, [0, 0.0])
-            steps_and_seconds[0] += event.steps
-            steps_and_seconds[1] += event.window_s
-        if not stopping and all(s.turn > last_turn for s in states.values()):
+        halves[event.runner].add(event)
+        if not stopping and all(h.state.turn > turns + 1 for h in halves.values()):
             stopping.append(asyncio.ensure_future(launcher.stop()))  # every runner is past its last measured turn
 
     asyncio.run(run_headless(launcher, on_event))
-    every_turn, without_epoch_ends = {}, {}
+    return ratios_of_halves(halves, turns, epoch_length(workload, settings))
+
+
+def halves_of_a_kept_run(folder: Path, workload_name: str, turns: int, half_s: float) -> tuple[dict, dict]:
+    """The same figures from a run folder --keep left (``*-halves``), under today's rules: no training."""
+    workload = get_workload(workload_name)
+    settings = workload.settings(size="small", steps=DURATION_STEP_CAP)
+    halves = {}
     for name in RUNNERS:
-        step_time = {half: {turn: seconds / steps for turn, (steps, seconds) in by_turn.items()
-                            if 2 <= turn <= last_turn and steps}
-                     for half, by_turn in halves[name].items()}
+        path = folder / f"{name.replace('/', '-')}.events.jsonl"
+        try:
+            events, _ = decode_lines(path.read_bytes().splitlines())
+        except OSError as exc:
+            raise SystemExit(f"--from {folder}: cannot read {path.name} ({exc.strerror})") from None
+        halves[name] = TurnHalves(RunnerState(name, settings.steps), half_s)
+        for event in events:
+            halves[name].add(event)
+    return ratios_of_halves(halves, turns, epoch_length(workload, settings))
+
+
+class TurnHalves:
+    """One runner's timed steps and seconds in the first and second half of each turn, folded from its events."""
+
+    def __init__(self, state: RunnerState, half_s: float):
+        self.state, self.half_s = state, half_s
+        self.resumed_at: dict[int, float] = {}  # turn -> when it was continued
+        self.by_half: dict[str, dict[int, list[float]]] = {"first": {}, "second": {}}  # turn -> [steps, seconds]
+        self.step_span: dict[int, list[int]] = {}  # turn -> [first step, last step]
+
+    def add(self, event) -> None:
+        state = self.state
+        timed_before = state.steady_steps
+        state.apply(event)
+        if isinstance(event, Phase) and event.phase == "resumed" and state.turn >= 2:
+            self.resumed_at[state.turn] = event.t
+        if not isinstance(event, Metrics):
+            return
+        span = self.step_span.setdefault(state.turn, [event.first_step, event.step])
+        span[0], span[1] = min(span[0], event.first_step), max(span[1], event.step)
+        # Only the windows the dashboard times (neither spanning a hand-over nor settling just after one).
+        if state.steady_steps > timed_before and state.turn in self.resumed_at:
+            begun = event.t - event.window_s - self.resumed_at[state.turn]
+            steps_and_seconds = self.by_half["first" if begun < self.half_s else "second"].setdefault(
+                state.turn, [0, 0.0])
+            steps_and_seconds[0] += event.steps
+            steps_and_seconds[1] += event.window_s
+
+    def step_times(self, last_turn: int) -> dict[str, dict[int, float]]:
+        return {half: {turn: seconds / steps for turn, (steps, seconds) in by_turn.items()
+                       if 2 <= turn <= last_turn and steps}
+                for half, by_turn in self.by_half.items()}
+
+    def epoch_ends(self, epoch_steps: int) -> set[int]:
+        """The turns in which an epoch of the data ended."""
+        return {turn for turn, (first, last) in self.step_span.items() if first // epoch_steps != last // epoch_steps}
+
+
+def ratios_of_halves(halves: dict[str, TurnHalves], turns: int, epoch_steps: int) -> tuple[dict, dict]:
+    """First half ÷ second half for each runner: over every turn, and over the turns in which no epoch ended."""
+    every_turn, without_epoch_ends = {}, {}
+    for name, runner_halves in halves.items():
+        step_time = runner_halves.step_times(last_turn=turns + 1)
         every_turn[name] = ratio(step_time["first"], step_time["second"])
-        crossed = {turn for turn, (first, last) in step_span[name].items()
-                   if first // epoch_steps != last // epoch_steps}  # an epoch ended in this turn
+        crossed = runner_halves.epoch_ends(epoch_steps)
         kept = {half: {turn: value for turn, value in by_turn.items() if turn not in crossed}
                 for half, by_turn in step_time.items()}
         without_epoch_ends[name] = ratio(kept["first"], kept["second"])
@@ -153,6 +192,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=6.0, help="whole runs: steady seconds per runner per run")
     parser.add_argument("--skip-runs", action="store_true", help="only the measurement within one process")
     parser.add_argument("--keep", type=Path, help="keep the run folders here (default: a temporary folder)")
+    parser.add_argument("--from", dest="kept", type=Path, metavar="FOLDER",
+                        help="within one process only, from a '-halves' folder --keep left: no training")
     args = parser.parse_args()
     print(f"{'workload':9s} {'runner':17s} {'turn start ÷ training on':>26s} {'turns':>5s} {'in band':>8s} "
           f"{'every turn':>26s} "
@@ -160,10 +201,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         folder = args.keep or temporary
         for workload_name in args.workloads.split(","):
-            every_turn, within = halves_of_each_turn(workload_name, args.turns, args.slice, Path(folder))
+            if args.kept:
+                every_turn, within = halves_of_a_kept_run(args.kept, workload_name, args.turns, args.slice)
+            else:
+                every_turn, within = halves_of_each_turn(workload_name, args.turns, args.slice, Path(folder))
             runs: dict[str, object] = {}
             race: dict[str, float] = {}
-            if not args.skip_runs:
+            if not (args.skip_runs or args.kept):
                 race_times = run(workload_name, "parallel", args.duration, args.slice, Path(folder))
                 step_times: dict[str, dict[str, dict[int, float]]] = {"A": {}, "B": {}}
                 for pair, which in abba(args.pairs):

@@ -48,10 +48,29 @@ def test_a_pause_is_left_out_of_every_timing_figure():
     state.apply(Phase("torch", "resumed", t=9.5))
     assert state.phase == "training"
     state.apply(window(10, 19, [1.0] * 10, 9.0, t=10.0))  # straddles the pause: 8 s of it
-    state.apply(window(20, 29, [1.0] * 10, 1.0, t=11.0))
-    assert state.paused_windows == 1
+    state.apply(window(20, 24, [1.0] * 5, 0.6, t=10.6))  # settling: slower, and left out too
+    state.apply(window(25, 29, [1.0] * 5, 0.5, t=11.1))
+    assert state.paused_windows == 1 and state.settling_windows == 1
     assert state.mean_step_time_s == pytest.approx(0.1)
-    assert state.steady_steps == 20 and state.steps_done == 30
+    assert state.steady_steps == 15 and state.steps_done == 30
+
+
+def test_only_the_first_steady_window_after_each_hand_over_is_left_out_as_settling():
+    state = RunnerState("torch", total_steps=100)
+    state.apply(Phase("torch", "training", t=0.0))
+    state.apply(window(0, 9, [1.0] * 10, 1.0, t=1.0))
+    for turn_start in (10.0, 20.0):  # two hand-overs: waiting 1 s before each turn start
+        state.apply(Phase("torch", "waiting", t=turn_start - 1.0))
+        state.apply(Phase("torch", "resumed", t=turn_start))
+        first = state.steps_done
+        state.apply(window(first, first + 9, [1.0] * 10, 1.5, t=turn_start + 0.5))  # spans the wait
+        state.apply(window(first + 10, first + 19, [1.0] * 10, 1.3, t=turn_start + 1.8))  # settling
+        state.apply(window(first + 20, first + 29, [1.0] * 10, 1.0, t=turn_start + 2.8))
+        state.apply(window(first + 30, first + 39, [1.0] * 10, 1.0, t=turn_start + 3.8))
+    assert state.turn == 2 and state.paused_windows == 2 and state.settling_windows == 2
+    assert state.steady_steps == 10 + 2 * 20 and state.mean_step_time_s == pytest.approx(0.1)
+    # The paired intervals read the same windows: turns 1 and 2, two timed windows each, 0.1 s a step.
+    assert state.turn_steps == {0: [10, 1.0], 1: [20, 2.0], 2: [20, 2.0]}
 
 
 def test_a_wait_said_before_a_pause_and_read_after_it_does_not_count_the_pause_twice():

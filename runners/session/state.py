@@ -4,8 +4,14 @@ Widgets read this; only events write it. Metrics are placed by step, never by
 arrival order, in bounded series (``runners.session.series``): a million events cost what a
 thousand do. A runner is *held* while its processes are stopped: paused by the
 user, or waiting for its turn (the interleaved schedule). Steady windows a hold
-fell into count for progress and loss, never for timing; start-up, warm-up and
-time-to-loss leave the held time out. Steady windows are also kept per turn
+fell into count for progress and loss, never for timing, and so does the steady
+window right after such a window: a runner just continued runs slow for a moment
+(caches the others' turns evicted, thread pools waking up; keras/torch measured
++4.7 % in its first 0.5 s window after a hand-over, +2.6 % in its second,
+``benchmarks/schedule_agreement.py``), which a runner alone never sees. A count of
+windows rather than seconds, so the rule needs nothing but the events: replay,
+attach and serve apply it alike. Start-up, warm-up and time-to-loss leave the held
+time out. Steady windows are also kept per turn
 (the time between two holds), for the paired confidence intervals
 (``runners.session.confidence``).
 """
@@ -22,6 +28,8 @@ from runners.session.series import Quantiles, StepSeries
 
 # Steps in the running mean behind "who reached loss X first".
 LOSS_SPAN = 10
+# Steady windows after the one a hold fell into that are left out of timing while the runner settles.
+SETTLING_WINDOWS = 1
 
 
 @dataclass
@@ -43,6 +51,7 @@ class RunnerState:
     steady_steps: int = 0
     steady_s: float = 0.0
     paused_windows: int = 0  # steady windows a hold fell into: left out of every timing figure
+    settling_windows: int = 0  # steady windows just after a hold (SETTLING_WINDOWS each): left out as well
     phase_since: dict[str, float] = field(default_factory=dict)
     holds: list[list[float | None]] = field(default_factory=list)  # [start, end or None]: paused or waiting
     # Steady steps and seconds of each turn (the time between two holds), by turn number.
@@ -59,6 +68,7 @@ class RunnerState:
     ranks: dict[int, Rank] = field(default_factory=dict)  # a data-parallel runner's processes: the latest of each
     _resume_phase: str = "starting"
     _hold_is_wait: bool = False
+    _settle_left: int = 0  # steady windows still to leave out since the last window a hold fell into
 
     def apply(self, event: Event) -> None:
         if isinstance(event, Metrics):
@@ -114,10 +124,15 @@ class RunnerState:
             t_end = event.t - (event.step - step) * event.step_time_s
             self.loss.add(step, loss, t_end)
         held_s = self.held_seconds(event.t - event.window_s, event.t)
+        if held_s:
+            self._settle_left = SETTLING_WINDOWS  # warm-up windows too: the first steady one after is settling
         if event.warmup:
             self.warmup_s += max(0.0, event.window_s - held_s)  # compilation, without the wait
         elif held_s:
             self.paused_windows += 1
+        elif self._settle_left:
+            self._settle_left -= 1
+            self.settling_windows += 1
         else:
             # Charted like the figures: steady windows only (a compile step would flatten the scale).
             self.step_time.add(event.step, event.step_time_s, event.t)

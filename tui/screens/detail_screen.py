@@ -116,7 +116,8 @@ def settings_table(state: RunnerState, settings: dict[str, str]) -> Table:
     if state.sharing_with:
         rows["shares the device with"] = ", ".join(state.sharing_with)
     if state.paused_windows:
-        rows["windows left out (a pause or a hand-over)"] = str(state.paused_windows)
+        rows["windows left out of timing"] = \
+            f"{state.paused_windows} spanning a pause or hand-over, {state.settling_windows} settling just after"
     if state.error is not None:
         rows["error"] = f"{state.error.error_type}: {state.error.message}"
     for key, value in rows.items():
