@@ -20,12 +20,13 @@ def test_the_budget_is_spent_by_steady_windows_only_and_once():
     assert not budget.spent_by(Phase("torch", "resumed", t=20.0))
     assert not budget.spent_by(_window("torch", 2, t=20.5, seconds=14.0))
     assert not budget.spent_by(_window("keras/jax", 0, t=21.0, seconds=1.5))  # another runner's budget
-    assert budget.spent_by(_window("torch", 3, t=21.5, seconds=1.0))  # 1 + 1 = 2 s: spent
-    assert not budget.spent_by(_window("torch", 4, t=22.0, seconds=0.5))  # asked once
+    assert not budget.spent_by(_window("torch", 3, t=21.5, seconds=1.0))  # settling after the wait: left out too
+    assert budget.spent_by(_window("torch", 4, t=22.5, seconds=1.0))  # 1 + 1 = 2 s: spent
+    assert not budget.spent_by(_window("torch", 5, t=23.0, seconds=0.5))  # asked once
     # A restarted runner starts its budget afresh.
-    assert not budget.spent_by(Phase("torch", "restarting", t=23.0))
-    assert not budget.spent_by(_window("torch", 0, t=24.5, seconds=1.5))
-    assert budget.spent_by(_window("torch", 1, t=25.0, seconds=0.5))
+    assert not budget.spent_by(Phase("torch", "restarting", t=23.5))
+    assert not budget.spent_by(_window("torch", 0, t=25.0, seconds=1.5))
+    assert budget.spent_by(_window("torch", 1, t=25.5, seconds=0.5))
 
 
 def test_a_duration_run_lays_out_the_data_a_preset_run_would():

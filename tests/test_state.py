@@ -7,6 +7,8 @@ import statistics
 
 import pytest
 
+from runners.child import windows as windows_module
+from runners.child.devices import DeviceMemory
 from runners.protocol import Metrics, Phase
 from runners.session.series import Quantiles, StepSeries
 from runners.session.state import RunnerState
@@ -71,6 +73,21 @@ def test_only_the_first_steady_window_after_each_hand_over_is_left_out_as_settli
     assert state.steady_steps == 10 + 2 * 20 and state.mean_step_time_s == pytest.approx(0.1)
     # The paired intervals read the same windows: turns 1 and 2, two timed windows each, 0.1 s a step.
     assert state.turn_steps == {0: [10, 1.0], 1: [20, 2.0], 2: [20, 2.0]}
+
+
+def test_the_runners_own_clock_leaves_out_the_same_windows_as_the_dashboard(monkeypatch):
+    """A --duration run's evaluation schedule follows the runner's clock, its budget the dashboard's: the two must
+    leave out the same windows, or the runner would evaluate past its last quarter."""
+    monkeypatch.setattr(windows_module.time, "perf_counter", lambda: 0.0)
+    stopped_at = iter([None, 2.05, None, None, None])  # it gives its turn back after its second window
+    monkeypatch.setattr(windows_module.turns, "at_window_edge", lambda: next(stopped_at))
+    reporter = windows_module.WindowReporter(lambda event: None, "torch", batch_size=8, steps=100, warmup_steps=0,
+                                             interval_s=0.5, memory=lambda: (1, DeviceMemory()))
+    reporter.begin()
+    for last_step, now in ((9, 1.0), (19, 2.0), (29, 7.5), (39, 8.0), (49, 8.5)):
+        reporter.close(last_step, [1.0] * 10, now)
+    # 1 + 1 s before the wait; the window that holds it (2.0–7.5) and the settling one (7.5–8.0) left out; 0.5 s.
+    assert reporter.steady_s == pytest.approx(2.5)
 
 
 def test_a_wait_said_before_a_pause_and_read_after_it_does_not_count_the_pause_twice():

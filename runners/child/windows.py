@@ -12,7 +12,7 @@ import time
 from typing import Callable
 
 from runners.child import finish, turns
-from runners.protocol import Metrics, Phase
+from runners.protocol import SETTLING_WINDOWS, Metrics, Phase
 
 
 class WindowReporter:
@@ -41,6 +41,7 @@ class WindowReporter:
         # When the process stopped itself for the others' turns, not yet behind a closed window. A timestamp, not a
         # duration: with Keras's asynchronous callbacks the window that holds a wait may be the one after next.
         self._stops: list[float] = []
+        self._settle_left = 0  # steady windows still to leave out after the last window that held a wait
         self.forced_edge: Callable[[int], bool] = lambda step: False  # e.g. an evaluation after this step
 
     def begin(self) -> None:
@@ -76,8 +77,13 @@ class WindowReporter:
                 device_reserved_bytes=device.reserved,
             )
         )
-        # A window that holds a wait counts for nothing, as on the dashboard (``RunnerState.paused_windows``).
-        if not warmup and not any(self._edge_t <= stopped <= now for stopped in self._stops):
+        # A window that holds a wait counts for nothing, nor does the steady one after it (settling), as on the
+        # dashboard (``RunnerState.paused_windows``, ``settling_windows``).
+        if any(self._edge_t <= stopped <= now for stopped in self._stops):
+            self._settle_left = SETTLING_WINDOWS
+        elif not warmup and self._settle_left:
+            self._settle_left -= 1
+        elif not warmup:
             self.steady_s += now - self._edge_t
         self._stops = [stopped for stopped in self._stops if stopped > now]
         if warmup and step + 1 == self._warmup_steps:

@@ -20,7 +20,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from runners.protocol import FINAL_PHASES, HELD_PHASES, Done, Error, Evaluation, Event, Hello, Metrics, Phase, Rank
+from runners.protocol import (
+    FINAL_PHASES,
+    HELD_PHASES,
+    SETTLING_WINDOWS,
+    Done,
+    Error,
+    Evaluation,
+    Event,
+    Hello,
+    Metrics,
+    Phase,
+    Rank,
+)
 from runners.session.host_monitor import HostSample
 from runners.session.nvml_monitor import ProcessSample
 from runners.session.peaks import peak_flops
@@ -28,8 +40,6 @@ from runners.session.series import Quantiles, StepSeries
 
 # Steps in the running mean behind "who reached loss X first".
 LOSS_SPAN = 10
-# Steady windows after the one a hold fell into that are left out of timing while the runner settles.
-SETTLING_WINDOWS = 1
 
 
 @dataclass
