@@ -32,9 +32,10 @@ PHASES = (
 FINAL_PHASES = ("done", "failed", "stopped")
 # Phases in which the runner's processes are stopped: no time in them counts in any figure.
 HELD_PHASES = ("paused", "waiting")
-# Steady windows after the one a hold fell into that no timing counts either (the runner settling: caches and
-# thread pools), on the dashboard (``runners.session.state``) and in the runner's own clock alike.
-SETTLING_WINDOWS = 1
+# The first steady window after the one a hold fell into counts in no timing either when it began less than this
+# many seconds after the hold ended: the runner is settling (caches the others' turns evicted, thread pools
+# waking). Applied on the dashboard (``runners.session.state``) and in the runner's own clock alike.
+SETTLING_S = 0.5
 
 # How a runner subprocess finds its channel (a pipe fd the launcher passes) and its parent (to die with it).
 EVENT_FD_ENV = "KVP_DASH_EVENT_FD"

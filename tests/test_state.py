@@ -49,45 +49,61 @@ def test_a_pause_is_left_out_of_every_timing_figure():
     assert state.paused
     state.apply(Phase("torch", "resumed", t=9.5))
     assert state.phase == "training"
-    state.apply(window(10, 19, [1.0] * 10, 9.0, t=10.0))  # straddles the pause: 8 s of it
-    state.apply(window(20, 24, [1.0] * 5, 0.6, t=10.6))  # settling: slower, and left out too
-    state.apply(window(25, 29, [1.0] * 5, 0.5, t=11.1))
+    state.apply(window(10, 19, [1.0] * 10, 8.8, t=9.8))  # straddles the pause: 8 s of it
+    state.apply(window(20, 24, [1.0] * 5, 0.6, t=10.4))  # began 0.3 s after the pause: settling, left out too
+    state.apply(window(25, 29, [1.0] * 5, 0.5, t=10.9))
     assert state.paused_windows == 1 and state.settling_windows == 1
     assert state.mean_step_time_s == pytest.approx(0.1)
     assert state.steady_steps == 15 and state.steps_done == 30
 
 
-def test_only_the_first_steady_window_after_each_hand_over_is_left_out_as_settling():
+def test_the_steady_window_after_a_hand_over_is_left_out_only_if_it_began_while_the_runner_was_settling():
     state = RunnerState("torch", total_steps=100)
     state.apply(Phase("torch", "training", t=0.0))
     state.apply(window(0, 9, [1.0] * 10, 1.0, t=1.0))
-    for turn_start in (10.0, 20.0):  # two hand-overs: waiting 1 s before each turn start
+    for turn_start in (10.0, 20.0):  # two hand-overs of fast steps: waiting 1 s before each turn start
         state.apply(Phase("torch", "waiting", t=turn_start - 1.0))
         state.apply(Phase("torch", "resumed", t=turn_start))
         first = state.steps_done
-        state.apply(window(first, first + 9, [1.0] * 10, 1.5, t=turn_start + 0.5))  # spans the wait
-        state.apply(window(first + 10, first + 19, [1.0] * 10, 1.3, t=turn_start + 1.8))  # settling
-        state.apply(window(first + 20, first + 29, [1.0] * 10, 1.0, t=turn_start + 2.8))
-        state.apply(window(first + 30, first + 39, [1.0] * 10, 1.0, t=turn_start + 3.8))
+        state.apply(window(first, first + 1, [1.0] * 2, 1.2, t=turn_start + 0.2))  # spans the wait
+        state.apply(window(first + 2, first + 11, [1.0] * 10, 1.3, t=turn_start + 1.5))  # began at +0.2: settling
+        state.apply(window(first + 12, first + 21, [1.0] * 10, 1.0, t=turn_start + 2.5))
+        state.apply(window(first + 22, first + 31, [1.0] * 10, 1.0, t=turn_start + 3.5))
     assert state.turn == 2 and state.paused_windows == 2 and state.settling_windows == 2
     assert state.steady_steps == 10 + 2 * 20 and state.mean_step_time_s == pytest.approx(0.1)
     # The paired intervals read the same windows: turns 1 and 2, two timed windows each, 0.1 s a step.
     assert state.turn_steps == {0: [10, 1.0], 1: [20, 2.0], 2: [20, 2.0]}
+    # A slow step (resnet18 on a CPU): the runner settled inside the window that spans the wait; the next counts.
+    state.apply(Phase("torch", "waiting", t=29.0))
+    state.apply(Phase("torch", "resumed", t=30.0))
+    first = state.steps_done
+    state.apply(window(first, first, [1.0], 2.0, t=31.0))  # spans the wait: one step of 1 s after it
+    state.apply(window(first + 1, first + 1, [1.0], 1.0, t=32.0))  # began 1 s after the resume: counted
+    assert state.settling_windows == 2 and state.turn_steps[3] == [1, 1.0]
 
 
 def test_the_runners_own_clock_leaves_out_the_same_windows_as_the_dashboard(monkeypatch):
     """A --duration run's evaluation schedule follows the runner's clock, its budget the dashboard's: the two must
     leave out the same windows, or the runner would evaluate past its last quarter."""
-    monkeypatch.setattr(windows_module.time, "perf_counter", lambda: 0.0)
-    stopped_at = iter([None, 2.05, None, None, None])  # it gives its turn back after its second window
-    monkeypatch.setattr(windows_module.turns, "at_window_edge", lambda: next(stopped_at))
+    clock = [0.0]
+    monkeypatch.setattr(windows_module.time, "perf_counter", lambda: clock[0])
+    stops = [None, 2.05, None, None, 8.55, None, None]  # it gives its turn back after windows 2 and 5
+
+    def at_window_edge():
+        stopped = stops.pop(0)
+        if stopped is not None:
+            clock[0] = stopped + 5.0  # went on again 5 s later
+        return stopped
+
+    monkeypatch.setattr(windows_module.turns, "at_window_edge", at_window_edge)
     reporter = windows_module.WindowReporter(lambda event: None, "torch", batch_size=8, steps=100, warmup_steps=0,
                                              interval_s=0.5, memory=lambda: (1, DeviceMemory()))
     reporter.begin()
-    for last_step, now in ((9, 1.0), (19, 2.0), (29, 7.5), (39, 8.0), (49, 8.5)):
+    for last_step, now in ((9, 1.0), (19, 2.0), (29, 7.1), (39, 8.0), (49, 8.5), (59, 14.55), (69, 15.5)):
         reporter.close(last_step, [1.0] * 10, now)
-    # 1 + 1 s before the wait; the window that holds it (2.0–7.5) and the settling one (7.5–8.0) left out; 0.5 s.
-    assert reporter.steady_s == pytest.approx(2.5)
+    # 1 + 1 s before the first wait; the window that holds it (2.0–7.1) and the one that began 0.05 s after the
+    # resume (7.1–8.0) left out; 0.5 s. The second wait's window ends 1 s after its resume: the next one counts.
+    assert reporter.steady_s == pytest.approx(2.5 + 0.95)
 
 
 def test_a_wait_said_before_a_pause_and_read_after_it_does_not_count_the_pause_twice():

@@ -12,7 +12,7 @@ import time
 from typing import Callable
 
 from runners.child import finish, turns
-from runners.protocol import SETTLING_WINDOWS, Metrics, Phase
+from runners.protocol import SETTLING_S, Metrics, Phase
 
 
 class WindowReporter:
@@ -38,10 +38,10 @@ class WindowReporter:
         self._edge_t = 0.0
         self.started_at = 0.0
         self.steady_s = 0.0  # steady training time so far, waits left out: a time-based validation schedule's clock
-        # When the process stopped itself for the others' turns, not yet behind a closed window. A timestamp, not a
+        # When the process stopped itself for the others' turns, not yet behind a closed window. Timestamps, not a
         # duration: with Keras's asynchronous callbacks the window that holds a wait may be the one after next.
-        self._stops: list[float] = []
-        self._settle_left = 0  # steady windows still to leave out after the last window that held a wait
+        self._waits: dict[float, float] = {}  # when it stopped -> when it went on again
+        self._settle_until: float | None = None  # the next steady window settles if it begins before this
         self.forced_edge: Callable[[int], bool] = lambda step: False  # e.g. an evaluation after this step
 
     def begin(self) -> None:
@@ -77,15 +77,16 @@ class WindowReporter:
                 device_reserved_bytes=device.reserved,
             )
         )
-        # A window that holds a wait counts for nothing, nor does the steady one after it (settling), as on the
-        # dashboard (``RunnerState.paused_windows``, ``settling_windows``).
-        if any(self._edge_t <= stopped <= now for stopped in self._stops):
-            self._settle_left = SETTLING_WINDOWS
-        elif not warmup and self._settle_left:
-            self._settle_left -= 1
+        # A window that holds a wait counts for nothing, nor does the steady one after it if it began within
+        # SETTLING_S of the resume, as on the dashboard (``RunnerState.paused_windows``, ``settling_windows``).
+        held = [resumed for stopped, resumed in self._waits.items() if self._edge_t <= stopped <= now]
+        if held:
+            self._settle_until = max(held) + SETTLING_S
         elif not warmup:
-            self.steady_s += now - self._edge_t
-        self._stops = [stopped for stopped in self._stops if stopped > now]
+            if self._settle_until is None or self._edge_t >= self._settle_until:
+                self.steady_s += now - self._edge_t
+            self._settle_until = None
+        self._waits = {stopped: resumed for stopped, resumed in self._waits.items() if stopped > now}
         if warmup and step + 1 == self._warmup_steps:
             self._emit(Phase(self._runner, "training"))
         self._edge_step, self._edge_t = step + 1, now
@@ -93,7 +94,7 @@ class WindowReporter:
             # A later window spans the wait: the dashboard leaves that window out, the runner's own clock the wait.
             stopped = turns.at_window_edge()
             if stopped is not None:
-                self._stops.append(stopped)
+                self._waits[stopped] = time.perf_counter()
 
     @property
     def window_started_at(self) -> float:

@@ -5,8 +5,8 @@
 DEFAULT_REFRESH_HZ = 6.0
 
 # The interleaved schedule's turn (kvp-dash --slice): long enough for several timing windows (0.5 s each) in
-# every turn, of which the one that spans the hand-over is left out; short enough that every panel moves
-# every few seconds and a default run gives each runner several turns to pair.
+# every turn, of which the one that spans the hand-over and the settling one after it are left out; short
+# enough that every panel moves every few seconds and a default run gives each runner several turns to pair.
 DEFAULT_SLICE_S = 3.0
 
 # A run's length when neither --steps nor --duration is given (kvp-dash --duration): seconds of steady training

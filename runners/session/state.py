@@ -5,13 +5,14 @@ arrival order, in bounded series (``runners.session.series``): a million events 
 thousand do. A runner is *held* while its processes are stopped: paused by the
 user, or waiting for its turn (the interleaved schedule). Steady windows a hold
 fell into count for progress and loss, never for timing, and so does the steady
-window right after such a window: a runner just continued runs slow for a moment
-(caches the others' turns evicted, thread pools waking up; keras/torch measured
-+4.7 % in its first 0.5 s window after a hand-over, +2.6 % in its second,
-``benchmarks/schedule_agreement.py``), which a runner alone never sees. A count of
-windows rather than seconds, so the rule needs nothing but the events: replay,
-attach and serve apply it alike. Start-up, warm-up and time-to-loss leave the held
-time out. Steady windows are also kept per turn
+window right after such a window when it began within ``SETTLING_S`` of the hold's
+end: a runner just continued runs slow for a moment (caches the others' turns
+evicted, thread pools waking up; keras/torch measured +4.7 % in its first 0.5 s
+window after a hand-over, ``benchmarks/schedule_agreement.py``), which a runner
+alone never sees. A slow step (resnet18 on a CPU) has settled inside the window
+that spans the hold, so the window after it counts. The rule needs nothing but the
+events: replay, attach and serve apply it alike. Start-up, warm-up and
+time-to-loss leave the held time out. Steady windows are also kept per turn
 (the time between two holds), for the paired confidence intervals
 (``runners.session.confidence``).
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from runners.protocol import (
     FINAL_PHASES,
     HELD_PHASES,
-    SETTLING_WINDOWS,
+    SETTLING_S,
     Done,
     Error,
     Evaluation,
@@ -61,7 +62,7 @@ class RunnerState:
     steady_steps: int = 0
     steady_s: float = 0.0
     paused_windows: int = 0  # steady windows a hold fell into: left out of every timing figure
-    settling_windows: int = 0  # steady windows just after a hold (SETTLING_WINDOWS each): left out as well
+    settling_windows: int = 0  # steady windows begun within SETTLING_S of a hold's end: left out as well
     phase_since: dict[str, float] = field(default_factory=dict)
     holds: list[list[float | None]] = field(default_factory=list)  # [start, end or None]: paused or waiting
     # Steady steps and seconds of each turn (the time between two holds), by turn number.
@@ -78,7 +79,7 @@ class RunnerState:
     ranks: dict[int, Rank] = field(default_factory=dict)  # a data-parallel runner's processes: the latest of each
     _resume_phase: str = "starting"
     _hold_is_wait: bool = False
-    _settle_left: int = 0  # steady windows still to leave out since the last window a hold fell into
+    _settle_until: float | None = None  # the next steady window settles if it begins before this (wall time)
 
     def apply(self, event: Event) -> None:
         if isinstance(event, Metrics):
@@ -134,16 +135,18 @@ class RunnerState:
             t_end = event.t - (event.step - step) * event.step_time_s
             self.loss.add(step, loss, t_end)
         held_s = self.held_seconds(event.t - event.window_s, event.t)
-        if held_s:
-            self._settle_left = SETTLING_WINDOWS  # warm-up windows too: the first steady one after is settling
+        started = event.t - event.window_s
+        if held_s:  # a warm-up window too: the first steady one after it may be settling
+            self._settle_until = (self.holds[-1][1] or event.t) + SETTLING_S
         if event.warmup:
             self.warmup_s += max(0.0, event.window_s - held_s)  # compilation, without the wait
         elif held_s:
             self.paused_windows += 1
-        elif self._settle_left:
-            self._settle_left -= 1
+        elif self._settle_until is not None and started < self._settle_until:
+            self._settle_until = None
             self.settling_windows += 1
         else:
+            self._settle_until = None
             # Charted like the figures: steady windows only (a compile step would flatten the scale).
             self.step_time.add(event.step, event.step_time_s, event.t)
             self.rate.add(event.step, event.samples_per_s, event.t)
