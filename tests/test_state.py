@@ -82,28 +82,32 @@ def test_the_steady_window_after_a_hand_over_is_left_out_only_if_it_began_while_
     assert state.settling_windows == 2 and state.turn_steps[3] == [1, 1.0]
 
 
-def test_the_runners_own_clock_leaves_out_the_same_windows_as_the_dashboard(monkeypatch):
+@pytest.mark.parametrize(("windows", "timed_s"), [
+    # Fast steps (0.1 s): the window after the one that holds the wait began just after the resume: settling.
+    (((9, 1.0), (19, 2.0), (29, 7.1), (39, 8.0), (49, 8.5)), 1.0 + 1.0 + 0.5),
+    # Slow steps (1 s): the window that holds the wait ends a whole step after the resume; the next one counts.
+    (((0, 1.0), (1, 2.0), (2, 8.0), (3, 9.0), (4, 10.0)), 1.0 + 1.0 + 1.0 + 1.0),
+])
+def test_the_runners_own_clock_leaves_out_the_same_windows_as_the_dashboard(monkeypatch, windows, timed_s):
     """A --duration run's evaluation schedule follows the runner's clock, its budget the dashboard's: the two must
-    leave out the same windows, or the runner would evaluate past its last quarter."""
-    clock = [0.0]
-    monkeypatch.setattr(windows_module.time, "perf_counter", lambda: clock[0])
-    stops = [None, 2.05, None, None, 8.55, None, None]  # it gives its turn back after windows 2 and 5
+    leave out the same windows, or the runner would evaluate past its last quarter. And a turn is not given back
+    before it has timed a window."""
+    monkeypatch.setattr(windows_module.time, "perf_counter", lambda: 0.0)
+    asked_at: list[int] = []
 
-    def at_window_edge():
-        stopped = stops.pop(0)
-        if stopped is not None:
-            clock[0] = stopped + 5.0  # went on again 5 s later
-        return stopped
+    def at_window_edge():  # the launcher asks for the turn at every edge; it is given back after the second window
+        asked_at.append(len(asked_at))
+        return 2.05 if len(asked_at) == 2 else None
 
     monkeypatch.setattr(windows_module.turns, "at_window_edge", at_window_edge)
     reporter = windows_module.WindowReporter(lambda event: None, "torch", batch_size=8, steps=100, warmup_steps=0,
                                              interval_s=0.5, memory=lambda: (1, DeviceMemory()))
     reporter.begin()
-    for last_step, now in ((9, 1.0), (19, 2.0), (29, 7.1), (39, 8.0), (49, 8.5), (59, 14.55), (69, 15.5)):
+    for last_step, now in windows:
         reporter.close(last_step, [1.0] * 10, now)
-    # 1 + 1 s before the first wait; the window that holds it (2.0–7.1) and the one that began 0.05 s after the
-    # resume (7.1–8.0) left out; 0.5 s. The second wait's window ends 1 s after its resume: the next one counts.
-    assert reporter.steady_s == pytest.approx(2.5 + 0.95)
+    assert reporter.steady_s == pytest.approx(timed_s)
+    # Fast steps: not after the window that held the wait, nor after the settling one; again after a timed one.
+    assert len(asked_at) == (3 if timed_s == 2.5 else 4)
 
 
 def test_a_wait_said_before_a_pause_and_read_after_it_does_not_count_the_pause_twice():

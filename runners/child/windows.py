@@ -38,10 +38,13 @@ class WindowReporter:
         self._edge_t = 0.0
         self.started_at = 0.0
         self.steady_s = 0.0  # steady training time so far, waits left out: a time-based validation schedule's clock
-        # When the process stopped itself for the others' turns, not yet behind a closed window. Timestamps, not a
+        # When the process stopped itself for the others' turns, not yet behind a closed window. A timestamp, not a
         # duration: with Keras's asynchronous callbacks the window that holds a wait may be the one after next.
-        self._waits: dict[float, float] = {}  # when it stopped -> when it went on again
-        self._settle_until: float | None = None  # the next steady window settles if it begins before this
+        self._stops: list[float] = []
+        self._after_wait = False  # the last window held a wait: the next steady one may be settling
+        self._step_s = 0.0  # seconds per step of the last steady window
+        # Whether this turn has had a window its timing counts: the turn is not given back before it has.
+        self._timed_this_turn = True
         self.forced_edge: Callable[[int], bool] = lambda step: False  # e.g. an evaluation after this step
 
     def begin(self) -> None:
@@ -77,24 +80,30 @@ class WindowReporter:
                 device_reserved_bytes=device.reserved,
             )
         )
-        # A window that holds a wait counts for nothing, nor does the steady one after it if it began within
-        # SETTLING_S of the resume, as on the dashboard (``RunnerState.paused_windows``, ``settling_windows``).
-        held = [resumed for stopped, resumed in self._waits.items() if self._edge_t <= stopped <= now]
-        if held:
-            self._settle_until = max(held) + SETTLING_S
+        # A window that holds a wait counts for nothing, nor does the steady one after it when it began within
+        # SETTLING_S of the resume, as on the dashboard (``RunnerState.paused_windows``, ``settling_windows``). The
+        # process cannot time its own resume (SIGSTOP may land after killpg returns), but the window that holds
+        # the wait ends at its first step after it: the next one began within SETTLING_S when a step is that quick.
+        if any(self._edge_t <= stopped <= now for stopped in self._stops):
+            self._after_wait = True
         elif not warmup:
-            if self._settle_until is None or self._edge_t >= self._settle_until:
+            if not (self._after_wait and self._step_s < SETTLING_S):
                 self.steady_s += now - self._edge_t
-            self._settle_until = None
-        self._waits = {stopped: resumed for stopped, resumed in self._waits.items() if stopped > now}
+                self._step_s = (now - self._edge_t) / (step + 1 - self._edge_step)
+                self._timed_this_turn = True
+            self._after_wait = False
+        self._stops = [stopped for stopped in self._stops if stopped > now]
         if warmup and step + 1 == self._warmup_steps:
             self._emit(Phase(self._runner, "training"))
         self._edge_step, self._edge_t = step + 1, now
-        if step != self._last_step and not self.finishing:
+        # The turn is given back only once it has timed something: a turn of a spanning and a settling window (a
+        # slice as short as a window) would add nothing to the figures or the --duration budget, and never end.
+        if step != self._last_step and not self.finishing and self._timed_this_turn:
             # A later window spans the wait: the dashboard leaves that window out, the runner's own clock the wait.
             stopped = turns.at_window_edge()
             if stopped is not None:
-                self._waits[stopped] = time.perf_counter()
+                self._stops.append(stopped)
+                self._timed_this_turn = False
 
     @property
     def window_started_at(self) -> float:
