@@ -3,8 +3,9 @@
 Only one runner trains at a time, with the whole machine. A runner starts
 stopped and waits for its first turn before it imports anything, so its
 start-up is timed alone. The launcher asks it to give the turn back with
-SIGUSR1; it does so at its next window edge, where the loss is on the host and
-the device has finished (nothing of its work is left running on a GPU). It says
+SIGUSR1; it does so at its next window edge once the turn has timed a window
+(``runners.child.windows``), where the loss is on the host and the device has
+finished (nothing of its work is left running on a GPU). It says
 "waiting", makes sure the dashboard has that event, and stops its process
 group; the launcher continues it with SIGCONT when its turn comes again.
 """
