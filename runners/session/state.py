@@ -134,8 +134,8 @@ class RunnerState:
             # Each step of the window ended this long before the window closed.
             t_end = event.t - (event.step - step) * event.step_time_s
             self.loss.add(step, loss, t_end)
-        held_s = self.held_seconds(event.t - event.window_s, event.t)
         started = event.t - event.window_s
+        held_s = self.held_seconds(started, event.t)
         if held_s:  # a warm-up window too: the first steady one after it may be settling
             self._settle_until = (self.holds[-1][1] or event.t) + SETTLING_S
         if event.warmup:
