@@ -65,9 +65,15 @@ RUNNERS = ["keras/jax", "keras/tensorflow", "keras/torch", "torch"]
 SCHEDULES = {"A": "sequential", "B": "interleaved"}
 
 
+def small(workload_name: str):
+    """The workload and its small size's settings, trained by time (no step count reached)."""
+    workload = get_workload(workload_name)
+    return workload, workload.settings(size="small", steps=DURATION_STEP_CAP)
+
+
 def run(workload_name: str, schedule: str, duration_s: float, slice_s: float, folder: Path) -> dict[str, float]:
     """Each runner's steady step time (the panel's figure) in one run of ``schedule``."""
-    settings = get_workload(workload_name).settings(size="small", steps=DURATION_STEP_CAP)
+    _, settings = small(workload_name)
     config = RunConfig(workload=workload_name, settings=settings, duration_s=duration_s)
     launcher = Launcher([SPECS[r] for r in RUNNERS], config, RunFolder.create(folder, f"{workload_name}-{schedule}"),
                         available_cpus(), schedule=schedule, slice_s=slice_s)
@@ -87,8 +93,7 @@ def halves_of_each_turn(workload_name: str, turns: int, half_s: float, folder: P
     and the windows the dashboard leaves out (spanning the hand-over, settling after it) are left out here. The
     second half is the same runner training on alone, as under the sequential schedule. Both halves are seconds
     apart, so each turn is one pair (``benchmarks/pairing.py``); start-up and compilation (turn 1) are in none."""
-    workload = get_workload(workload_name)
-    settings = workload.settings(size="small", steps=DURATION_STEP_CAP)
+    workload, settings = small(workload_name)
     launcher = Launcher([SPECS[r] for r in RUNNERS], RunConfig(workload=workload_name, settings=settings),
                         RunFolder.create(folder, f"{workload_name}-halves"), available_cpus(),
                         schedule="interleaved", slice_s=2 * half_s)
@@ -106,8 +111,7 @@ def halves_of_each_turn(workload_name: str, turns: int, half_s: float, folder: P
 
 def halves_of_a_kept_run(folder: Path, workload_name: str, turns: int, half_s: float) -> tuple[dict, dict]:
     """The same figures from a run folder --keep left (``*-halves``), under today's rules: no training."""
-    workload = get_workload(workload_name)
-    settings = workload.settings(size="small", steps=DURATION_STEP_CAP)
+    workload, settings = small(workload_name)
     halves = {}
     for name in RUNNERS:
         path = folder / f"{name.replace('/', '-')}.events.jsonl"
