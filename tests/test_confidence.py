@@ -58,35 +58,59 @@ def test_too_few_turns_give_no_interval_and_unshared_turns_no_ratio():
     assert spread({0: 1.0}) is None
 
 
-def test_the_verdict_states_the_interval_of_the_ratio_as_it_reads():
-    """PyTorch faster than the best Keras backend: "torch … 1.30× faster than keras/jax (95 % CI > 1)"."""
+def taking_turns(name: str, step_s: list[float], steps: list[int]):
+    """A runner's state after one steady window per turn, told as the launcher and the runner tell it:
+    wait, the turn comes, a window of ``steps[k]`` steps of ``step_s[k]`` seconds each."""
     from runners.protocol import Hello, Metrics, Phase
     from runners.session.state import RunnerState
+
+    state = RunnerState(name, total_steps=sum(steps))
+    framework, _, backend = name.partition("/")
+    state.apply(Phase(name, "importing", t=0.0))
+    state.apply(Hello(name, pid=1, framework=framework, backend=backend or "torch", versions={}, device="cpu",
+                      params=1, threads=1, cpus=[0]))
+    t, first = 1.0, 0
+    for seconds_per_step, count in zip(step_s, steps):
+        state.apply(Phase(name, "waiting", t=t))
+        t += 5.0
+        state.apply(Phase(name, "resumed", t=t))
+        seconds = count * seconds_per_step
+        state.apply(Metrics(name, first_step=first, step=first + count - 1, losses=[1.0] * count, window_s=seconds,
+                            batch_size=8, warmup=False, t=t + seconds + 0.001))
+        t, first = t + seconds + 0.01, first + count
+    state.apply(Phase(name, "done", t=t))
+    return state
+
+
+def test_the_verdict_states_the_interval_of_the_ratio_as_it_reads():
+    """PyTorch faster than the best Keras backend: "torch … 1.30× faster than keras/jax (95 % CI > 1)"."""
     from runners.session.summary import standings, verdict
 
-    def taking_turns(name: str, step_s: float, seed: int) -> RunnerState:
+    def jittered(step_s: float, seed: int) -> list[float]:
         rng = random.Random(seed)
-        state = RunnerState(name, total_steps=60)
-        framework, _, backend = name.partition("/")
-        state.apply(Phase(name, "importing", t=0.0))
-        state.apply(Hello(name, pid=1, framework=framework, backend=backend or "torch", versions={}, device="cpu",
-                          params=1, threads=1, cpus=[0]))
-        t = 1.0
-        for turn in range(6):  # as the launcher and the runner say them: wait, the turn comes, a window
-            state.apply(Phase(name, "waiting", t=t))
-            t += 5.0
-            state.apply(Phase(name, "resumed", t=t))
-            seconds = 10 * step_s * rng.uniform(0.97, 1.03)
-            state.apply(Metrics(name, first_step=10 * turn, step=10 * turn + 9, losses=[1.0] * 10, window_s=seconds,
-                                batch_size=8, warmup=False, t=t + seconds + 0.001))
-            t += seconds + 0.01
-        state.apply(Phase(name, "done", t=t))
-        return state
+        return [step_s * rng.uniform(0.97, 1.03) for _ in range(6)]
 
-    states = [taking_turns("keras/jax", 0.013, 1), taking_turns("torch", 0.010, 2)]
+    states = [taking_turns("keras/jax", jittered(0.013, 1), [10] * 6), taking_turns("torch", jittered(0.010, 2), [10] * 6)]
     assert len(states[0].turn_rates()) == 6
     text = verdict(states, standings(states), "mlp", 8, "cpu")
     assert text.startswith("torch trained mlp ") and " faster than keras/jax " in text, text
     value = float(text.split("torch trained mlp ")[1].split("×")[0])
     low, high = (float(v) for v in text.split("95 % CI ")[1].split(" over")[0].split("–"))
     assert 1.0 < low < value < high < 1.6 and 1.2 < value < 1.4 and "over 6 turns" in text
+
+
+def test_the_leaderboard_shows_the_verdicts_ratio_inside_its_own_interval():
+    """Turns of unequal length weigh unequally in whole-run throughputs, not in the paired estimate: the
+    leaderboard's "× slower" is the paired one, the centre of the interval beside it, as the verdict says it."""
+    from runners.session.summary import keras_against_pytorch, standings
+
+    # keras/jax: one long slow turn, then five short quicker ones; torch steady and faster than both.
+    keras = taking_turns("keras/jax", [0.02] + [0.012] * 5, [200] + [10] * 5)
+    torch = taking_turns("torch", [0.011] * 6, [10] * 6)
+    table = standings([keras, torch])
+    plain = table[0].throughput / table[1].throughput
+    paired = keras_against_pytorch([keras, torch], table)[0][2]
+    behind = table[1]
+    assert behind.runner == "keras/jax" and abs(plain - paired.inverted().value) > 0.3  # the two estimators differ
+    assert behind.slower_by == paired.inverted().value
+    assert behind.slower_low < behind.slower_by < behind.slower_high

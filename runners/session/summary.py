@@ -95,7 +95,7 @@ def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
         rates = by_name[row["runner"]].turn_rates()
         paired = paired_ratio(fastest_rates, rates) if rank > 1 else None
         result.append(Standing(
-            rank=rank, slower_by=best / row["throughput"], **row,
+            rank=rank, slower_by=behind(best / row["throughput"], paired), **row,
             slower_low=paired.low if paired else None, slower_high=paired.high if paired else None,
             turns=paired.pairs if paired else len(rates), spread=spread(rates),
         ))
@@ -103,6 +103,12 @@ def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
         if not row["throughput"]:
             result.append(Standing(rank=None, slower_by=None, **row))
     return result
+
+
+def behind(plain: float, paired: Ratio | None) -> float:
+    """How many times slower than the fastest a runner is: the paired estimate when there are pairs, so the
+    figure on screen is the centre of the interval beside it and the verdict's number; else the plain ratio."""
+    return paired.value if paired else plain
 
 
 def keras_against_pytorch(states: list[RunnerState], table: list[Standing]) -> list[tuple[Standing, Standing, Ratio]]:
