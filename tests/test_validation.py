@@ -144,4 +144,22 @@ def test_a_duration_run_evaluates_every_quarter_of_its_own_training_not_every_tu
         # Quarters of 4 s and the end: 5; an evaluation per turn would make 10 or more. On a loaded machine this
         # made 6 twice: the launcher's budget ran behind the runner's own clock (fixed in Rotation._give), and a
         # keras/jax window came out negative from callbacks' clock reads out of step order (fixed in StepReporter).
+        # A third time (2026-12-03, CI load): 6, its clock a second past the launcher's count; quarters now stop
+        # at the budget (Validator's until_s).
         assert 2 <= len(evaluations) <= 5, [e.step for e in evaluations]
+
+
+def test_a_duration_runs_quarters_stop_at_its_budget_when_the_runner_trains_past_it():
+    """The launcher asks a runner to finish once its own count of the budget is spent; when that count lags the
+    runner's clock, the runner trains on past the budget. Its quarters are due by its clock: four, never a fifth."""
+    from runners.child.validation import Validator
+
+    said = []
+    x_val, y_val = np.zeros((8, 3), dtype="float32"), np.zeros(8, dtype="int64")
+    validator = Validator(said.append, "torch", next(iter(TASKS.values())), x_val, y_val, batch_size=4,
+                          every_steps=None, every_s=1.0, until_s=4.0)
+    predict = lambda x: np.zeros((len(x), 2), dtype="float32")  # noqa: E731
+    for step, steady_s in enumerate([0.5, 1.0, 1.7, 2.05, 3.0, 3.5, 4.0, 4.6, 5.0, 5.5, 6.1]):
+        if validator.due(step, steady_s):
+            validator.run(step, predict, steady_s)
+    assert [e.step for e in said] == [1, 3, 4, 6]  # after 1, 2, 3 and 4 s of steady training; none at 5 or 6 s

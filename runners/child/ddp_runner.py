@@ -121,7 +121,7 @@ def run(spec, config: RunConfig, writer, rank: int, world: int, local_rank: int)
                               config.report_interval_s, memory)
     held_out = (data.x_val, data.y_val) if config.validation and rank == 0 else (None, None)
     validator = Validator(say, name, task, *held_out, settings.batch_size, config.eval_every_steps,
-                          config.eval_every_s)
+                          config.eval_every_s, config.duration_s)
     reporter.forced_edge = validator.edge_after
 
     report_rank = RankReport(writer.emit, name, rank, world, str(device), memory)

@@ -294,7 +294,7 @@ def run(spec, config: RunConfig, writer) -> None:
     )
     held_out = (data.x_val, data.y_val) if config.validation else (None, None)
     validator = Validator(emit, name, task, *held_out, settings.batch_size,
-                          config.eval_every_steps, config.eval_every_s)
+                          config.eval_every_steps, config.eval_every_s, config.duration_s)
     reporter.forced_edge = validator.edge_after
 
     across_workers = spec.backend == "tensorflow" and nodes > 1  # MultiWorkerMirroredStrategy: no fit()

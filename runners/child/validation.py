@@ -20,13 +20,17 @@ from workloads.tasks import Task, batch_loss_and_metric, positions
 
 class Validator:
     def __init__(self, emit: Callable, runner: str, task: Task, x_val, y_val, batch_size: int,
-                 every_steps: int | None, every_s: float | None):
+                 every_steps: int | None, every_s: float | None, until_s: float | None = None):
         self._emit, self._runner, self._task = emit, runner, task
         self._batch_size = min(batch_size, len(x_val)) if x_val is not None else batch_size
         # Whole batches only: a last, smaller batch would make XLA and torch.compile compile again.
         whole = (len(x_val) // self._batch_size * self._batch_size) if x_val is not None else 0
         self._x, self._y = (x_val[:whole], y_val[:whole]) if whole else (None, None)
         self._every_steps, self._every_s = every_steps, every_s
+        # The budget (--duration): its quarters are due by the runner's clock, and the run's end evaluates on its
+        # own. When the launcher's count of the budget lags the runner's (its windows left out differ by a
+        # moment per turn), the runner trains on past it; evaluating again there would be a fifth "quarter".
+        self._until_s = until_s
         self._next_s = every_s
         self._last_step = -1  # the last step evaluated after
         self._spent_s = 0.0
@@ -50,7 +54,9 @@ class Validator:
             return False
         if self._every_steps:
             return self.edge_after(step)
-        return self._next_s is not None and steady_s >= self._next_s
+        if self._next_s is None or (self._until_s is not None and self._next_s > self._until_s * (1 + 1e-9)):
+            return False
+        return steady_s >= self._next_s
 
     def run(self, step: int, predict: Callable[[np.ndarray], np.ndarray], steady_s: float = 0.0) -> None:
         """Evaluate the model as it is after ``step`` (``steady_s`` of steady training so far), and say so in an
