@@ -65,8 +65,7 @@ def combine(repeats: list[list[Standing]]) -> tuple[list[Standing], dict[str, di
     table = []
     for rank, row in enumerate(ranked, start=1):
         paired = paired_ratio(by_repeat[ranked[0].runner], by_repeat[row.runner]) if rank > 1 else None
-        table.append(replace(row, rank=rank, slower_by=behind(ranked[0].throughput / row.throughput, paired),
-                             slower_low=paired.low if paired else None, slower_high=paired.high if paired else None,
+        table.append(replace(row, rank=rank, **behind(ranked[0].throughput / row.throughput, paired),
                              turns=paired.pairs if paired else row.turns))
     return table + [r for r in rows if not r.throughput], by_repeat
 

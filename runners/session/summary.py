@@ -95,8 +95,7 @@ def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
         rates = by_name[row["runner"]].turn_rates()
         paired = paired_ratio(fastest_rates, rates) if rank > 1 else None
         result.append(Standing(
-            rank=rank, slower_by=behind(best / row["throughput"], paired), **row,
-            slower_low=paired.low if paired else None, slower_high=paired.high if paired else None,
+            rank=rank, **behind(best / row["throughput"], paired), **row,
             turns=paired.pairs if paired else len(rates), spread=spread(rates),
         ))
     for row in rows:
@@ -105,10 +104,12 @@ def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
     return result
 
 
-def behind(plain: float, paired: Ratio | None) -> float:
-    """How many times slower than the fastest a runner is: the paired estimate when there are pairs, so the
-    figure on screen is the centre of the interval beside it and the verdict's number; else the plain ratio."""
-    return paired.value if paired else plain
+def behind(plain: float, paired: Ratio | None) -> dict[str, float | None]:
+    """A standing's "× slower" and its interval: the paired estimate when there are pairs, so the figure on
+    screen is the centre of the interval beside it and the verdict's number; else the plain ratio, alone."""
+    if paired is None:
+        return dict(slower_by=plain, slower_low=None, slower_high=None)
+    return dict(slower_by=paired.value, slower_low=paired.low, slower_high=paired.high)
 
 
 def keras_against_pytorch(states: list[RunnerState], table: list[Standing]) -> list[tuple[Standing, Standing, Ratio]]:
