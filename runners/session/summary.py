@@ -105,9 +105,10 @@ def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
 
 
 def behind(plain: float, paired: Ratio | None) -> dict[str, float | None]:
-    """A standing's "× slower" and its interval: the paired estimate when there are pairs, so the figure on
-    screen is the centre of the interval beside it and the verdict's number; else the plain ratio, alone."""
-    if paired is None:
+    """A standing's "× slower" and its interval: with an interval (three pairs or more), the paired estimate, so
+    the figure on screen is the interval's centre and the verdict's number; else the plain ratio of steady
+    throughputs, which always agrees with the rank (one or two pairs can point the other way)."""
+    if paired is None or paired.low is None:
         return dict(slower_by=plain, slower_low=None, slower_high=None)
     return dict(slower_by=paired.value, slower_low=paired.low, slower_high=paired.high)
 
