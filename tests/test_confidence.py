@@ -114,3 +114,35 @@ def test_the_leaderboard_shows_the_verdicts_ratio_inside_its_own_interval():
     assert behind.runner == "keras/jax" and abs(plain - paired.inverted().value) > 0.3  # the two estimators differ
     assert behind.slower_by == paired.inverted().value
     assert behind.slower_low < behind.slower_by < behind.slower_high
+
+
+def test_the_rank_follows_the_paired_estimate_when_it_puts_another_runner_ahead():
+    """One long slow turn makes keras/jax slower by whole-run throughput, while turn by turn it is mostly the
+    faster: the ranking, the "× slower" beside it and the verdict all follow the paired estimate, so no
+    second-ranked runner reads "0.85× slower"."""
+    from runners.session.summary import keras_against_pytorch, standings, verdict
+
+    keras = taking_turns("keras/jax", [0.02] + [0.008] * 5, [200] + [10] * 5)
+    torch = taking_turns("torch", [0.011] * 6, [10] * 6)
+    assert torch.throughput[0] > keras.throughput[0]  # by whole-run throughput torch is ahead
+    table = standings([torch, keras])
+    assert [s.runner for s in table] == ["keras/jax", "torch"]
+    assert table[1].slower_by > 1 and table[1].slower_low < table[1].slower_by < table[1].slower_high
+    paired = keras_against_pytorch([keras, torch], table)[0][2]
+    assert table[1].slower_by == paired.value
+    assert verdict([keras, torch], table, "mlp", 8, "cpu").startswith(
+        f"no clear difference between keras/jax and torch on mlp at batch 8 on cpu: {paired.value:.2f}×")
+
+
+def test_with_two_pairs_the_verdict_says_the_leaderboards_plain_ratio():
+    """Below three pairs there is no interval and the leaderboard shows the whole-run ratio: the verdict says
+    that same number (and that the pairs are too few), not a paired mean the screen shows nowhere."""
+    from runners.session.summary import standings, verdict
+
+    keras = taking_turns("keras/jax", [0.02, 0.012], [200, 10])
+    torch = taking_turns("torch", [0.011, 0.011], [10, 10])
+    table = standings([keras, torch])
+    assert [s.runner for s in table] == ["torch", "keras/jax"] and table[1].slower_low is None
+    assert verdict([keras, torch], table, "mlp", 8, "cpu").startswith(
+        f"torch trained mlp {table[1].slower_by:.2f}× faster than keras/jax at batch 8 on cpu "
+        "(2 paired turns: too few for an interval)")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from runners.session.confidence import Ratio, paired_ratio, spread
-from runners.session.summary import Standing, behind
+from runners.session.summary import Standing, ranked_by_pairs
 
 
 def rotated(items: list, repeat: int) -> list:
@@ -61,12 +61,10 @@ def combine(repeats: list[list[Standing]]) -> tuple[list[Standing], dict[str, di
             error=next((s.error for s in mine if s.error), None),
             slower_by=None, slower_low=None, slower_high=None, turns=len(finished), spread=spread(by_repeat[name]),
         ))
-    ranked = sorted((r for r in rows if r.throughput), key=lambda r: -r.throughput)
-    table = []
-    for rank, row in enumerate(ranked, start=1):
-        paired = paired_ratio(by_repeat[ranked[0].runner], by_repeat[row.runner]) if rank > 1 else None
-        table.append(replace(row, rank=rank, **behind(ranked[0].throughput / row.throughput, paired),
-                             turns=paired.pairs if paired else row.turns))
+    ranked = ranked_by_pairs([r for r in rows if r.throughput], lambda r: r.throughput,
+                             lambda r: by_repeat[r.runner])
+    table = [replace(row, rank=rank, **figures, turns=paired.pairs if paired else row.turns)
+             for rank, (row, figures, paired) in enumerate(ranked, start=1)]
     return table + [r for r in rows if not r.throughput], by_repeat
 
 

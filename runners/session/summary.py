@@ -86,22 +86,43 @@ def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
                 steps=s.steps_done,
             )
         )
-    by_name = {s.name: s for s in states}
-    ranked = sorted((r for r in rows if r["throughput"]), key=lambda r: -r["throughput"])
-    best = ranked[0]["throughput"] if ranked else None
+    rates = {s.name: s.turn_rates() for s in states}
+    ranked = ranked_by_pairs([r for r in rows if r["throughput"]], lambda r: r["throughput"],
+                             lambda r: rates[r["runner"]])
     result = []
-    fastest_rates = by_name[ranked[0]["runner"]].turn_rates() if ranked else {}
-    for rank, row in enumerate(ranked, start=1):
-        rates = by_name[row["runner"]].turn_rates()
-        paired = paired_ratio(fastest_rates, rates) if rank > 1 else None
-        result.append(Standing(
-            rank=rank, **behind(best / row["throughput"], paired), **row,
-            turns=paired.pairs if paired else len(rates), spread=spread(rates),
-        ))
+    for rank, (row, figures, paired) in enumerate(ranked, start=1):
+        mine = rates[row["runner"]]
+        result.append(Standing(rank=rank, **figures, **row, turns=paired.pairs if paired else len(mine),
+                               spread=spread(mine)))
     for row in rows:
         if not row["throughput"]:
             result.append(Standing(rank=None, slower_by=None, **row))
     return result
+
+
+def ranked_by_pairs(items: list, throughput, rates) -> list[tuple[object, dict[str, float | None], Ratio | None]]:
+    """``items`` fastest first, each with its "× slower" figures (``behind``) and its pairs with the fastest.
+
+    The fastest by whole-run throughput is the first anchor. When the paired estimate (turn by turn, or repeat
+    by repeat) puts another runner ahead of it, with an interval, that runner is the fastest: every ratio is
+    then taken against it and the order follows those ratios, so the rank, the "× slower" beside it and the
+    verdict point the same way even when turns of unequal length make the two estimators disagree."""
+    by_throughput = sorted(items, key=lambda item: -throughput(item))
+    if not by_throughput:
+        return []
+
+    def against(anchor) -> list:
+        table = []
+        for item in by_throughput:
+            paired = paired_ratio(rates(anchor), rates(item)) if item is not anchor else None
+            table.append((item, behind(throughput(anchor) / throughput(item), paired), paired))
+        return table
+
+    table = against(by_throughput[0])
+    quickest = min(table, key=lambda entry: entry[1]["slower_by"])[0]
+    if quickest is not by_throughput[0]:
+        table = against(quickest)
+    return sorted(table, key=lambda entry: (entry[0] is not quickest, entry[1]["slower_by"]))
 
 
 def behind(plain: float, paired: Ratio | None) -> dict[str, float | None]:
@@ -128,8 +149,8 @@ def keras_against_pytorch(states: list[RunnerState], table: list[Standing]) -> l
     pairs = []
     for other in (s for s in finished if s.runner in PYTORCH_RUNNERS):
         ratio = paired_ratio(by_name[best.runner].turn_rates(), by_name[other.runner].turn_rates())
-        if ratio is None:
-            ratio = Ratio(best.throughput / other.throughput, None, None, 0)
+        if ratio is None or ratio.low is None:  # one or two pairs: the leaderboard's plain ratio, as it shows it
+            ratio = Ratio(best.throughput / other.throughput, None, None, ratio.pairs if ratio else 0)
         pairs.append((best, other, ratio))
     return pairs
 
