@@ -89,3 +89,5 @@ def test_doctor_on_this_machine_says_no_gpu_per_framework():
         row = next(line for line in out.splitlines() if line.startswith(f"│ {backend} "))
         assert "cpu (no GPU)" in row and "…" not in row, row
     assert "cores" in out and "usable by this process" in out
+    steal = float(out.split("hypervisor steal ")[1].split("%")[0])  # Linux reports steal, 0 on a machine of its own
+    assert 0.0 <= steal < 100.0

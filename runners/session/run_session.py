@@ -22,6 +22,7 @@ from runners.config import RunConfig
 from runners.protocol import Event, Phase
 from runners.session.cpu_share import available_cpus
 from runners.session.defaults import DEFAULT_SLICE_S
+from runners.session.host_steal import StealMeter
 from runners.session.launcher import READ_EVERY_S, Launcher, run_headless
 from runners.session.plan import DURATION_STEP_CAP, Plan
 from runners.session.preparation import prepare_checkpoint, prepare_initial_weights
@@ -83,6 +84,7 @@ class RunSession:
         )
         self.folder.write_json("run.json", self.run_record())
         self.folder.write_json("meta.json", self._meta())
+        self.steal = StealMeter()  # from here to the verdict: the runners' whole life
         atexit.register(self.launcher.kill_now)  # whatever happens to a view, no runner outlives us
 
     @property
@@ -136,7 +138,7 @@ class RunSession:
                 state.apply(Phase(state.name, "stopped"))
         p = self.plan
         return finish_run(self.folder, states, self.description, p.workload.name, p.settings.batch_size, p.device,
-                          p.target)
+                          p.target, host_steal=self.steal.share())
 
     def close(self) -> None:
         """No runner outlives the view that ends: the last resort after a view returns."""

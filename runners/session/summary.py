@@ -13,6 +13,7 @@ from typing import Iterable
 
 from runners.session.confidence import Ratio, describe, paired_ratio, spread
 from runners.session.device_check import device_kind
+from runners.session.host_steal import steal_sentence
 from runners.session.recording import RunFolder
 from runners.session.state import RunnerState
 
@@ -255,21 +256,27 @@ def verdict(states: list[RunnerState], table: list[Standing], workload: str, bat
 
 
 def finish_run(folder: RunFolder, states: list[RunnerState], header: str, workload: str, batch_size: int,
-               device: str, target=None) -> tuple[list[Standing], str]:
-    """Rank, judge and record a finished (or stopped) run; the verdict is returned for the screen."""
+               device: str, target=None, host_steal: float | None = None) -> tuple[list[Standing], str]:
+    """Rank, judge and record a finished (or stopped) run; the verdict is returned for the screen.
+    ``host_steal``: the share of the CPU the hypervisor took meanwhile, said when it is worth saying."""
     table = standings(states, target)
     verdict_text = verdict(states, table, workload, batch_size, device, target)
+    shared = steal_sentence(host_steal)
+    if shared:
+        verdict_text += f"; {shared}"
     try:
-        write_summary(folder, table, verdict_text, header)
+        write_summary(folder, table, verdict_text, header, host_steal)
     except OSError as exc:  # a full or read-only disk: the verdict still reaches the screen
         verdict_text += f" (summary not saved: {exc.strerror or exc})"
     return table, verdict_text
 
 
-def write_summary(folder: RunFolder, table: list[Standing], verdict_text: str, header: str) -> None:
+def write_summary(folder: RunFolder, table: list[Standing], verdict_text: str, header: str,
+                  host_steal: float | None = None) -> None:
     """summary.json, summary.csv and summary.md, each written then renamed."""
     rows = [asdict(s) for s in table]
-    folder.write_json("summary.json", {"run": header, "verdict": verdict_text, "standings": rows})
+    folder.write_json("summary.json", {"run": header, "verdict": verdict_text, "standings": rows,
+                                       "host_steal": host_steal})
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["runner"])
     writer.writeheader()

@@ -29,6 +29,7 @@ def doctor(args: argparse.Namespace) -> int:
     import os
 
     from runners.session.device_check import ask_frameworks, mixed_device_lines
+    from runners.session.host_steal import StealMeter, steal_sentence
     from runners.session.nvml_monitor import NvmlMonitor
     from runners.session.plan import resolve_device
     from runners.specs import SPECS, install_hint
@@ -36,6 +37,7 @@ def doctor(args: argparse.Namespace) -> int:
     from tui.console.output import console as output_console
 
     console = output_console()
+    steal = StealMeter()  # over the frameworks' checks below: seconds of busy CPU
     monitor = NvmlMonitor()
     gpus = monitor.describe()
     monitor.close()
@@ -50,12 +52,18 @@ def doctor(args: argparse.Namespace) -> int:
     if gpus:
         console.print(gpus_table(gpus))
     affinity = len(os.sched_getaffinity(0))
+    share = steal.share()
     caps = {name: os.environ[name] for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
             if name in os.environ}
     console.print(f"cpu: {os.cpu_count()} cores, {affinity} usable by this process"
-                  + (f"; thread caps {', '.join(f'{k}={v}' for k, v in caps.items())}" if caps else "; no thread caps set"))
+                  + (f"; thread caps {', '.join(f'{k}={v}' for k, v in caps.items())}" if caps else "; no thread caps set")
+                  + (f"; hypervisor steal {share:.1%} while doctor ran" if share is not None else ""))
     problems = mixed_device_lines(installed, reports, device)
     notes = [install_hint(spec) for spec in defaults if spec.missing_modules()]
+    shared = steal_sentence(share, during="these checks")
+    if shared:
+        notes.append(f"{shared[0].upper()}{shared[1:]}: on CPU, run more turns (--duration) or --repeats, "
+                     "or use a dedicated machine")
     for note in notes:
         console.print(f"note: {note}")
     for problem in problems:
