@@ -10,7 +10,9 @@ ratios (``runners.session.confidence.paired_ratio``), as the dashboard uses for 
 
 from __future__ import annotations
 
-from runners.session.confidence import Ratio, paired_ratio
+import math
+
+from runners.session.confidence import LEVEL, Ratio, paired_ratio
 
 
 def abba(pairs: int) -> list[tuple[int, str]]:
@@ -24,6 +26,23 @@ def abba(pairs: int) -> list[tuple[int, str]]:
 def ratio(measured: dict[int, float], reference: dict[int, float]) -> Ratio | None:
     """measured ÷ reference, pair by pair (geometric mean and 95 % interval)."""
     return paired_ratio(measured, reference)
+
+
+def adjusted_ratio(measured: dict[int, float], reference: dict[int, float], nuisance: dict[int, float],
+                   level: float = LEVEL) -> Ratio | None:
+    """measured ÷ reference pair by pair, adjusted for a nuisance measured in every pair (``nuisance``: how much
+    more of it the measured side met than the reference side): the intercept of the least-squares line of the
+    log-ratios on it (scipy's ``linregress``), with its t-interval on n − 2 degrees of freedom. That is the
+    ratio the pairs show where both sides met the same amount of it: covariate adjustment, which keeps every
+    pair where leaving out the pairs it touched can leave few."""
+    keys = sorted(set(measured) & set(reference) & set(nuisance))
+    if len(keys) < 4 or len({nuisance[k] for k in keys}) < 2:
+        return paired_ratio(measured, reference, level)  # nothing to fit: the plain paired ratio
+    from scipy import stats
+
+    fit = stats.linregress([nuisance[k] for k in keys], [math.log(measured[k] / reference[k]) for k in keys])
+    half = stats.t.ppf(0.5 + level / 2, len(keys) - 2) * fit.intercept_stderr
+    return Ratio(math.exp(fit.intercept), math.exp(fit.intercept - half), math.exp(fit.intercept + half), len(keys))
 
 
 def cell(value: Ratio | None) -> str:

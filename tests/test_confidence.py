@@ -146,3 +146,24 @@ def test_with_two_pairs_the_verdict_says_the_leaderboards_plain_ratio():
     assert verdict([keras, torch], table, "mlp", 8, "cpu").startswith(
         f"torch trained mlp {table[1].slower_by:.2f}× faster than keras/jax at batch 8 on cpu "
         "(2 paired turns: too few for an interval)")
+
+
+def test_the_steal_adjusted_ratio_recovers_the_ratio_where_both_sides_lost_the_same():
+    """The agreement benchmark's adjustment (benchmarks/pairing.py) against a known answer: pairs whose log-ratio
+    is 2 × the difference in steal between their sides plus noise, a true ratio of 1.00 where both lost the same.
+    The plain paired ratio carries the steal (here more often on the measured side); the adjusted one does not."""
+    import math
+
+    from benchmarks.pairing import adjusted_ratio
+    from runners.session.confidence import paired_ratio
+
+    rng = random.Random(7)
+    difference = {k: rng.choice([0.0, 0.1, 0.2, 0.1, -0.05]) for k in range(60)}
+    measured = {k: math.exp(2 * d + rng.gauss(0, 0.02)) for k, d in difference.items()}
+    reference = {k: 1.0 for k in difference}
+    plain = paired_ratio(measured, reference)
+    adjusted = adjusted_ratio(measured, reference, difference)
+    assert plain.low > 1.0 and plain.value > 1.05  # the steal reads as a slow first half
+    assert adjusted.pairs == 60 and adjusted.low < 1.0 < adjusted.high and adjusted.high - adjusted.low < 0.03
+    # With nothing to fit (no steal anywhere) it is the plain paired ratio.
+    assert adjusted_ratio(measured, reference, {k: 0.0 for k in difference}) == plain

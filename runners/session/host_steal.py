@@ -4,7 +4,7 @@ On a virtual machine the host can give a vCPU to another guest while ours wants
 to run; Linux counts that time as steal (``/proc/stat``, read through psutil). It
 comes in bursts: on the 2-core machine this was built on, most seconds had none
 and some lost 10–40 % of both cores, and a stretch of training that lost a share
-s of the CPU ran about 2·s slower. Turns pair neighbours under the same
+s of the CPU ran about 2–3·s slower (a step waits for both cores). Turns pair neighbours under the same
 conditions, but a burst that hits one turn and not the next widens every interval;
 a user reading a verdict should know the machine was shared.
 """
