@@ -41,7 +41,7 @@ class StealMeter:
 
 
 def steal_sentence(share: float | None, during: str = "the run") -> str:
-    """"the hypervisor took 8.7 % of this machine's CPU during the run (steal): …", or "" when it took little."""
+    """"the hypervisor took 8.7% of this machine's CPU during the run (steal): …", or "" when it took little."""
     if share is None or share < NOTICE_SHARE:
         return ""
     return (f"the hypervisor took {share:.1%} of this machine's CPU during {during} (steal: a shared virtual "
