@@ -9,14 +9,11 @@ Off Linux there is no steal to read and nothing is left out.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from runners.session.host_steal import cpu_seconds  # noqa: E402
+from runners.session.host_steal import cpu_seconds
 
 FILE_NAME = "host-steal.tsv"  # beside a kept run's events, for --from
 
