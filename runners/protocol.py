@@ -91,6 +91,8 @@ class Hello(Event):
     task: str = "classification"
     # Layers that draw random numbers in training (dropout): the frameworks draw different ones.
     stochastic_layers: list[str] = field(default_factory=list)
+    # What the weight conversion could not be sure of (a Dense whose input order it cannot read), with the fix.
+    conversion_notes: list[str] = field(default_factory=list)
     weights_sha256: str | None = None  # of the initial-weights file it loaded, when there is one
     devices: int = 1  # data-parallel over this many devices (--devices)
     distribution: str | None = None  # the data-parallel engine and its communication settings, in words

@@ -162,3 +162,92 @@ def test_a_model_with_dropout_passes_check_on_what_can_be_compared(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "losses not compared: dropout draws different masks" in result.stdout
     assert "initial logits (inference mode)" in result.stdout
+
+
+FLATTEN_ORDER = Path(__file__).with_name("flatten_order_workload.py")
+
+
+def _flatten_order_file(tmp_path, style: str, specs: bool) -> Path:
+    file = tmp_path / f"flatorder_{style}_{'specs' if specs else 'saved'}.py"
+    file.write_text(FLATTEN_ORDER.read_text().replace('STYLE = "permute"', f"STYLE = {style!r}")
+                    .replace("SPECS = False", f"SPECS = {specs}"))
+    return file
+
+
+@pytest.mark.parametrize("style, specs, runners", [
+    ("permute", False, "torch,keras/jax,keras/tensorflow,keras/torch"),  # PyTorch's order already: no reordering
+    ("sequential", True, "torch,keras/tensorflow"),
+    ("permute", True, "torch,keras/torch"),
+    ("plain", False, "torch,keras/jax"),  # Keras's own (h, w, c) order: reordered
+])
+def test_a_dense_reading_a_flattened_image_gets_its_rows_in_the_order_the_graph_gives(tmp_path, style, specs, runners):
+    """The order comes from the layers between the convolution and the Flatten, not from the tensor's shape: a
+    Permute((3, 1, 2)) before Flatten (the way porting guides write it) must not be reordered a second time."""
+    file = _flatten_order_file(tmp_path, style, specs)
+    result = cli("check", "--workload", str(file), "--size", "tiny", "--runners", runners,
+                 "--output", str(tmp_path / "runs"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✓ parity verified" in result.stdout
+
+
+def test_a_dense_whose_input_order_cannot_be_traced_fails_check_naming_the_layer_and_the_fix(tmp_path):
+    """A Lambda swapping height and width before Flatten: the order is not guessed, and check says why it fails."""
+    file = _flatten_order_file(tmp_path, "lambda", specs=False)
+    result = cli("check", "--workload", str(file), "--size", "tiny", "--runners", "torch,keras/jax",
+                 "--output", str(tmp_path / "runs"))
+    assert result.returncode == 1
+    text = " ".join(result.stdout.split())
+    assert "✗ parity failed" in text
+    assert ("keras/jax: Keras layer 'classifier-1' (Dense): 'swap_hw' (Lambda) lies between an image and it, and "
+            "kvp-dash cannot trace the order") in text, text
+    assert "put layers.Permute((3, 1, 2)) just before the Flatten" in text
+
+
+def test_the_traced_order_follows_the_layout_ops_and_a_subclassed_model_is_named_not_guessed():
+    """The index carried through the graph, against the order PyTorch's Flatten gives, for each layout op; a
+    subclassed model (no graph) gets a note instead of a guess."""
+    code = """
+import os
+os.environ["KERAS_BACKEND"] = "jax"
+import keras, numpy as np
+from keras import layers
+from runners.child.feature_order import Unknown, dense_input_order
+from runners.child.keras_weights import order_notes
+
+def order(*middle, data_format="channels_last"):
+    inputs = keras.Input((2, 3, 1))
+    x = layers.Conv2D(4, 1, name="c")(inputs)
+    for layer in middle:
+        x = layer(x)
+    dense = layers.Dense(2)
+    keras.Model(inputs, dense(layers.Flatten(data_format=data_format)(x)))
+    found = dense_input_order(dense)
+    return found.why if isinstance(found, Unknown) else found.tolist()
+
+torch_order = np.arange(4 * 2 * 3).reshape(4, 2, 3)   # PyTorch's (c, h, w) positions
+print(order() == torch_order.transpose(1, 2, 0).reshape(-1).tolist())
+print(order(layers.Permute((3, 1, 2))) == list(range(24)))
+print(order(layers.Permute((3, 1, 2)), layers.ReLU(), layers.Dropout(0.1)) == list(range(24)))
+print(order(layers.Reshape((6, 4))) == order())
+# Flatten(data_format="channels_first") moves the first axis last before flattening (Keras's Flatten.call)
+print(order(data_format="channels_first") == np.moveaxis(torch_order.transpose(1, 2, 0), 0, -1).reshape(-1).tolist())
+print(order(layers.Permute((2, 1, 3))) == torch_order.transpose(2, 1, 0).reshape(-1).tolist())
+print(order(layers.Lambda(lambda t: t, name="mystery")))
+
+class Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.flat, self.fc = layers.Conv2D(4, 1), layers.Flatten(), layers.Dense(2, name="fc")
+    def call(self, x):
+        return self.fc(self.flat(self.conv(x)))
+model = Subclassed()
+model(np.zeros((1, 2, 3, 1), "float32"))
+print(order_notes(model))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[:6] == ["True"] * 6, lines
+    assert lines[6] == ("'mystery' (Lambda) lies between an image and it, and kvp-dash cannot trace the order of the "
+                        "features through that")
+    assert "Keras layers 'fc' (Dense): the model has no graph kvp-dash can read (a subclassed model)" in lines[7]

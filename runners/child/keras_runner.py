@@ -15,7 +15,7 @@ import keras
 from runners.child import devices, keras_data_parallel, keras_recipe
 from runners.child.frameworks_kept_out import keep_tensorflow_out
 from runners.child.initial_weights import initial_weights
-from runners.child.keras_weights import load_initial_weights
+from runners.child.keras_weights import load_initial_weights, order_notes
 from runners.child.probe import PROBE_SAMPLES, probe_values
 from runners.child.rank_report import RankReport
 from runners.child.validation import Validator
@@ -278,6 +278,7 @@ def run(spec, config: RunConfig, writer) -> None:
             recipe=config.recipe.describe(),
             task=task.name,
             stochastic_layers=_stochastic_layers(model),
+            conversion_notes=[] if workload.load_keras_weights or config.checkpoint else order_notes(model),
             weights_sha256=weights.sha256,
             devices=config.devices * nodes,
             distribution=distribution,

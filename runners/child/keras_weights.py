@@ -4,33 +4,25 @@ Keras layers are named after the PyTorch module holding the same tensors,
 dots written as dashes (``layer1-0-conv1`` holds ``layer1.0.conv1.weight``);
 each layer type converts its layout here.
 Every weight of the model must be set and every generated tensor used, or the
-two models are not the same architecture and loading fails.
+two models are not the same architecture and loading fails. A Dense layer reading
+a flattened image takes its rows in the order the Keras graph flattens it
+(``runners.child.feature_order``); where that order cannot be read, the rows are
+loaded as PyTorch has them and ``order_notes`` says so.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from runners.child.feature_order import Unknown, dense_input_order
 from workloads.weights import WeightMismatch, keras_name, torch_name
-
-
-def _flattened_image(layer) -> tuple[int, int, int] | None:
-    """(h, w, c) when ``layer`` reads a Flatten of an image: Keras flattens (h, w, c), PyTorch (c, h, w)."""
-    try:
-        source = layer.input._keras_history.operation
-    except (AttributeError, ValueError):  # a subclassed model, or a layer used twice: no graph to read
-        return None
-    if type(source).__name__ != "Flatten" or len(source.input.shape) != 4:
-        return None
-    return tuple(source.input.shape[1:])
 
 
 def _dense(layer, w, name):
     weight = w[f"{name}.weight"]
-    image = _flattened_image(layer)
-    if image is not None and weight.shape[1] == image[0] * image[1] * image[2]:
-        height, width, channels = image
-        weight = weight.reshape(-1, channels, height, width).transpose(0, 2, 3, 1).reshape(weight.shape[0], -1)
+    order = dense_input_order(layer)
+    if isinstance(order, np.ndarray) and order.size == weight.shape[1]:
+        weight = weight[:, order]  # Keras's input j is PyTorch's feature order[j] (runners.child.feature_order)
     return [weight.T] + ([w[f"{name}.bias"]] if layer.use_bias else [])
 
 
@@ -118,3 +110,34 @@ def load_initial_weights(model, weights: dict[str, np.ndarray]) -> None:
             f"PyTorch tensor {unused[0]!r} {tuple(weights[unused[0]].shape)} has no Keras layer "
             f"(expected one named {keras_name(unused[0].rsplit('.', 1)[0])!r}); {len(unused)} tensor(s) unused in all"
         )
+
+
+def order_notes(model) -> list[str]:
+    """One line for each Dense whose input order kvp-dash could not read, with the fix: shown when parity fails."""
+    dense = [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+             if type(layer).__name__ == "Dense" and layer.weights]
+    notes = []
+    for layer in dense:
+        order = dense_input_order(layer)
+        if isinstance(order, Unknown):
+            notes.append(f"Keras layer {layer.name!r} (Dense): {order.why}, so its rows were loaded in PyTorch's "
+                         "order; if it reads a flattened image, put layers.Permute((3, 1, 2)) just before the "
+                         "Flatten (it then reads PyTorch's channels-first order), or define load_keras_weights")
+    has_graph = all(_has_graph(layer) for layer in dense)
+    images = [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+              if hasattr(layer, "data_format") and type(layer).__name__ != "Flatten"]
+    if dense and images and not has_graph:
+        names = ", ".join(repr(layer.name) for layer in dense[:4])
+        notes.append(f"Keras layers {names} (Dense): the model has no graph kvp-dash can read (a subclassed model), "
+                     "so their rows were loaded in PyTorch's order; if one reads a flattened image, transpose it to "
+                     "channels first before flattening (keras.ops.transpose(x, (0, 3, 1, 2))) or build the model "
+                     "with keras.Input")
+    return notes
+
+
+def _has_graph(layer) -> bool:
+    try:
+        layer.input
+    except (AttributeError, ValueError):
+        return False
+    return True

@@ -29,6 +29,7 @@ class RunnerFacts:
     logits: list[float] | None = None
     losses: list[float] = field(default_factory=list)  # from step 0, in order
     stochastic_layers: list[str] = field(default_factory=list)  # dropout: its training losses differ by draw
+    conversion_notes: list[str] = field(default_factory=list)  # what its weight conversion could not tell
 
 
 @dataclass
@@ -109,6 +110,8 @@ def compare(
                         f"{name}: step losses differ by up to {row.steps_rdiff:.1e} relative from {reference} "
                         f"(tolerance {step_rtol:g})"
                     )
+        if row.problems and own.conversion_notes:  # the likely cause, with its fix
+            row.problems += [f"{name}: {note}" for note in own.conversion_notes]
         if any(not math.isfinite(v) for v in own.losses[:needed]):
             row.problems.append(f"{name}: non-finite loss in the first {needed} steps")
         if own.params is None or own.logits is None or (len(own.losses) < needed and not not_compared):
@@ -146,6 +149,7 @@ class ParityTracker:
         if isinstance(event, Hello):
             facts.params = event.params
             facts.stochastic_layers = list(event.stochastic_layers)
+            facts.conversion_notes = list(event.conversion_notes)
         elif isinstance(event, Probe):
             facts.logits = event.values
         elif isinstance(event, Metrics) and event.first_step <= PARITY_STEPS:
