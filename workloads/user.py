@@ -44,6 +44,10 @@ def load_workload_file(path: str) -> Workload:
     if not file.is_file():
         raise InputError(f"workload file {path} does not exist")
     module_name = f"kvp_dash_user_workload_{file.stem}"
+    # The file may import modules beside it; its folder goes last, so kvp-dash's own packages are never shadowed.
+    folder = str(file.resolve().parent)
+    if folder not in sys.path:
+        sys.path.append(folder)
     frameworks_before = {m for m in FRAMEWORKS if m in sys.modules}
     try:
         spec = importlib.util.spec_from_file_location(module_name, file)

@@ -34,6 +34,7 @@ from runners.session.budget import DurationBudget
 from runners.session.channel_reader import ChannelDecoder, ChannelReader
 from runners.session.cpu_share import plan_cpu_shares, thread_environment
 from runners.session.defaults import DEFAULT_REFRESH_HZ, DEFAULT_SLICE_S
+from runners.session.exit_reason import exit_reason
 from runners.session.recording import RunFolder
 from runners.session.rotation import Rotation
 from runners.session.runner_environment import data_parallel_environment, framework_environment, runner_module
@@ -390,23 +391,18 @@ class Launcher:
         name = child.spec.name
         if self._stopping or child.stop_requested:
             return [Phase(name, "stopped")]
-        how = (
-            f"killed by {signal.Signals(-returncode).name}"
-            if returncode < 0
-            else f"exited with code {returncode}"
-        )
+        output = self._output(child)
         return [
-            Error(name, error_type="RunnerExited", message=f"runner process {how}",
-                  traceback=self._output_tail(child)),
+            Error(name, error_type="RunnerExited", message=exit_reason(returncode, output),
+                  traceback="\n".join(output.splitlines()[-15:])),
             Phase(name, "failed"),
         ]
 
-    def _output_tail(self, child: _Child, lines: int = 15) -> str:
+    def _output(self, child: _Child) -> str:
         try:
-            text = self.folder.output_path(child.spec).read_text(errors="replace")
+            return self.folder.output_path(child.spec).read_text(errors="replace")
         except OSError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
 
     async def events(self) -> AsyncIterator[Event]:
         """Every event until every runner has ended; call again after a restart."""

@@ -18,6 +18,10 @@ def framework_environment(backend: str, device: str, gpus: list[int] | int | Non
     env = dict(os.environ)
     env.update({
         "PYTHONPATH": os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")])),
+        # `python -m` would put the working folder first on sys.path: a user's own workloads/ or runners/ package
+        # there would shadow kvp-dash's. Safe-path mode leaves it off (a workload file's own folder is added,
+        # after kvp-dash's packages, where the file is loaded: workloads.user).
+        "PYTHONSAFEPATH": "1",
         # Runners may share a GPU: no framework may grab all of its memory up front.
         "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
         "TF_FORCE_GPU_ALLOW_GROWTH": "true",

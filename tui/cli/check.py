@@ -65,6 +65,7 @@ def check(args: argparse.Namespace) -> int:
     console.print(parity_table(report, tracker))
     for runner, error in errors.items():
         console.print(f"[red]{runner} failed: {error.error_type}: {error.message}[/red]")
+        console.print(f"  whole output: {session.folder.output_path(next(s for s in plan.specs if s.name == runner))}")
     for problem in report.problems:
         console.print(f"[red]✗ {problem}[/red]")
     if report.status == "verified" and not errors and report.losses_not_compared:

@@ -47,7 +47,8 @@ def serve_command(args: argparse.Namespace) -> int:
 
 def viewer_command(run_dir: Path) -> str:
     """What each browser tab runs: the read-only attach viewer, with this Python."""
-    return shlex.join([sys.executable, "-m", "tui.cli", "attach", str(run_dir.resolve())])
+    # -P: the folder serve was started in (a user's own tui/ package, say) is not put on the viewer's sys.path.
+    return shlex.join([sys.executable, "-P", "-m", "tui.cli", "attach", str(run_dir.resolve())])
 
 
 def latest_run(base: Path) -> Path | None:
