@@ -164,6 +164,26 @@ def runner_processes() -> list[psutil.Process]:
 EXIT_GRACE_S = 3.0
 
 
+@pytest.fixture(autouse=True, scope="session")
+def own_prepared_cache(tmp_path_factory):
+    """Generated weights and checkpoints cached for this test session alone (each xdist worker its own), never
+    in the user's ~/.cache; the subprocesses the tests start inherit it."""
+    from runners.session.prepared_cache import CACHE_ENV
+
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("prepared-cache"))
+    yield Path(os.environ[CACHE_ENV])
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
+
+
+def prepared_path(folder: Path) -> Path:
+    """What a run folder's preparation used (``prepared.json``): the weights file or checkpoint folder."""
+    return Path(json.loads((folder / "prepared.json").read_text())["path"])
+
+
 @pytest.fixture(autouse=True)
 def no_runner_left_behind():
     """Every test must leave no runner process alive."""

@@ -16,7 +16,7 @@ from runners.protocol import Hello, Metrics, decode_lines
 from runners.session.parity import LOGITS_ATOL, compare
 from runners.session.preparation import prepared_parameters
 from tests.check_runs import assert_check_agrees
-from tests.conftest import ALL_SPECS, recorded_parity, tiered
+from tests.conftest import ALL_SPECS, prepared_path, recorded_parity, tiered
 from workloads.hub import HUB_WORKLOADS
 from workloads.hub.architectures import ARCHITECTURES
 from workloads.hub.checkpoint import sha256 as checkpoint_sha256
@@ -40,7 +40,7 @@ LANGUAGE_MODELS = [name for name in HUB_NAMES if HUB_WORKLOADS[name].task == "la
 def _check_checkpoint_and_learning(folder: Path, name: str, learned) -> None:
     """Every runner's hello names the hash of the checkpoint the preparation step wrote into the run folder,
     and ``learned(losses)`` holds for every runner's losses."""
-    checkpoint = folder / "checkpoint"
+    checkpoint = prepared_path(folder)
     assert sorted(p.name for p in checkpoint.iterdir()) == ["config.json", "model.safetensors"]
     expected = checkpoint_sha256(checkpoint)
     for runner in ALL_SPECS:
@@ -127,7 +127,7 @@ def user_checkpoint(checked, tmp_path_factory) -> Path:
     result, folder = checked("llama")
     assert result.returncode == 0
     copy = tmp_path_factory.mktemp("mine") / "tiny-llama"
-    shutil.copytree(folder / "checkpoint", copy)
+    shutil.copytree(prepared_path(folder), copy)
     return copy
 
 
@@ -147,7 +147,7 @@ def test_a_local_checkpoint_trains_on_the_users_token_ids(user_checkpoint, tmp_p
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "✓ parity verified" in result.stdout and "32 tokens" in result.stdout
     folder = next((tmp_path / "runs").glob("*-check-*"))
-    assert not (folder / "checkpoint").exists()  # loaded where it is, not copied
+    assert not (folder / "prepared.json").exists()  # loaded where it is: nothing prepared, nothing copied
     for runner in runners.split(","):
         hello = next(e for e in _events(folder, runner) if isinstance(e, Hello))
         assert hello.weights_sha256 == checkpoint_sha256(user_checkpoint)

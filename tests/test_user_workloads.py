@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import prepared_path
 from tests.test_parity import EXAMPLE
 from workloads import get_workload
 
@@ -111,7 +112,8 @@ def test_a_file_without_param_specs_trains_from_the_pytorch_models_own_weights(c
     result, folder = checked(CONVNET, "--runners", "torch,keras/jax")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "✓ parity verified" in result.stdout and "adamw lr 0.002 wd 0.01" in result.stdout  # its RECIPE
-    weights = folder / "initial_weights.npz"
+    weights = prepared_path(folder)
+    assert weights.name == "initial_weights.npz"
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
     hellos = [json.loads(line) for path in folder.glob("*.events.jsonl")
               for line in path.read_text().splitlines() if '"type": "hello"' in line]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import sys
+import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterable
@@ -25,7 +26,7 @@ from runners.session.defaults import DEFAULT_SLICE_S
 from runners.session.host_steal import StealMeter
 from runners.session.launcher import READ_EVERY_S, Launcher, run_headless
 from runners.session.plan import DURATION_STEP_CAP, Plan
-from runners.session.preparation import prepare_checkpoint, prepare_initial_weights
+from runners.session.preparation import ProgressCallback, prepare_checkpoint, prepare_initial_weights
 from runners.session.recording import RunFolder
 from runners.session.state import RunnerState
 from runners.session.summary import Standing, finish_run
@@ -48,12 +49,15 @@ class RunSession:
         overrides: dict[str, dict] | None = None,
         read_every_s: float = READ_EVERY_S,
         slice_s: float = DEFAULT_SLICE_S,
+        on_progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
     ):
         """A new run folder under ``output`` (named after the workload unless ``folder_name``), recorded at once.
 
         ``warmup_steps`` 0 makes every step count (``check``); ``overrides`` change one
         runner's config (tests inject a crash this way); ``read_every_s`` is how often the
-        channels are read (a dashboard passes its frame interval).
+        channels are read (a dashboard passes its frame interval); ``on_progress`` hears how the
+        preparation of generated weights or a checkpoint goes, and ``cancel`` stops it.
         """
         self.plan = plan
         self.schedule = schedule
@@ -62,13 +66,14 @@ class RunSession:
         extra = {} if warmup_steps is None else {"warmup_steps": warmup_steps}
         self.weights_file = self.checkpoint = None
         try:
+            prepared = (plan.workload_ref, plan.workload, plan.settings, self.folder.path, on_progress, cancel)
             if plan.workload.weights_from_torch:
-                self.weights_file = prepare_initial_weights(plan.workload_ref, plan.settings, self.folder.path)
+                self.weights_file = prepare_initial_weights(*prepared)
             elif plan.workload.make_checkpoint:
-                self.checkpoint = prepare_checkpoint(plan.workload_ref, plan.settings, self.folder.path)
+                self.checkpoint = prepare_checkpoint(*prepared)
             elif plan.workload.checkpoint_folder:
                 self.checkpoint = Path(plan.workload.checkpoint_folder)  # the user's own, loaded where it is
-        except InputError:
+        except BaseException:
             shutil.rmtree(self.folder.path, ignore_errors=True)  # nothing but the failed preparation in it
             raise
         self.config = RunConfig(
@@ -118,7 +123,7 @@ class RunSession:
         if self.plan.target:
             shown["target"] = self.plan.target.describe()
         if self.weights_file:
-            shown["initial weights"] = f"the PyTorch model's own ({self.weights_file.name})"
+            shown["initial weights"] = f"the PyTorch model's own ({self.weights_file})"
         if self.checkpoint:
             shown["checkpoint"] = f"{self.checkpoint} (Transformers from_pretrained, KerasHub from_preset)"
         return shown

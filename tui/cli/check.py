@@ -30,16 +30,16 @@ def check(args: argparse.Namespace) -> int:
         ParityTracker,
         compare,
     )
-    from runners.session.run_session import RunSession
     from tui.console.output import console as output_console
     from tui.console.parity_table import parity_table
+    from tui.console.preparing import session_on_console
 
     # Parity needs no evaluation: validation off.
     plan = replace(plan_from(args, steps=PARITY_STEPS + 1), validation=False)
     console = output_console()
     # fp32 with TF32 off: the precision parity tolerances are set for; every step counts (no warm-up).
-    session = RunSession(plan, args.output, folder_name=f"check-{plan.workload.name}", schedule="parallel",
-                         warmup_steps=0)
+    session = session_on_console(console, plan, args.output, folder_name=f"check-{plan.workload.name}",
+                                 schedule="parallel", warmup_steps=0)
     tracker = ParityTracker(session.launcher.runner_names)
     errors: dict[str, Error] = {}
 

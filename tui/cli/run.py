@@ -70,8 +70,6 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         print_list()
         return 0
-    from runners.session.run_session import RunSession
-
     if args.repeats > 1 and not args.headless:
         raise InputError("--repeats runs whole runs one after another: use it with --headless")
     duration_s = args.duration or (None if args.steps else DEFAULT_DURATION_S)
@@ -86,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
         from tui.console.repeated import run_repeated
 
         return run_repeated(plan, args.output, args.repeats, options)
-    session = RunSession(plan, args.output, **options)
+    session = _session(args, plan, options)
+    if session is None:
+        print("kvp-dash: stopped while preparing; nothing was kept", file=sys.stderr)
+        return 130
     if plan.hosts > 1:
         from runners.session.host_gate import gather_hosts
 
@@ -96,6 +97,27 @@ def run(args: argparse.Namespace) -> int:
 
         return headless.run(session)
     return _dashboard(args, session)
+
+
+def _session(args: argparse.Namespace, plan, options: dict):
+    """The run session, its preparation's progress shown where the run will be: on the console (headless) or on
+    a screen of its own before the dashboard. None when the user stopped the preparation."""
+    from runners.session.run_session import RunSession
+    from tui.console.output import console
+    from tui.console.preparing import needs_preparation, session_on_console
+
+    if args.headless:
+        return session_on_console(console(), plan, args.output, **options)
+    if not needs_preparation(plan):
+        return RunSession(plan, args.output, **options)
+    from tui.screens.preparing import PreparingApp
+
+    app = PreparingApp(f"preparing {plan.describe()}", lambda on_progress, cancel: RunSession(
+        plan, args.output, on_progress=on_progress, cancel=cancel, **options))
+    session = app.run()
+    if app.error is not None and not app.stopped:
+        raise app.error
+    return session
 
 
 def _dashboard(args: argparse.Namespace, session) -> int:

@@ -9,6 +9,7 @@ from runners.session.repeats import combine, repeats_verdict, run_repeats
 from runners.session.summary import markdown
 from tui.console import headless
 from tui.console.output import console as output_console
+from tui.console.preparing import plain_progress
 from tui.console.standings import leaderboard_table
 from workloads.errors import InputError
 
@@ -18,7 +19,9 @@ def run_repeated(plan, output: Path, count: int, session_options: dict) -> int:
         parent = RunFolder.create(output, f"repeats-{plan.workload.name}")
     except OSError as exc:
         raise InputError(f"cannot create a run folder in {output}: {exc.strerror or exc}") from None
-    done, code = run_repeats(plan, parent.path, count, headless.run, plan.workload.name, **session_options)
+    progress = plain_progress(output_console(), f"preparing {plan.workload.name} ({plan.settings.size})")
+    done, code = run_repeats(plan, parent.path, count, headless.run, plan.workload.name, on_progress=progress,
+                             **session_options)
     tables = [table for _, table in done]
     table, by_repeat = combine(tables)
     header = f"{plan.describe()} · {len(tables)} of {count} repeats"
