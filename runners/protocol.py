@@ -37,6 +37,10 @@ HELD_PHASES = ("paused", "waiting")
 # waking). Applied on the dashboard (``runners.session.state``) and in the runner's own clock alike.
 SETTLING_S = 0.5
 
+# Parity: the runner every other is judged against, and how many optimizer steps after the initial loss count.
+PARITY_REFERENCE = "torch"
+PARITY_STEPS = 5
+
 # How a runner subprocess finds its channel (a pipe fd the launcher passes) and its parent (to die with it).
 EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
 # A runner across hosts (--hosts): how many nodes, which one this is, node 0's rendezvous address, the run's id
@@ -118,6 +122,16 @@ class Probe(Event):
 
 
 @dataclass(frozen=True)
+class NoiseFloor(Event):
+    """The reference runner's first losses (from step 0) trained again from its initial weights perturbed at
+    float32 rounding: how far rounding alone moves this model's first steps (``runners.child.noise_floor``)."""
+
+    type: ClassVar[str] = "floor"
+    losses: list[float]
+    perturbation: float
+
+
+@dataclass(frozen=True)
 class Metrics(Event):
     """One window of consecutive steps, timed between two device synchronisations."""
 
@@ -193,7 +207,7 @@ class Rank(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (Hello, Phase, Probe, Metrics, Evaluation, Error, Done, Rank)
+    cls.type: cls for cls in (Hello, Phase, Probe, NoiseFloor, Metrics, Evaluation, Error, Done, Rank)
 }
 
 # Looked up once: decode() runs for every event of every runner.

@@ -23,7 +23,7 @@ from runners.protocol import Phase
 from runners.session.defaults import DEFAULT_REFRESH_HZ
 from runners.session.host_monitor import HostMonitor
 from runners.session.nvml_monitor import GpuSnapshot, NvmlMonitor
-from runners.session.parity import STEP_LOSS_RTOL, ParityTracker, compare
+from runners.session.parity import ParityContext, ParityTracker, judge
 from runners.session.sources import EventSource
 from runners.session.state import RunnerState
 from tui.main_screen import MainScreen
@@ -69,10 +69,8 @@ class DashboardApp(App):
         source: EventSource,
         description: str,
         refresh_hz: float = DEFAULT_REFRESH_HZ,
-        expected_params: int | None = None,
-        parity_step_rtol: float = STEP_LOSS_RTOL,
+        parity: ParityContext = ParityContext(),
         gpu_monitor: NvmlMonitor | None = None,
-        parity_judged: bool = True,
         on_finished: Callable[[list[RunnerState]], str] | None = None,
         settings: dict[str, str] | None = None,
         animate: bool = True,
@@ -102,9 +100,7 @@ class DashboardApp(App):
         self.parity = ParityTracker(source.runner_names)
         self.pacer = FramePacer(source.runner_names, refresh_hz, animate)
         self.view = ChartView()
-        self._expected_params = expected_params
-        self._parity_step_rtol = parity_step_rtol
-        self._parity_judged = parity_judged
+        self._parity_context = parity
         self._on_finished = on_finished
         self.verdict: str | None = None
         self._stopping = False
@@ -259,10 +255,7 @@ class DashboardApp(App):
         if isinstance(self.screen, RunnerDetailScreen) and (frame.charts or force_charts):
             self.screen.show(self.states[self.screen.runner], self.colours, self.view)
         if frame.parity:
-            if self._parity_judged:
-                main.parity_bar.show(self.parity_report(), self._failed_runners())
-            else:
-                main.parity_bar.update("parity · not judged in mixed precision: `kvp-dash check` verifies it in fp32")
+            main.parity_bar.show(self.parity_report(), self._failed_runners(), self._parity_context.judged)
 
     def _charts_on_screen(self, started: float, shown_at: float) -> None:
         """What the charts' frame cost this process, all threads: plotext, compositing, escape codes.
@@ -282,9 +275,7 @@ class DashboardApp(App):
 
     def parity_report(self):
         """Parity among the runners still standing: a crashed runner proves nothing either way."""
-        failed = set(self._failed_runners())
-        facts = {name: f for name, f in self.parity.facts.items() if name not in failed}
-        return compare(facts, expected_params=self._expected_params, step_rtol=self._parity_step_rtol)
+        return judge(self.parity, self._parity_context, self._failed_runners())
 
     # Layout: the main screen fits the terminal.
 

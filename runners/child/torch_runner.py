@@ -9,14 +9,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from runners.child import devices, torch_recipe
+from runners.child import devices, noise_floor, torch_recipe
 from runners.child.initial_weights import initial_weights
 from runners.child.probe import PROBE_SAMPLES, probe_values
 from runners.child.torch_weights import load_initial_weights
 from runners.child.validation import Validator
 from runners.child.windows import WindowReporter
 from runners.config import RunConfig
-from runners.protocol import Done, Hello, Phase, Probe
+from runners.protocol import PARITY_REFERENCE, PARITY_STEPS, Done, Hello, Phase, Probe
 from workloads import get_workload
 from workloads.base import resolve
 from workloads.tasks import get_task
@@ -86,15 +86,24 @@ def run(spec, config: RunConfig, writer) -> None:
     settings = config.settings
 
     emit(Phase(name, "building"))
-    torch.manual_seed(settings.seed)
     device = torch.device("cuda" if config.device == "cuda" and torch.cuda.is_available() else "cpu")
     weights = initial_weights(workload, config)
-    model = build_torch_model(workload, settings, device, weights, config.checkpoint)
     data = workload.dataset(settings)
     epoch_batches = data.epoch_batches(settings.batch_size)
     task = get_task(workload.task)
     inputs = torch_inputs(workload, data.x)
     targets = torch.from_numpy(task.targets(data.y))  # class ids int64 (nn.CrossEntropyLoss), else float32
+
+    def built():
+        torch.manual_seed(settings.seed)  # the same draws for every model built here
+        return build_torch_model(workload, settings, device, weights, config.checkpoint)
+
+    if config.parity_floor and spec.name == PARITY_REFERENCE:
+        # Before the run's own model exists: never two models in memory at once.
+        noise_floor.measure(emit, name, built, lambda m: torch_recipe.TrainStep(
+            m, m, task, config.recipe, config.precision, device.type, settings.steps),
+            inputs, targets, settings.batch_size, epoch_batches, PARITY_STEPS + 1, device)
+    model = built()
     # Trained through the compiled module; the probe below runs the plain one (same weights).
     trained = torch.compile(model) if spec.compile else model
     emit(

@@ -12,10 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# Step 0's loss is the initial loss; these many updates follow it in a parity check.
-PARITY_STEPS = 5
+# Step 0's loss is the initial loss; PARITY_STEPS updates follow it in a parity check (shared with the runners).
+from runners.protocol import PARITY_REFERENCE, PARITY_STEPS
 
 INITIAL_LOSS_RTOL = 1e-4
+# The step losses' tolerance: this many times the noise floor the reference measured in the same run (its own
+# steps from weights perturbed at float32 rounding), never below STEP_LOSS_RTOL. Without a floor (no PyTorch
+# reference, or a recording made before floors), the workload's fixed tolerance.
+FLOOR_MARGIN = 4.0
 STEP_LOSS_RTOL = 1e-3
 # Absolute, on logits of order one; float32 kernels of different libraries differ by ~1e-6.
 LOGITS_ATOL = 1e-4
@@ -51,6 +55,9 @@ class ParityReport:
     step_rtol: float = STEP_LOSS_RTOL
     # Why the training losses were not compared (dropout draws other masks in each framework), if so.
     losses_not_compared: str | None = None
+    # The noise floor measured in this run (max relative move of steps 1..PARITY_STEPS under a float32-rounding
+    # perturbation of the reference's weights); None when the run has none and step_rtol is the workload's.
+    floor_rdiff: float | None = None
 
     @property
     def problems(self) -> list[str]:
@@ -61,18 +68,33 @@ def _rdiff(a: float, b: float) -> float:
     return abs(a - b) / max(abs(b), 1e-12)
 
 
+def floor_of(floor_losses: list[float] | None, reference_losses: list[float], steps: int = PARITY_STEPS
+             ) -> float | None:
+    """The largest relative move of steps 1..steps that the perturbation made; None until both are complete."""
+    if not floor_losses or len(floor_losses) < steps + 1 or len(reference_losses) < steps + 1:
+        return None
+    return max(_rdiff(a, b) for a, b in zip(floor_losses[1:steps + 1], reference_losses[1:steps + 1]))
+
+
 def compare(
     facts: dict[str, RunnerFacts],
     steps: int = PARITY_STEPS,
     expected_params: int | None = None,
     step_rtol: float = STEP_LOSS_RTOL,
+    floor_losses: list[float] | None = None,
 ) -> ParityReport:
-    """Judge every runner against the reference (native PyTorch when present)."""
+    """Judge every runner against the reference (native PyTorch when present); ``floor_losses`` are the
+    reference's perturbed losses (its NoiseFloor event), which set the step tolerance when given."""
     if not facts:
         return ParityReport("single", None, [], step_rtol)
-    reference = "torch" if "torch" in facts else next(iter(facts))
+    reference = PARITY_REFERENCE if PARITY_REFERENCE in facts else next(iter(facts))
     ref = facts[reference]
     needed = steps + 1
+    floor = floor_of(floor_losses, ref.losses, steps) if reference == PARITY_REFERENCE else None
+    # The floor is known once the reference's own first steps are: the steps are judged only then.
+    floor_pending = bool(floor_losses) and floor is None and reference == PARITY_REFERENCE
+    if floor is not None:
+        step_rtol = max(STEP_LOSS_RTOL, FLOOR_MARGIN * floor)
     random_layers = {name: f.stochastic_layers for name, f in facts.items() if f.stochastic_layers}
     # Training-mode losses of a model with dropout depend on each framework's random masks: comparing them
     # would fail a correct model. Parameters and the initial logits (inference mode, no dropout) still count.
@@ -105,10 +127,12 @@ def compare(
             later = list(zip(own.losses[1:needed], ref.losses[1:needed]))
             if later:
                 row.steps_rdiff = max(_rdiff(a, b) for a, b in later)
-                if not row.steps_rdiff <= step_rtol:
+                if not row.steps_rdiff <= step_rtol and not floor_pending:
+                    against = (f"against a floor of {floor:.1e}: tolerance {step_rtol:.1e}" if floor is not None
+                               else f"tolerance {step_rtol:g}")
                     row.problems.append(
                         f"{name}: step losses differ by up to {row.steps_rdiff:.1e} relative from {reference} "
-                        f"(tolerance {step_rtol:g})"
+                        f"({against})"
                     )
         if row.problems and own.conversion_notes:  # the likely cause, with its fix
             row.problems += [f"{name}: {note}" for note in own.conversion_notes]
@@ -122,8 +146,8 @@ def compare(
     elif len(facts) < 2:
         status = "single"
     else:
-        status = "verified" if complete else "pending"
-    return ParityReport(status, reference, rows, step_rtol, not_compared)
+        status = "verified" if complete and not floor_pending else "pending"
+    return ParityReport(status, reference, rows, step_rtol, not_compared, floor)
 
 
 class ParityTracker:
@@ -131,6 +155,7 @@ class ParityTracker:
 
     def __init__(self, runners: list[str]):
         self.facts = {name: RunnerFacts() for name in runners}
+        self.floor_losses: list[float] | None = None  # the reference's NoiseFloor losses
         self._windows: dict[str, dict[int, list[float]]] = {name: {} for name in runners}
 
     def forget(self, runner: str) -> None:
@@ -138,15 +163,21 @@ class ParityTracker:
         if runner in self.facts:
             self.facts[runner] = RunnerFacts()
             self._windows[runner] = {}
+            if runner == PARITY_REFERENCE:
+                self.floor_losses = None
 
     def observe(self, event) -> bool:
         """Take in one event; True when it changed what parity is judged on."""
-        from runners.protocol import Hello, Metrics, Probe
+        from runners.protocol import Hello, Metrics, NoiseFloor, Probe
 
         facts = self.facts.get(event.runner)
         if facts is None:
             return False
-        if isinstance(event, Hello):
+        if isinstance(event, NoiseFloor):
+            if event.runner != PARITY_REFERENCE:
+                return False
+            self.floor_losses = list(event.losses)
+        elif isinstance(event, Hello):
             facts.params = event.params
             facts.stochastic_layers = list(event.stochastic_layers)
             facts.conversion_notes = list(event.conversion_notes)
@@ -164,3 +195,95 @@ class ParityTracker:
         else:
             return False
         return True
+
+
+@dataclass(frozen=True)
+class ParityContext:
+    """What a run's parity is judged with, recorded in ``run.json`` so that every view of the run (live,
+    headless, replay, attach, serve, the summary files) judges it the same way."""
+
+    expected_params: int | None = None
+    step_rtol: float = STEP_LOSS_RTOL  # the workload's fixed tolerance: used only when the run has no floor
+    judged: bool = True  # False in mixed precision: the tolerances are set for fp32
+
+    @classmethod
+    def from_record(cls, config: dict) -> "ParityContext":
+        """From a run's recorded config; a recording made before contexts were recorded gets its workload's
+        tolerance where the workload can still be found."""
+        if "parity" in config:
+            return cls(**config["parity"])
+        try:
+            from workloads import get_workload
+
+            step_rtol = get_workload(config["workload"]).parity_step_rtol
+        except Exception:  # noqa: BLE001 - a workload file since moved or changed: the default tolerance
+            step_rtol = STEP_LOSS_RTOL
+        return cls(step_rtol=step_rtol, judged=config.get("precision", "fp32") == "fp32")
+
+
+@dataclass(frozen=True)
+class ParityVerdict:
+    """A finished run's parity: the report and its sentence, for the summary files."""
+
+    report: ParityReport
+    sentence: str
+
+    def record(self) -> dict:
+        from dataclasses import asdict
+
+        return {"status": self.report.status, "sentence": self.sentence, "reference": self.report.reference,
+                "step_rtol": self.report.step_rtol, "floor_rdiff": self.report.floor_rdiff,
+                "rows": [asdict(row) for row in self.report.rows]}
+
+
+def judge(tracker: ParityTracker, context: ParityContext, failed: list[str]) -> ParityReport:
+    """Parity among the runners still standing: a crashed runner proves nothing either way."""
+    facts = {name: f for name, f in tracker.facts.items() if name not in failed}
+    return compare(facts, expected_params=context.expected_params, step_rtol=context.step_rtol,
+                   floor_losses=tracker.floor_losses)
+
+
+def describe(report: ParityReport, failed: list[str], judged: bool = True) -> str:
+    """The parity verdict in one line, the same words in every view (the dashboard bolds the ✓ / ✗ part)."""
+    if not judged:
+        return "parity · not judged in mixed precision: `kvp-dash check` verifies it in fp32"
+    excluded = f" · not judged: {', '.join(failed)} (failed)" if failed else ""
+    if report.status == "failed":
+        more = f" (+{len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        return f"parity ✗ FAILED · {report.problems[0]}{more}{excluded}"
+    if report.status == "single":
+        return "parity · one runner, nothing to compare against" + excluded
+    if report.status == "pending":
+        return (f"parity · checking: identical initial weights loaded; waiting for every runner's first "
+                f"{PARITY_STEPS + 1} steps…" + excluded)
+    worst_logits = max((r.logits_diff or 0.0) for r in report.rows)
+    if report.losses_not_compared:
+        return (f"parity ✓ verified · same parameters · initial logits Δ {worst_logits:.0e} "
+                f"(tolerance {LOGITS_ATOL:g}) · {report.losses_not_compared}" + excluded)
+    worst_steps = max((r.steps_rdiff or 0.0) for r in report.rows)
+    initial = next((r.initial_loss for r in report.rows if r.runner == report.reference), None)
+    steps = (f"steps 1–{PARITY_STEPS} Δ {worst_steps:.0e} rel against a floor of {report.floor_rdiff:.0e}"
+             if report.floor_rdiff is not None else f"steps 1–{PARITY_STEPS} Δ {worst_steps:.0e} rel")
+    step_tolerance = f"{report.step_rtol:.0e}" if report.floor_rdiff is not None else f"{report.step_rtol:g}"
+    return (f"parity ✓ verified · initial loss {initial:.4f} in all {len(report.rows)} · logits Δ {worst_logits:.0e} · "
+            f"{steps} (tolerances {LOGITS_ATOL:g} / {INITIAL_LOSS_RTOL:g} / {step_tolerance}) · same parameters"
+            + excluded)
+
+
+def recorded_report(folder, runners: list[str], context: ParityContext, failed: list[str]) -> ParityReport:
+    """The parity of a run folder's recorded events, as the live judge saw them."""
+    from pathlib import Path
+
+    from runners.protocol import decode_lines
+
+    tracker = ParityTracker(runners)
+    for runner in runners:
+        try:
+            lines = (Path(folder) / f"{runner.replace('/', '-')}.events.jsonl").read_bytes().splitlines()
+        except OSError:
+            continue
+        for event in decode_lines(lines)[0]:
+            if event.type == "phase" and event.phase == "restarting":
+                tracker.forget(runner)
+            tracker.observe(event)
+    return judge(tracker, context, failed)

@@ -25,6 +25,7 @@ from runners.session.cpu_share import available_cpus
 from runners.session.defaults import DEFAULT_SLICE_S
 from runners.session.host_steal import StealMeter
 from runners.session.launcher import READ_EVERY_S, Launcher, run_headless
+from runners.session.parity import ParityContext, ParityVerdict, describe, recorded_report
 from runners.session.plan import DURATION_STEP_CAP, Plan
 from runners.session.preparation import ProgressCallback, prepare_checkpoint, prepare_initial_weights
 from runners.session.recording import RunFolder
@@ -65,6 +66,7 @@ class RunSession:
         self.folder = _create_folder(output, folder_name or plan.workload.name)
         extra = {} if warmup_steps is None else {"warmup_steps": warmup_steps}
         self.weights_file = self.checkpoint = None
+        self.parity_verdict: ParityVerdict | None = None  # once finished
         try:
             prepared = (plan.workload_ref, plan.workload, plan.settings, self.folder.path, on_progress, cancel)
             if plan.workload.weights_from_torch:
@@ -81,7 +83,7 @@ class RunSession:
             keras_jit=keras_jit, tf32=tf32, device=plan.device, devices=plan.devices, hosts=plan.hosts, duration_s=plan.duration_s,
             eval_every_steps=plan.eval_every_steps, eval_every_s=plan.eval_every_s, validation=plan.validation,
             weights_file=str(self.weights_file) if self.weights_file else None,
-            checkpoint=str(self.checkpoint) if self.checkpoint else None, **extra,
+            checkpoint=str(self.checkpoint) if self.checkpoint else None, parity_floor=precision == "fp32", **extra,
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
@@ -100,6 +102,12 @@ class RunSession:
         if self.checkpoint:
             return checkpoint_parameters(self.checkpoint)
         return self.plan.workload.trainable_params(self.plan.settings)
+
+    @property
+    def parity_context(self) -> ParityContext:
+        """How this run's parity is judged, in every view of it (recorded in run.json)."""
+        return ParityContext(expected_params=self.expected_params, step_rtol=self.plan.workload.parity_step_rtol,
+                             judged=self.precision == "fp32")
 
     @property
     def description(self) -> str:
@@ -142,8 +150,12 @@ class RunSession:
             if not state.ended:
                 state.apply(Phase(state.name, "stopped"))
         p = self.plan
+        failed = [s.name for s in states if s.phase == "failed"]
+        report = recorded_report(self.folder.path, self.launcher.runner_names, self.parity_context, failed)
+        parity = ParityVerdict(report, describe(report, failed, self.parity_context.judged))
+        self.parity_verdict = parity
         return finish_run(self.folder, states, self.description, p.workload.name, p.settings.batch_size, p.device,
-                          p.target, host_steal=self.steal.share())
+                          p.target, host_steal=self.steal.share(), parity=parity)
 
     def close(self) -> None:
         """No runner outlives the view that ends: the last resort after a view returns."""
@@ -156,6 +168,7 @@ class RunSession:
         summary["schedule"] = self.schedule
         summary["workload_source"] = self.plan.workload.source
         summary["target"] = asdict(self.plan.target) if self.plan.target else None  # for replay and attach
+        summary["parity"] = asdict(self.parity_context)  # every view judges parity alike
         return {"argv": sys.argv, "config": summary}
 
     def _meta(self) -> dict:

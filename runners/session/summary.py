@@ -256,38 +256,40 @@ def verdict(states: list[RunnerState], table: list[Standing], workload: str, bat
 
 
 def finish_run(folder: RunFolder, states: list[RunnerState], header: str, workload: str, batch_size: int,
-               device: str, target=None, host_steal: float | None = None) -> tuple[list[Standing], str]:
+               device: str, target=None, host_steal: float | None = None, parity=None) -> tuple[list[Standing], str]:
     """Rank, judge and record a finished (or stopped) run; the verdict is returned for the screen.
-    ``host_steal``: the share of the CPU the hypervisor took meanwhile, said when it is worth saying."""
+    ``host_steal``: the share of the CPU the hypervisor took meanwhile, said when it is worth saying;
+    ``parity``: the run's ParityVerdict, recorded beside the standings."""
     table = standings(states, target)
     verdict_text = verdict(states, table, workload, batch_size, device, target)
     shared = steal_sentence(host_steal)
     if shared:
         verdict_text += f"; {shared}"
     try:
-        write_summary(folder, table, verdict_text, header, host_steal)
+        write_summary(folder, table, verdict_text, header, host_steal, parity)
     except OSError as exc:  # a full or read-only disk: the verdict still reaches the screen
         verdict_text += f" (summary not saved: {exc.strerror or exc})"
     return table, verdict_text
 
 
 def write_summary(folder: RunFolder, table: list[Standing], verdict_text: str, header: str,
-                  host_steal: float | None = None) -> None:
+                  host_steal: float | None = None, parity=None) -> None:
     """summary.json, summary.csv and summary.md, each written then renamed."""
     rows = [asdict(s) for s in table]
     folder.write_json("summary.json", {"run": header, "verdict": verdict_text, "standings": rows,
-                                       "host_steal": host_steal})
+                                       "host_steal": host_steal, "parity": parity.record() if parity else None})
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["runner"])
     writer.writeheader()
     writer.writerows(rows)
     folder.write_text("summary.csv", buffer.getvalue())
-    folder.write_text("summary.md", markdown(table, verdict_text, header))
+    folder.write_text("summary.md", markdown(table, verdict_text, header, parity=parity.sentence if parity else None))
 
 
-def markdown(table: list[Standing], verdict_text: str, header: str, over: str = "turn") -> str:
+def markdown(table: list[Standing], verdict_text: str, header: str, over: str = "turn",
+             parity: str | None = None) -> str:
     """The summary as a Markdown table; ``over``: what the intervals pair ("turn" or "repeat")."""
-    lines = [f"# {header}", "", f"**Verdict:** {verdict_text}", "",
+    lines = [f"# {header}", "", f"**Verdict:** {verdict_text}", "", *([f"**Parity:** {parity}", ""] if parity else []),
              "| # | runner | step | throughput | relative | spread | start-up | warm-up | peak RSS | final loss "
              "| validation | to target |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -32,6 +32,15 @@ def watch(args: argparse.Namespace) -> int:
     from runners.session.replay import SHIPPED, AttachedRun, RecordedRun
 
     source = AttachedRun(args.run_dir) if args.attach else RecordedRun(args.run_dir or SHIPPED, speed=args.speed)
+    viewer(source, args.attach, refresh_hz=args.refresh, theme=THEMES[args.theme]).run()
+    return 0
+
+
+def viewer(source, attached: bool, refresh_hz: float | None = None, theme: str | None = None):
+    """The dashboard over a recorded or growing run folder, judging parity and the verdict as the live run did."""
+    from runners.session.defaults import DEFAULT_REFRESH_HZ
+    from runners.session.host_steal import steal_sentence
+    from runners.session.parity import ParityContext
     from runners.session.summary import standings, verdict
     from runners.session.target import Target
     from tui.app import DashboardApp
@@ -40,15 +49,25 @@ def watch(args: argparse.Namespace) -> int:
     workload = Path(source.config["workload"]).stem
     # A --duration run's step count is only a cap: its length was the time (as its live title said).
     length = f"{source.duration_s:g} s each" if source.duration_s else f"{settings['steps']} steps"
-    description = f"{'attached' if args.attach else 'replay'} · {workload} · batch {settings['batch_size']} · {length}"
+    description = f"{'attached' if attached else 'replay'} · {workload} · batch {settings['batch_size']} · {length}"
 
     recorded_target = source.config.get("target")  # --target, when the run had one
     target = Target(**recorded_target) if recorded_target else None
 
     def judge(states) -> str:  # the verdict of the replayed events; the recording is left as it is
         device = next((s.hello.device for s in states if s.hello), "the recorded device")
-        return verdict(states, standings(states, target), workload, settings["batch_size"], device, target)
+        text = verdict(states, standings(states, target), workload, settings["batch_size"], device, target)
+        shared = steal_sentence(_recorded_steal(source.path))  # measured live, on the machine, not in events
+        return f"{text}; {shared}" if shared else text
 
-    DashboardApp(source, description, refresh_hz=args.refresh, on_finished=judge, theme=THEMES[args.theme],
-                 target=target).run()
-    return 0
+    return DashboardApp(source, description, refresh_hz=refresh_hz or DEFAULT_REFRESH_HZ, on_finished=judge,
+                        theme=theme, target=target, parity=ParityContext.from_record(source.config))
+
+
+def _recorded_steal(folder: Path) -> float | None:
+    import json
+
+    try:
+        return json.loads((folder / "summary.json").read_text()).get("host_steal")
+    except (OSError, ValueError, AttributeError):
+        return None

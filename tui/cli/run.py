@@ -126,9 +126,7 @@ def _dashboard(args: argparse.Namespace, session) -> int:
     plan = session.plan
     app = DashboardApp(
         session.launcher, session.description, refresh_hz=args.refresh,
-        expected_params=session.expected_params,
-        parity_step_rtol=plan.workload.parity_step_rtol,
-        parity_judged=args.precision == "fp32",
+        parity=session.parity_context,
         on_finished=lambda states: session.finish(states)[1],
         theme=THEMES[args.theme],
         settings=session.settings_shown(),

@@ -125,6 +125,8 @@ def run(session: RunSession) -> int:
                 f" · {target.describe()} in {row.time_to_target_s:.1f} s" if row.time_to_target_s is not None
                 else f" · {target.describe()} not reached")
             console.print(f"validation {row.runner}: {validation_cell(row)}{reached}")
+    if session.parity_verdict is not None:
+        console.print(session.parity_verdict.sentence, highlight=False)
     console.print(f"verdict: {verdict_text}")
     console.print(f"run folder: {session.folder.path}")
     if launcher.record_error:

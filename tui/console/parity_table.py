@@ -30,6 +30,10 @@ def parity_table(report: ParityReport, tracker: ParityTracker) -> Table:
             "" if is_reference else _sci(row.steps_rdiff),
             style="red" if row.problems else None,
         )
+    if report.floor_rdiff is not None and tracker.floor_losses:
+        # The noise floor: the reference's own steps from weights perturbed at float32 rounding.
+        table.add_row(f"{report.reference}, perturbed (floor)", "", "", f"{tracker.floor_losses[0]:.6f}", "",
+                      f"{tracker.floor_losses[PARITY_STEPS]:.6f}", _sci(report.floor_rdiff), style="dim")
     return table
 
 
