@@ -83,6 +83,59 @@ def test_compare_catches_a_runner_that_trains_something_else():
     assert compare({"torch": same}).status == "single"
 
 
+def test_the_step_tolerance_follows_the_noise_floor_measured_in_the_run():
+    """A chaotic model's reference moved 5 % by float32 rounding alone: a runner 10 % off passes (rounding
+    explains it), 30 % off fails, and the failure names both figures; a calm model's floor of ~1e-7 leaves the
+    1e-3 minimum in force."""
+    from runners.session.parity import FLOOR_MARGIN, STEP_LOSS_RTOL, RunnerFacts
+
+    reference = RunnerFacts(params=10, logits=[0.1, 0.2], losses=[2.3, 2.2, 2.1, 2.0, 1.9, 1.8])
+    chaotic_floor = [2.3, 2.2, 2.1, 2.0, 1.9, 1.8 * 1.05]
+
+    def runner(last_step_off: float) -> RunnerFacts:
+        return RunnerFacts(params=10, logits=[0.1, 0.2], losses=[2.3, 2.2, 2.1, 2.0, 1.9, 1.8 * (1 + last_step_off)])
+
+    near = compare({"torch": reference, "keras/jax": runner(0.10)}, floor_losses=chaotic_floor)
+    assert near.status == "verified" and near.floor_rdiff == pytest.approx(0.05)
+    assert near.step_rtol == pytest.approx(FLOOR_MARGIN * 0.05)
+    far = compare({"torch": reference, "keras/jax": runner(0.30)}, floor_losses=chaotic_floor)
+    assert far.status == "failed"
+    assert far.problems == ["keras/jax: step losses differ by up to 3.0e-01 relative from torch (against a floor of "
+                            "5.0e-02: tolerance 2.0e-01)"]
+    calm = compare({"torch": reference, "keras/jax": runner(0.01)},
+                   floor_losses=[2.3, 2.2, 2.1, 2.0, 1.9, 1.8 * (1 + 1e-7)])
+    assert calm.status == "failed" and calm.step_rtol == STEP_LOSS_RTOL
+    # The floor needs the reference's own first steps: until then nothing is judged on the steps.
+    waiting = compare({"torch": RunnerFacts(params=10, logits=[0.1, 0.2], losses=[2.3, 2.2]), "keras/jax": runner(0.3)},
+                      floor_losses=chaotic_floor)
+    assert waiting.status == "pending"
+
+
+@pytest.mark.extended
+def test_a_runner_training_with_another_learning_rate_fails_against_resnet18s_floor(tmp_path):
+    """resnet18's first steps are chaotic (floor about 3e-2 at seed 0), yet keras/jax at 1.5× the learning rate
+    is caught: its steps differ by about 0.26, over twice the 4 × floor tolerance."""
+    import asyncio
+    from dataclasses import replace
+
+    from runners.session.parity import ParityTracker, judge
+    from runners.session.run_session import RunSession
+    from tui.cli import build_parser
+    from tui.cli.options import plan_from
+
+    args = build_parser()[0].parse_args(["run", "--workload", "resnet18", "--size", "tiny",
+                                         "--runners", "torch,keras/jax", "--seed", "0"])
+    plan = replace(plan_from(args, steps=6), validation=False)
+    wrong = replace(plan.recipe, learning_rate=plan.recipe.learning_rate * 1.5)
+    session = RunSession(plan, tmp_path, schedule="parallel", warmup_steps=0,
+                         overrides={"keras/jax": {"recipe": wrong}})
+    tracker = ParityTracker(session.launcher.runner_names)
+    asyncio.run(session.run_to_end(tracker.observe))
+    report = judge(tracker, session.parity_context, [])
+    assert report.status == "failed" and report.floor_rdiff is not None
+    assert "against a floor of" in report.problems[0]
+
+
 def test_resnet18_parameter_count_is_torchvisions():
     """torchvision's resnet18() has 11,689,512 parameters (1000 classes, ImageNet stem)."""
     torch = pytest.importorskip("torch")
