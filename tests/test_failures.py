@@ -27,8 +27,8 @@ DYING = Path(__file__).with_name("dying_workload.py")
 
 
 @pytest.mark.parametrize("how, says", [
-    ("sigkill", "runner process killed — out of memory? (the kernel's out-of-memory killer sends SIGKILL"),
-    ("abort", "runner process aborted (SIGABRT): a native library gave up; its last output: F1205 12:00:00.000 "
+    ("sigkill", "runner process killed by SIGKILL — out of memory? (the kernel's out-of-memory killer sends it"),
+    ("abort", "runner process killed by SIGABRT — a native library gave up; its last output: F1205 12:00:00.000 "
               "allocator.cc:42] Check failed: arena != nullptr"),
     ("exit", "runner process exited with code 1: ImportError: cannot import name 'fused_kernel' from 'mylib'"),
 ])

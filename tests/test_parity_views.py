@@ -27,7 +27,7 @@ ESCAPES = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b
 def headless_run(tmp_path_factory) -> tuple[str, Path]:
     runs = tmp_path_factory.mktemp("runs")
     result = subprocess.run([sys.executable, "-m", "tui.cli", "--headless", "--workload", "resnet18", "--size", "tiny",
-                             "--steps", "8", "--runners", "torch,keras/jax", "--output", str(runs)],
+                             "--steps", "6", "--schedule", "parallel", "--runners", "torch,keras/jax", "--output", str(runs)],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     (folder,) = list(runs.glob("*"))

@@ -8,13 +8,13 @@ import signal
 
 # What each signal usually means for a training process, in a user's words.
 _SIGNAL_MEANINGS = {
-    signal.SIGKILL: "killed — out of memory? (the kernel's out-of-memory killer sends SIGKILL; `dmesg` says)",
-    signal.SIGSEGV: "crashed in native code (SIGSEGV, a segmentation fault)",
-    signal.SIGBUS: "crashed in native code (SIGBUS, a bad memory access)",
-    signal.SIGILL: "crashed in native code (SIGILL: an instruction this CPU lacks?)",
-    signal.SIGFPE: "crashed in native code (SIGFPE, an arithmetic fault)",
-    signal.SIGABRT: "aborted (SIGABRT): a native library gave up",
-    signal.SIGTERM: "terminated by SIGTERM from outside kvp-dash",
+    signal.SIGKILL: "out of memory? (the kernel's out-of-memory killer sends it; `dmesg` says)",
+    signal.SIGSEGV: "a crash in native code (a segmentation fault)",
+    signal.SIGBUS: "a crash in native code (a bad memory access)",
+    signal.SIGILL: "a crash in native code (an instruction this CPU lacks?)",
+    signal.SIGFPE: "a crash in native code (an arithmetic fault)",
+    signal.SIGABRT: "a native library gave up",
+    signal.SIGTERM: "terminated from outside kvp-dash",
 }
 # A Python exception's last traceback line ("ModuleNotFoundError: No module named 'x'"), or a native library's
 # "F1205 …] Check failed" / "terminate called after …" / "Fatal Python error: …".
@@ -36,6 +36,7 @@ def exit_reason(returncode: int, output: str) -> str:
             number = signal.Signals(-returncode)
         except ValueError:
             return f"runner process killed by signal {-returncode}"
-        meaning = _SIGNAL_MEANINGS.get(number, f"killed by {number.name}")
-        return f"runner process {meaning}" + (f"; its last output: {last}" if last and number != signal.SIGKILL else "")
+        meaning = _SIGNAL_MEANINGS.get(number)
+        said = f"runner process killed by {number.name}" + (f" — {meaning}" if meaning else "")
+        return said + (f"; its last output: {last}" if last and number != signal.SIGKILL else "")
     return f"runner process exited with code {returncode}" + (f": {last}" if last else " and wrote nothing")
