@@ -123,12 +123,13 @@ class Probe(Event):
 
 @dataclass(frozen=True)
 class NoiseFloor(Event):
-    """The reference runner's first losses (from step 0) trained again from its initial weights perturbed at
-    float32 rounding: how far rounding alone moves this model's first steps (``runners.child.noise_floor``)."""
+    """The reference runner's initial logits (as its Probe) and first losses (from step 0) again, from its initial
+    weights perturbed at the run's rounding: how far rounding alone moves them (``runners.child.noise_floor``)."""
 
     type: ClassVar[str] = "floor"
     losses: list[float]
     perturbation: float
+    logits: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

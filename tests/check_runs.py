@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from runners.session.parity import PARITY_STEPS, compare
+from runners.session.parity import PARITY_STEPS, ParityContext, judge
 from runners.session.preparation import prepared_parameters
 from tests.conftest import ALL_SPECS, recorded_parity
 from workloads import get_workload
@@ -20,7 +20,7 @@ def assert_check_agrees(result, folder: Path, workload_ref: str) -> None:
     tracker = recorded_parity(folder)
     # A model only its own framework counts (a hub checkpoint): the count of what the run prepared.
     expected = workload.trainable_params(settings) or prepared_parameters(folder)
-    report = compare(tracker.facts, expected_params=expected, step_rtol=workload.parity_step_rtol)
+    report = judge(tracker, ParityContext(expected_params=expected, step_rtol=workload.parity_step_rtol), [])
     assert report.status == "verified", report.problems
     assert report.reference == "torch"
     assert json.loads((folder / "parity.json").read_text())["status"] == "verified"

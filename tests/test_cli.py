@@ -156,3 +156,32 @@ def test_epochs_are_as_long_as_memory_allows_and_data_that_fits_no_epoch_is_refu
         plan.fit_data_in_memory(workload, settings, specs, "parallel", available=int(pool * weight * 0.9))
     # One at a time, only the largest runner (TensorFlow's) has to fit.
     plan.fit_data_in_memory(workload, settings, specs, "sequential", available=int(pool * 2.9))
+
+
+def test_check_takes_a_runs_precision_and_judges_it_against_that_precisions_floor(tmp_path):
+    """A bf16 run can be checked as it ran: the reference measures its floor at bf16 rounding, so the Keras
+    runners' logits (about 1e-3 apart in bf16, ten times fp32's 1e-4 tolerance) are judged against it."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "tui.cli", "check", "--workload", "mlp", "--size", "tiny",
+                             "--precision", "bf16", "--keras-jit", "off", "--runners", "torch,keras/jax",
+                             "--output", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = " ".join(result.stdout.split())
+    assert "✓ parity verified" in text and "bf16 rounding (mixed precision)" in text
+    assert "torch, perturbed (floor)" in text
+
+
+def test_the_version_and_a_mistyped_command():
+    import subprocess
+    import sys
+
+    version = subprocess.run([sys.executable, "-m", "tui.cli", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("kvp-dash 0.")
+    typo = subprocess.run([sys.executable, "-m", "tui.cli", "chek", "--workload", "mlp"], capture_output=True,
+                          text=True)
+    assert typo.returncode == 2
+    assert typo.stderr == "kvp-dash: error: unknown command 'chek' (did you mean 'kvp-dash check'?)\n"
+    runners_help = subprocess.run([sys.executable, "-m", "tui.cli", "--help"], capture_output=True, text=True)
+    assert "torch/compile on request" in " ".join(runners_help.stdout.split())

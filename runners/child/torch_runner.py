@@ -98,11 +98,17 @@ def run(spec, config: RunConfig, writer) -> None:
         torch.manual_seed(settings.seed)  # the same draws for every model built here
         return build_torch_model(workload, settings, device, weights, config.checkpoint)
 
+    def probe(module) -> np.ndarray:
+        # Inference mode (batch norm on its initial running statistics, as in Keras), at the run's precision.
+        module.eval()
+        with torch.no_grad(), torch_recipe.autocast(device.type, config.precision):
+            return module(inputs[:PROBE_SAMPLES].to(device)).float().cpu().numpy()
+
     if config.parity_floor and spec.name == PARITY_REFERENCE:
         # Before the run's own model exists: never two models in memory at once.
-        noise_floor.measure(emit, name, built, lambda m: torch_recipe.TrainStep(
+        noise_floor.measure(emit, name, built, lambda m: probe_values(probe(m))[0], lambda m: torch_recipe.TrainStep(
             m, m, task, config.recipe, config.precision, device.type, settings.steps),
-            inputs, targets, settings.batch_size, epoch_batches, PARITY_STEPS + 1, device)
+            inputs, targets, settings.batch_size, epoch_batches, PARITY_STEPS + 1, device, config.precision)
     model = built()
     # Trained through the compiled module; the probe below runs the plain one (same weights).
     trained = torch.compile(model) if spec.compile else model
@@ -129,10 +135,7 @@ def run(spec, config: RunConfig, writer) -> None:
             weights_sha256=weights.sha256,
         )
     )
-    model.eval()  # inference mode: batch-norm uses its (initial) running statistics, as in Keras
-    with torch.no_grad():
-        logits = model(inputs[:PROBE_SAMPLES].to(device)).cpu().numpy()
-    values, shape = probe_values(logits)
+    values, shape = probe_values(probe(model))
     emit(Probe(name, values=values, shape=shape))
 
     train_step = torch_recipe.TrainStep(model, trained, task, config.recipe, config.precision, device.type,

@@ -20,6 +20,7 @@ INITIAL_LOSS_RTOL = 1e-4
 # steps from weights perturbed at float32 rounding), never below STEP_LOSS_RTOL. Without a floor (no PyTorch
 # reference, or a recording made before floors), the workload's fixed tolerance.
 FLOOR_MARGIN = 4.0
+CROSS_ENTROPY_TASKS = ("classification", "language_model")
 STEP_LOSS_RTOL = 1e-3
 # Absolute, on logits of order one; float32 kernels of different libraries differ by ~1e-6.
 LOGITS_ATOL = 1e-4
@@ -34,6 +35,7 @@ class RunnerFacts:
     losses: list[float] = field(default_factory=list)  # from step 0, in order
     stochastic_layers: list[str] = field(default_factory=list)  # dropout: its training losses differ by draw
     conversion_notes: list[str] = field(default_factory=list)  # what its weight conversion could not tell
+    task: str = "classification"
 
 
 @dataclass
@@ -58,6 +60,12 @@ class ParityReport:
     # The noise floor measured in this run (max relative move of steps 1..PARITY_STEPS under a float32-rounding
     # perturbation of the reference's weights); None when the run has none and step_rtol is the workload's.
     floor_rdiff: float | None = None
+    # The initial logits' and loss's tolerances: fixed in fp32 (the floors there are far below them), from the
+    # same floor where rounding is coarser (mixed precision).
+    logits_atol: float = LOGITS_ATOL
+    initial_rtol: float = INITIAL_LOSS_RTOL
+    floor_logits_diff: float | None = None  # how far the perturbation moved the reference's initial logits
+    floor_initial_rdiff: float | None = None  # and its initial loss (relative)
 
     @property
     def problems(self) -> list[str]:
@@ -82,9 +90,10 @@ def compare(
     expected_params: int | None = None,
     step_rtol: float = STEP_LOSS_RTOL,
     floor_losses: list[float] | None = None,
+    floor_logits: list[float] | None = None,
 ) -> ParityReport:
-    """Judge every runner against the reference (native PyTorch when present); ``floor_losses`` are the
-    reference's perturbed losses (its NoiseFloor event), which set the step tolerance when given."""
+    """Judge every runner against the reference (native PyTorch when present); ``floor_losses`` and
+    ``floor_logits`` are the reference's perturbed figures (its NoiseFloor event), which set the tolerances."""
     if not facts:
         return ParityReport("single", None, [], step_rtol)
     reference = PARITY_REFERENCE if PARITY_REFERENCE in facts else next(iter(facts))
@@ -95,6 +104,19 @@ def compare(
     floor_pending = bool(floor_losses) and floor is None and reference == PARITY_REFERENCE
     if floor is not None:
         step_rtol = max(STEP_LOSS_RTOL, FLOOR_MARGIN * floor)
+    logits_atol, initial_rtol = LOGITS_ATOL, INITIAL_LOSS_RTOL
+    floor_logits_diff = floor_initial_rdiff = None
+    if reference == PARITY_REFERENCE and floor_logits and ref.logits and len(floor_logits) == len(ref.logits):
+        floor_logits_diff = float(np.max(np.abs(np.subtract(floor_logits, ref.logits))))
+        logits_atol = max(LOGITS_ATOL, FLOOR_MARGIN * floor_logits_diff)
+    if reference == PARITY_REFERENCE and floor_losses and ref.losses:
+        floor_initial_rdiff = _rdiff(floor_losses[0], ref.losses[0])
+        initial_rtol = max(INITIAL_LOSS_RTOL, FLOOR_MARGIN * floor_initial_rdiff)
+        if ref.task in CROSS_ENTROPY_TASKS and ref.losses[0]:
+            # The initial loss is a function of the logits: mean cross-entropy moves by at most twice the largest
+            # logit's move, so logits within their tolerance allow this much (it matters in mixed precision,
+            # where rounding is systematic and one perturbation's loss averages it away).
+            initial_rtol = max(initial_rtol, 2 * logits_atol / abs(ref.losses[0]))
     random_layers = {name: f.stochastic_layers for name, f in facts.items() if f.stochastic_layers}
     # Training-mode losses of a model with dropout depend on each framework's random masks: comparing them
     # would fail a correct model. Parameters and the initial logits (inference mode, no dropout) still count.
@@ -115,14 +137,14 @@ def compare(
                 row.problems.append(f"{name}: logits of another shape than {reference}'s")
             else:
                 row.logits_diff = float(np.max(np.abs(np.subtract(own.logits, ref.logits)), initial=0.0))
-                if not row.logits_diff <= LOGITS_ATOL:
-                    row.problems.append(f"{name}: initial logits differ by {row.logits_diff:.2e} (tolerance {LOGITS_ATOL:g})")
+                if not row.logits_diff <= logits_atol:
+                    row.problems.append(f"{name}: initial logits differ by {row.logits_diff:.2e} (tolerance {logits_atol:.2g})")
         if own.losses and ref.losses and not not_compared:
             row.initial_loss_rdiff = _rdiff(own.losses[0], ref.losses[0])
-            if not row.initial_loss_rdiff <= INITIAL_LOSS_RTOL:
+            if not row.initial_loss_rdiff <= initial_rtol:
                 row.problems.append(
                     f"{name}: initial loss {own.losses[0]:.6f} vs {ref.losses[0]:.6f} in {reference} "
-                    f"({row.initial_loss_rdiff:.1e} relative, tolerance {INITIAL_LOSS_RTOL:g})"
+                    f"({row.initial_loss_rdiff:.1e} relative, tolerance {initial_rtol:.2g})"
                 )
             later = list(zip(own.losses[1:needed], ref.losses[1:needed]))
             if later:
@@ -147,7 +169,8 @@ def compare(
         status = "single"
     else:
         status = "verified" if complete and not floor_pending else "pending"
-    return ParityReport(status, reference, rows, step_rtol, not_compared, floor)
+    return ParityReport(status, reference, rows, step_rtol, not_compared, floor, logits_atol, initial_rtol,
+                        floor_logits_diff, floor_initial_rdiff)
 
 
 class ParityTracker:
@@ -155,7 +178,8 @@ class ParityTracker:
 
     def __init__(self, runners: list[str]):
         self.facts = {name: RunnerFacts() for name in runners}
-        self.floor_losses: list[float] | None = None  # the reference's NoiseFloor losses
+        self.floor_losses: list[float] | None = None  # the reference's NoiseFloor losses and logits
+        self.floor_logits: list[float] | None = None
         self._windows: dict[str, dict[int, list[float]]] = {name: {} for name in runners}
 
     def forget(self, runner: str) -> None:
@@ -164,7 +188,7 @@ class ParityTracker:
             self.facts[runner] = RunnerFacts()
             self._windows[runner] = {}
             if runner == PARITY_REFERENCE:
-                self.floor_losses = None
+                self.floor_losses = self.floor_logits = None
 
     def observe(self, event) -> bool:
         """Take in one event; True when it changed what parity is judged on."""
@@ -177,10 +201,12 @@ class ParityTracker:
             if event.runner != PARITY_REFERENCE:
                 return False
             self.floor_losses = list(event.losses)
+            self.floor_logits = list(event.logits)
         elif isinstance(event, Hello):
             facts.params = event.params
             facts.stochastic_layers = list(event.stochastic_layers)
             facts.conversion_notes = list(event.conversion_notes)
+            facts.task = event.task
         elif isinstance(event, Probe):
             facts.logits = event.values
         elif isinstance(event, Metrics) and event.first_step <= PARITY_STEPS:
@@ -204,7 +230,7 @@ class ParityContext:
 
     expected_params: int | None = None
     step_rtol: float = STEP_LOSS_RTOL  # the workload's fixed tolerance: used only when the run has no floor
-    judged: bool = True  # False in mixed precision: the tolerances are set for fp32
+    judged: bool = True  # False only for a mixed-precision recording made before floors were measured
 
     @classmethod
     def from_record(cls, config: dict) -> "ParityContext":
@@ -233,6 +259,7 @@ class ParityVerdict:
 
         return {"status": self.report.status, "sentence": self.sentence, "reference": self.report.reference,
                 "step_rtol": self.report.step_rtol, "floor_rdiff": self.report.floor_rdiff,
+                "logits_atol": self.report.logits_atol, "initial_rtol": self.report.initial_rtol,
                 "rows": [asdict(row) for row in self.report.rows]}
 
 
@@ -240,7 +267,7 @@ def judge(tracker: ParityTracker, context: ParityContext, failed: list[str]) -> 
     """Parity among the runners still standing: a crashed runner proves nothing either way."""
     facts = {name: f for name, f in tracker.facts.items() if name not in failed}
     return compare(facts, expected_params=context.expected_params, step_rtol=context.step_rtol,
-                   floor_losses=tracker.floor_losses)
+                   floor_losses=tracker.floor_losses, floor_logits=tracker.floor_logits)
 
 
 def describe(report: ParityReport, failed: list[str], judged: bool = True) -> str:
@@ -259,14 +286,14 @@ def describe(report: ParityReport, failed: list[str], judged: bool = True) -> st
     worst_logits = max((r.logits_diff or 0.0) for r in report.rows)
     if report.losses_not_compared:
         return (f"parity ✓ verified · same parameters · initial logits Δ {worst_logits:.0e} "
-                f"(tolerance {LOGITS_ATOL:g}) · {report.losses_not_compared}" + excluded)
+                f"(tolerance {report.logits_atol:.2g}) · {report.losses_not_compared}" + excluded)
     worst_steps = max((r.steps_rdiff or 0.0) for r in report.rows)
     initial = next((r.initial_loss for r in report.rows if r.runner == report.reference), None)
     steps = (f"steps 1–{PARITY_STEPS} Δ {worst_steps:.0e} rel against a floor of {report.floor_rdiff:.0e}"
              if report.floor_rdiff is not None else f"steps 1–{PARITY_STEPS} Δ {worst_steps:.0e} rel")
     step_tolerance = f"{report.step_rtol:.0e}" if report.floor_rdiff is not None else f"{report.step_rtol:g}"
     return (f"parity ✓ verified · initial loss {initial:.4f} in all {len(report.rows)} · logits Δ {worst_logits:.0e} · "
-            f"{steps} (tolerances {LOGITS_ATOL:g} / {INITIAL_LOSS_RTOL:g} / {step_tolerance}) · same parameters"
+            f"{steps} (tolerances {report.logits_atol:.2g} / {report.initial_rtol:.2g} / {step_tolerance}) · same parameters"
             + excluded)
 
 

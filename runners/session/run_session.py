@@ -83,7 +83,7 @@ class RunSession:
             keras_jit=keras_jit, tf32=tf32, device=plan.device, devices=plan.devices, hosts=plan.hosts, duration_s=plan.duration_s,
             eval_every_steps=plan.eval_every_steps, eval_every_s=plan.eval_every_s, validation=plan.validation,
             weights_file=str(self.weights_file) if self.weights_file else None,
-            checkpoint=str(self.checkpoint) if self.checkpoint else None, parity_floor=precision == "fp32", **extra,
+            checkpoint=str(self.checkpoint) if self.checkpoint else None, **extra,
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
@@ -106,8 +106,8 @@ class RunSession:
     @property
     def parity_context(self) -> ParityContext:
         """How this run's parity is judged, in every view of it (recorded in run.json)."""
-        return ParityContext(expected_params=self.expected_params, step_rtol=self.plan.workload.parity_step_rtol,
-                             judged=self.precision == "fp32")
+        # Judged at every precision: the reference measures its floor at the run's own rounding.
+        return ParityContext(expected_params=self.expected_params, step_rtol=self.plan.workload.parity_step_rtol)
 
     @property
     def description(self) -> str:

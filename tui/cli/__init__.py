@@ -29,9 +29,22 @@ def build_parser() -> tuple[Parser, set[str]]:
     return parser, set(commands.choices)
 
 
+def unknown_command(word: str, names: set[str]) -> str:
+    """One line for a word that is no command: the nearest command when there is one (``chek`` → ``check``)."""
+    import difflib
+
+    commands = sorted(names - {"run"})
+    near = difflib.get_close_matches(word, commands, n=1, cutoff=0.6)
+    hint = f"did you mean 'kvp-dash {near[0]}'?" if near else f"commands: {', '.join(commands)}; options start with --"
+    return f"unknown command {word!r} ({hint})"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, names = build_parser()
+    if argv and not argv[0].startswith("-") and argv[0] not in names:
+        print(f"kvp-dash: error: {unknown_command(argv[0], names)}", file=sys.stderr)
+        return 2
     if not argv or argv[0] not in names:
         argv = ["run", *argv]  # no command named: train (kvp-dash --workload resnet18)
     args = parser.parse_args(argv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict, replace
 
-from tui.cli.options import add_plan_options, command, plan_from
+from tui.cli.options import add_numerics_options, add_plan_options, command, plan_from
 
 
 def register(commands) -> None:
@@ -17,6 +17,7 @@ def register(commands) -> None:
         check,
     )
     add_plan_options(parser)
+    add_numerics_options(parser)
 
 
 def check(args: argparse.Namespace) -> int:
@@ -25,8 +26,6 @@ def check(args: argparse.Namespace) -> int:
     from runners.protocol import Error
     from runners.session.parity import (
         FLOOR_MARGIN,
-        INITIAL_LOSS_RTOL,
-        LOGITS_ATOL,
         PARITY_STEPS,
         ParityTracker,
         judge,
@@ -38,9 +37,10 @@ def check(args: argparse.Namespace) -> int:
     # Parity needs no evaluation: validation off.
     plan = replace(plan_from(args, steps=PARITY_STEPS + 1), validation=False)
     console = output_console()
-    # fp32 with TF32 off: the precision parity tolerances are set for; every step counts (no warm-up).
+    # As the run would compute (precision, TF32, Keras's jit); every step counts (no warm-up).
     session = session_on_console(console, plan, args.output, folder_name=f"check-{plan.workload.name}",
-                                 schedule="parallel", warmup_steps=0)
+                                 schedule="parallel", warmup_steps=0, precision=args.precision,
+                                 keras_jit=args.keras_jit, tf32=args.tf32 == "on")
     tracker = ParityTracker(session.launcher.runner_names)
     errors: dict[str, Error] = {}
 
@@ -68,16 +68,17 @@ def check(args: argparse.Namespace) -> int:
         console.print(f"[red]✗ {problem}[/red]")
     if report.status == "verified" and not errors and report.losses_not_compared:
         console.print(f"[green]✓ parity verified[/green] as far as it can be: same trainable parameters and initial "
-                      f"logits (inference mode) within {LOGITS_ATOL:g} of {report.reference}; "
+                      f"logits (inference mode) within {report.logits_atol:.2g} of {report.reference}; "
                       f"{report.losses_not_compared}, so the initial and step losses are shown, not judged")
         return 0
     if report.status == "verified" and not errors:
+        rounding = "float32 rounding" if args.precision == "fp32" else f"{args.precision} rounding (mixed precision)"
         steps = (f"within {report.step_rtol:.1e} (relative: {FLOOR_MARGIN:g} × the noise floor {report.floor_rdiff:.1e} "
-                 f"that float32 rounding alone makes in {report.reference}, measured in this run)"
+                 f"that {rounding} alone makes in {report.reference}, measured in this run)"
                  if report.floor_rdiff is not None else f"within {report.step_rtol:g} (relative)")
         console.print(
             f"[green]✓ parity verified[/green]: same trainable parameters, initial logits within "
-            f"{LOGITS_ATOL:g}, initial loss within {INITIAL_LOSS_RTOL:g} and the next {PARITY_STEPS} "
+            f"{report.logits_atol:.2g}, initial loss within {report.initial_rtol:.2g} and the next {PARITY_STEPS} "
             f"step losses {steps} of {report.reference}"
         )
         return 0

@@ -100,8 +100,11 @@ def add_plan_options(parser: argparse.ArgumentParser, device_ladder: bool = Fals
     parser.add_argument("--size", choices=SIZE_NAMES, metavar="SIZE",
                         help="model size preset: tiny, small, base or large (default: small; "
                         "tiny and small suit a CPU)")
+    defaults = [name for name, spec in SPECS.items() if spec.default]
+    opt_in = [name for name, spec in SPECS.items() if not spec.default]
     parser.add_argument("--runners", metavar="SPECS",
-                        help=f"comma-separated runner specs (default: every installed one of {','.join(SPECS)})")
+                        help=f"comma-separated runner specs (default: every installed one of {','.join(defaults)}; "
+                        f"{', '.join(opt_in)} on request)")
     parser.add_argument("--batch-size", type=positive_int, metavar="B", help="samples per step")
     parser.add_argument("--image-size", type=positive_int, metavar="PX",
                         help="image height and width, for image workloads")
@@ -129,6 +132,16 @@ def add_plan_options(parser: argparse.ArgumentParser, device_ladder: bool = Fals
                         help="race runners that would train on different device kinds (refused otherwise); "
                         "they are marked and left out of the verdict")
     add_recipe_options(parser)
+
+
+def add_numerics_options(parser: argparse.ArgumentParser) -> None:
+    """How the runners compute: what a run and its check share, so a bf16 run can be checked as it ran."""
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+                        help="fp32, or mixed precision: Keras's mixed policy / PyTorch autocast (default: fp32)")
+    parser.add_argument("--tf32", choices=("off", "on"), default="off",
+                        help="TF32 matmuls on Ampere+ GPUs, set alike in every framework (default: off)")
+    parser.add_argument("--keras-jit", choices=("auto", "on", "off"), default="auto",
+                        help="Keras compile(jit_compile=...): auto = XLA on jax/tensorflow, eager on torch")
 
 
 def add_recipe_options(parser: argparse.ArgumentParser) -> None:

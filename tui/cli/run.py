@@ -10,6 +10,7 @@ from runners.specs import SPECS
 from tui.cli.options import (
     THEMES,
     add_length_options,
+    add_numerics_options,
     add_plan_options,
     add_screen_options,
     add_validation_options,
@@ -39,12 +40,7 @@ def register(commands) -> None:
     parser.add_argument("--slice", type=seconds, default=DEFAULT_SLICE_S, metavar="SECONDS",
                         help=f"interleaved: seconds of a turn before it passes on, at the next window edge "
                         f"(default: {DEFAULT_SLICE_S:g})")
-    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
-                        help="fp32, or mixed precision: Keras's mixed policy / PyTorch autocast (default: fp32)")
-    parser.add_argument("--tf32", choices=("off", "on"), default="off",
-                        help="TF32 matmuls on Ampere+ GPUs, set alike in every framework (default: off)")
-    parser.add_argument("--keras-jit", choices=("auto", "on", "off"), default="auto",
-                        help="Keras compile(jit_compile=...): auto = XLA on jax/tensorflow, eager on torch")
+    add_numerics_options(parser)
     add_screen_options(parser)
     parser.add_argument("--headless", action="store_true",
                         help="no dashboard: a live table on a terminal, plain lines otherwise (CI logs); "
@@ -61,6 +57,7 @@ def register(commands) -> None:
                         help="with --hosts: the address the other hosts reach this one at; only hosts presenting "
                         "the run's token are admitted")
     parser.add_argument("--list", action="store_true", help="list workloads and runner specs, then exit")
+    parser.add_argument("--version", action="version", version=f"kvp-dash {installed_version()}")
     # For tests of crash handling: RUNNER:STEP makes that runner raise at that step.
     parser.add_argument("--inject-crash", metavar="RUNNER:STEP", help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)
@@ -146,6 +143,15 @@ def _dashboard(args: argparse.Namespace, session) -> int:
     except OSError:
         pass  # the terminal is gone (a dropped session): the run folder holds it all
     return 1 if failed else 0
+
+
+def installed_version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("kvp-dash")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
 
 
 def crash_overrides(text: str | None) -> dict[str, dict]:

@@ -32,7 +32,8 @@ def parity_table(report: ParityReport, tracker: ParityTracker) -> Table:
         )
     if report.floor_rdiff is not None and tracker.floor_losses:
         # The noise floor: the reference's own steps from weights perturbed at float32 rounding.
-        table.add_row(f"{report.reference}, perturbed (floor)", "", "", f"{tracker.floor_losses[0]:.6f}", "",
+        table.add_row(f"{report.reference}, perturbed (floor)", "", _sci(report.floor_logits_diff),
+                      f"{tracker.floor_losses[0]:.6f}", _sci(report.floor_initial_rdiff),
                       f"{tracker.floor_losses[PARITY_STEPS]:.6f}", _sci(report.floor_rdiff), style="dim")
     return table
 
