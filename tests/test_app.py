@@ -32,9 +32,9 @@ async def test_four_panels_train_to_done_taking_turns(tmp_path):
     from runners.session.summary import finish_run
     from tests.turns import SLICE_S, ProcessWatch, check_figures_leave_the_waiting_out
 
-    # 600 steps: keras/jax once trained 298 steps in one 1.8 s turn (a clean-clone run here, 2026-12-02), and
-    # with 300 it then had a single turn with steady windows.
-    launcher = tiny_launcher(tmp_path, ALL_SPECS, steps=600, schedule="interleaved", slice_s=SLICE_S)
+    # 900 steps: three turns with steady windows for the fastest runner (keras/jax at 1.7 ms a step here), the
+    # least a paired interval needs; with 600 it had two on a fast afternoon (2026-12-05).
+    launcher = tiny_launcher(tmp_path, ALL_SPECS, steps=900, schedule="interleaved", slice_s=SLICE_S)
     app = DashboardApp(launcher, "mlp test",
                        on_finished=lambda states: finish_run(launcher.folder, states, "mlp test", "mlp", 32, "cpu")[1])
     async with app.run_test(size=(160, 48)) as pilot:
