@@ -1,10 +1,10 @@
-"""Re-record the run shipped for ``kvp-dash replay`` (``runners/session/recordings/demo-mlp-tiny``).
+"""Re-record the run shipped for ``kvp-dash replay`` (``runners/session/recordings/demo-mlp``).
 
-An interleaved headless run of the four default runners on mlp at tiny size, each for ``--duration``
+An interleaved headless run of the four default runners on mlp at its small size, each for ``--duration``
 seconds of its own steady training (long enough for paired turns, so the replay shows ratios with their
 intervals), recorded into a temporary folder and then moved over the shipped one whole.
 
-    python benchmarks/record_demo.py [--duration 12s]
+    python benchmarks/record_demo.py [--duration 8s]
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-SHIPPED = Path(__file__).resolve().parents[1] / "runners" / "session" / "recordings" / "demo-mlp-tiny"
+SHIPPED = Path(__file__).resolve().parents[1] / "runners" / "session" / "recordings" / "demo-mlp"
 # Not shipped: where this machine cached generated weights (mlp has none), and per-machine paths' noise.
 LEFT_OUT = ("prepared.json",)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", default="12s", help="steady training per runner (default: 12s)")
+    parser.add_argument("--duration", default="8s", help="steady training per runner (default: 8s)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as runs:
-        result = subprocess.run([sys.executable, "-m", "tui.cli", "--headless", "--workload", "mlp", "--size", "tiny",
+        result = subprocess.run([sys.executable, "-m", "tui.cli", "--headless", "--workload", "mlp", "--size", "small",
                                  "--duration", args.duration, "--output", runs], text=True)
         if result.returncode != 0:
             print(f"record_demo: the run failed (exit {result.returncode}); the shipped recording is unchanged")

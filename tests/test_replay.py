@@ -28,7 +28,11 @@ async def test_shipped_recording_replays_to_the_recorded_outcome():
         assert "replay of" in str(app.query_one("#devices").content)
         assert app.query_one("#parity").has_class("-verified")
         panel = app.query_one("#panel-torch", RunnerPanel)
-        assert panel_text(panel, "progress").startswith(f"step {source.total_steps}/{source.total_steps} ")
+        # A --duration run (the shipped one): its steps and its steady seconds, done.
+        torch = app.states["torch"]
+        assert panel_text(panel, "progress").startswith(f"step {torch.steps_done:,} · {torch.steady_s:.0f} s ")
+        assert panel_text(panel, "progress").endswith("✓")
+        assert recorded["torch"]["turns"] >= 3 and recorded["torch"]["slower_low"] is not None  # with intervals
     assert source.bad_lines == 0
 
 

@@ -18,7 +18,7 @@ from runners.protocol import Event, decode_lines
 from runners.session.state import RunnerState
 from workloads.errors import InputError
 
-SHIPPED = Path(__file__).resolve().parent / "recordings" / "demo-mlp-tiny"
+SHIPPED = Path(__file__).resolve().parent / "recordings" / "demo-mlp"
 
 
 class NotARunFolder(InputError):

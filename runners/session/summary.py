@@ -289,7 +289,7 @@ def write_summary(folder: RunFolder, table: list[Standing], verdict_text: str, h
 def markdown(table: list[Standing], verdict_text: str, header: str, over: str = "turn",
              parity: str | None = None) -> str:
     """The summary as a Markdown table; ``over``: what the intervals pair ("turn" or "repeat")."""
-    lines = [f"# {header}", "", f"**Verdict:** {verdict_text}", "", *([f"**Parity:** {parity}", ""] if parity else []),
+    lines = [f"# {header}", "", f"**Verdict:** {verdict_text}", "", *([parity, ""] if parity else []),
              "| # | runner | step | throughput | relative | spread | start-up | warm-up | peak RSS | final loss "
              "| validation | to target |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
