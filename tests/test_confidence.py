@@ -131,7 +131,24 @@ def test_the_rank_follows_the_paired_estimate_when_it_puts_another_runner_ahead(
     paired = keras_against_pytorch([keras, torch], table)[0][2]
     assert table[1].slower_by == paired.value
     assert verdict([keras, torch], table, "mlp", 8, "cpu").startswith(
-        f"no clear difference between keras/jax and torch on mlp at batch 8 on cpu: {paired.value:.2f}×")
+        f"no clear difference between keras/jax and torch on mlp at batch 8 on cpu: keras/jax {paired.value:.2f}× "
+        "faster")
+
+
+def test_an_unclear_verdict_names_the_faster_first_with_the_ratio_the_leaderboard_shows():
+    """torch 1.13× faster than keras/tensorflow with an interval holding 1.00: the sentence reads it that way
+    round (it read "between keras/tensorflow and torch: 0.89× (0.71–1.11)", the leaderboard's figures inverted)."""
+    from runners.session.confidence import Ratio
+    from runners.session.summary import Standing, comparison
+
+    same = dict(phase="done", unit="samples/s", startup_s=None, warmup_s=0.5, peak_rss_bytes=None,
+                peak_device_bytes=None, final_loss=None, tflops=None, mfu=None, error=None)
+    keras = Standing(rank=2, runner="keras/tensorflow", step_time_s=0.29, throughput=55.1, slower_by=1.13, **same)
+    torch = Standing(rank=1, runner="torch", step_time_s=0.25, throughput=64.0, slower_by=1.0, **same)
+    keras_over_torch = Ratio(1 / 1.13, 1 / 1.40, 1 / 0.90, 9)
+    assert comparison(keras, torch, keras_over_torch, "resnet18", 16, "cpu") == (
+        "no clear difference between torch and keras/tensorflow on resnet18 at batch 16 on cpu: torch 1.13× faster "
+        "(95 % CI 0.90–1.40 over 9 turns)")
 
 
 def test_with_two_pairs_the_verdict_says_the_leaderboards_plain_ratio():

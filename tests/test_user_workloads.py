@@ -41,6 +41,11 @@ def test_example_file_loads_without_importing_a_framework():
          "unknown task 'ranking'"),
         ("import torch\nSIZES = {}\n", "imports torch at module level"),
         ("raise RuntimeError('oops')\n", "cannot load workload file"),
+        # A classifier must say how many classes its logits range over (else every runner died of a KeyError).
+        ("SIZES = {'tiny': {'steps': 1, 'batch_size': 1, 'model': {}}}\n"
+         "build_keras = build_torch = make_dataset = sample_shape = None\n",
+         "define num_classes(hyper) (how many classes the logits range over), or put \"classes\" in the model "
+         "settings of every size (tiny has none)"),
     ],
 )
 def test_a_file_that_does_not_implement_the_interface_is_named(tmp_path, body, message):

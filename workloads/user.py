@@ -84,6 +84,11 @@ def workload_from_module(module: ModuleType, source: str, default_name: str) -> 
         sizes = {k: v if isinstance(v, SizePreset) else SizePreset(**v) for k, v in module.SIZES.items()}
     except (TypeError, AttributeError) as exc:
         raise InputError(f"{source}: SIZES must map size names to SizePreset(...) or dicts: {exc}") from None
+    task = get_task(optional.get("task", "classification"))
+    unsized = [name for name, preset in sizes.items() if "classes" not in preset.model]
+    if task.target_dtype == "int64" and "num_classes" not in optional and unsized:
+        raise InputError(f"{source}: define num_classes(hyper) (how many classes the logits range over), or put "
+                         f"\"classes\" in the model settings of every size ({', '.join(unsized)} has none)")
     return Workload(
         keras_builder=module.build_keras,
         torch_builder=module.build_torch,

@@ -172,12 +172,12 @@ def comparison(keras: Standing, pytorch: Standing, ratio: Ratio, workload: str, 
                device: str, over: str = "turn") -> str:
     """One Keras runner against one PyTorch runner, in words, with the interval of pairs ``over`` turns or repeats."""
     where = f"at batch {batch_size} on {device}"
-    interval = f" ({describe(ratio, over)})" if ratio.pairs else ""
-    if ratio.low is not None and not ratio.clear:
-        return (f"no clear difference between {keras.runner} and {pytorch.runner} on {workload} {where}: "
-                f"{ratio.value:.2f}×{interval}")
+    # The faster first, with the ratio at or above one, as the leaderboard reads it.
     faster, slower, times = (keras, pytorch, ratio) if ratio.value >= 1 else (pytorch, keras, ratio.inverted())
     interval = f" ({describe(times, over)})" if times.pairs else ""  # the interval of the ratio as it is read
+    if times.low is not None and not times.clear:
+        return (f"no clear difference between {faster.runner} and {slower.runner} on {workload} {where}: "
+                f"{faster.runner} {times.value:.2f}× faster{interval}")
     text = f"{faster.runner} trained {workload} {times.value:.2f}× faster than {slower.runner} {where}{interval}"
     cross = crossing_step(faster, slower)
     run_steps = min(faster.steps, slower.steps) if faster.steps and slower.steps else None

@@ -3,6 +3,8 @@ verified) while a worker thread makes the run session; q or Ctrl-C stops it, lea
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import threading
 from typing import Callable
 
@@ -36,6 +38,10 @@ class PreparingApp(App):
             yield Static(f"[b]kvp-dash[/b] · {self._title}\n\nstarting…\n\n[dim]q: stop[/dim]", id="preparing")
 
     def on_mount(self) -> None:
+        # `kill` or a dropped SSH session stops the preparation as q does: its subprocess and partial files go.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, self.action_stop)
         self._work()
 
     @work(thread=True, exclusive=True)

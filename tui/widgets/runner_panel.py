@@ -157,7 +157,8 @@ def _compact_lines(runner: str, colour: str, label: str, state: RunnerState, gpu
     if state.phase in ACTIVE_PHASES:
         spinner = (SPINNER[frame % len(SPINNER)] if frame is not None else "●") + " "
     fraction, words = state.progress
-    words = words.removeprefix("step ")  # "120/200": the room goes to the bar
+    if "·" not in words:  # "120/200" for a step count; a --duration run keeps "step 1,234 · 12/20 s"
+        words = words.removeprefix("step ")
     style = "bold $error" if state.phase == "failed" else ("bold $warning" if state.phase in ACTIVE_PHASES else "bold")
     head = Content.assemble((f"■ ", colour), (runner, "bold"), " · ", (label, style), f" · {spinner}{words} ")
     right = _eta(state)
@@ -180,6 +181,8 @@ def _compact_lines(runner: str, colour: str, label: str, state: RunnerState, gpu
         sm, used = state.gpu.sm_utilization, state.gpu.used_bytes
         parts.append(f" · sm {sm.value}%" if sm.ok else " · sm n/a")
         parts.append(f" · {fmt_bytes(used.value)}" if used.ok else "")
+    elif state.ended and state.peak_rss_bytes:  # its processes are gone: what it held at most
+        parts.append(f" · peak {fmt_bytes(state.peak_rss_bytes)}")
     elif state.host is not None:
         parts.append(f" · cpu {state.host.cpu_percent:.0f}% · {fmt_bytes(state.host.rss_bytes)}")
     elif state.latest is not None and state.latest.rss_bytes:
