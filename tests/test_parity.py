@@ -125,9 +125,9 @@ def test_a_runner_training_with_another_learning_rate_fails_against_resnet18s_fl
 
     args = build_parser()[0].parse_args(["run", "--workload", "resnet18", "--size", "tiny",
                                          "--runners", "torch,keras/jax", "--seed", "0"])
-    plan = replace(plan_from(args, steps=6), validation=False)
+    plan = replace(plan_from(args, steps=6, schedule="parallel"), validation=False)
     wrong = replace(plan.recipe, learning_rate=plan.recipe.learning_rate * 1.5)
-    session = RunSession(plan, tmp_path, schedule="parallel", warmup_steps=0,
+    session = RunSession(plan, tmp_path, warmup_steps=0,
                          overrides={"keras/jax": {"recipe": wrong}})
     tracker = ParityTracker(session.launcher.runner_names)
     asyncio.run(session.run_to_end(tracker.observe))

@@ -183,8 +183,8 @@ def _flatten_order_file(tmp_path, style: str, specs: bool) -> Path:
 
 @pytest.mark.parametrize("style, specs, runners", [
     ("permute", False, "torch,keras/jax,keras/tensorflow,keras/torch"),  # PyTorch's order already: no reordering
-    ("sequential", True, "torch,keras/tensorflow"),
-    ("permute", True, "torch,keras/torch"),
+    pytest.param("sequential", True, "torch,keras/tensorflow", marks=pytest.mark.extended),
+    pytest.param("permute", True, "torch,keras/torch", marks=pytest.mark.extended),
     ("plain", False, "torch,keras/jax"),  # Keras's own (h, w, c) order: reordered
 ])
 def test_a_dense_reading_a_flattened_image_gets_its_rows_in_the_order_the_graph_gives(tmp_path, style, specs, runners):

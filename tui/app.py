@@ -24,6 +24,7 @@ from runners.session.defaults import DEFAULT_REFRESH_HZ
 from runners.session.host_monitor import HostMonitor
 from runners.session.nvml_monitor import GpuSnapshot, NvmlMonitor
 from runners.session.parity import ParityContext, ParityTracker, judge
+from runners.session.schedules import schedule_named
 from runners.session.sources import EventSource
 from runners.session.state import RunnerState
 from tui.main_screen import MainScreen
@@ -399,7 +400,7 @@ class DashboardApp(App):
 
 
 def _devices_line(gpu: GpuSnapshot, source: EventSource) -> str:
-    schedule = source.schedule
+    schedule = schedule_named(source.schedule).name
     if not gpu.available:
         return f"devices · cpu only (gpu n/a: {gpu.reason}) · {schedule} schedule"
     parts = []

@@ -37,6 +37,7 @@ from runners.session.defaults import DEFAULT_REFRESH_HZ, DEFAULT_SLICE_S
 from runners.session.exit_reason import exit_reason
 from runners.session.recording import RunFolder
 from runners.session.rotation import Rotation
+from runners.session.schedules import Schedule, schedule_named
 from runners.session.runner_environment import data_parallel_environment, framework_environment, runner_module
 from runners.session.state import RunnerState
 from runners.specs import RunnerSpec
@@ -87,23 +88,22 @@ class Launcher:
         folder: RunFolder,
         cpus: list[int],
         overrides: dict[str, dict] | None = None,
-        schedule: str = "parallel",
+        schedule: "Schedule | str" = "parallel",
         gpus: list[int] | None = None,
         read_every_s: float = READ_EVERY_S,
         slice_s: float = DEFAULT_SLICE_S,
     ):
         """Runners on ``config.device``; with ``gpus``, assigned to them round-robin, ``config.devices`` each.
 
-        ``schedule`` is "interleaved" (all start at once and take turns of ``slice_s``
-        seconds, one at a time with the whole machine: live and quotable), "parallel" (all
-        at once: a live race, sharing the machine) or "sequential" (one after another,
-        each with every CPU).
+        ``schedule`` (``runners.session.schedules``, or its name): interleaved (all start at
+        once and take turns of ``slice_s`` seconds, one at a time with the whole machine),
+        parallel (all at once: a race, sharing the machine) or sequential (one after another).
         ``overrides`` changes one runner's config (tests inject a crash this way).
         ``read_every_s``: how often the channels are read while events keep coming; a
         dashboard passes its frame interval, so each read makes one frame.
         """
-        alone = schedule in ("sequential", "interleaved")  # each runner trains with the whole machine
-        shares = [list(cpus)] * len(specs) if alone else plan_cpu_shares(len(specs), cpus)
+        schedule = schedule_named(schedule)
+        shares = [list(cpus)] * len(specs) if schedule.alone else plan_cpu_shares(len(specs), cpus)
         overrides = overrides or {}
         self._children = {
             spec.name: _Child(
@@ -125,7 +125,7 @@ class Launcher:
         self._queue: asyncio.Queue = asyncio.Queue()
         self._waiting: list[_Child] = []  # sequential: runners whose turn has not come
         self.slice_s = slice_s
-        self._rotation = Rotation(slice_s, self._announce) if schedule == "interleaved" else None
+        self._rotation = Rotation(slice_s, self._announce) if schedule.takes_turns else None
         self._turn_tasks: set[asyncio.Task] = set()
         self._pumps: list[asyncio.Task] = []
         self._stopping = False
@@ -152,7 +152,7 @@ class Launcher:
         return self.folder.output_path(self._children[runner].spec)
 
     def describe(self) -> str:
-        return f"{len(self._children)} runners live, {self.schedule} schedule, recording to {self.folder.path}"
+        return f"{len(self._children)} runners live, {self.schedule.name} schedule, recording to {self.folder.path}"
 
     def pids(self) -> dict[str, int]:
         """The process of every runner started so far."""
@@ -160,7 +160,7 @@ class Launcher:
 
     def sharing(self) -> dict[str, list[str]]:
         """For each runner, the others that train at the same time on the same CPUs or GPU."""
-        if self.schedule in ("sequential", "interleaved"):
+        if self.schedule.alone:
             return {name: [] for name in self._children}
         result = {}
         for name, child in self._children.items():
@@ -240,7 +240,7 @@ class Launcher:
                 await self._rotation.join(child, take_if_free=False)
             await self._rotation.begin()
             return
-        if self.schedule == "sequential":
+        if self.schedule.queued:
             children, self._waiting = children[:1], children[1:]
             for child in self._waiting:
                 await self._announce(child, Phase(child.spec.name, "queued"))
@@ -477,7 +477,7 @@ class Launcher:
         if self._rotation is not None:
             await self._spawn(child)
             await self._rotation.join(child)  # it waits for its turn like the others
-        elif self.schedule == "sequential" and any(c.alive for c in self._children.values()):
+        elif self.schedule.queued and any(c.alive for c in self._children.values()):
             self._waiting.append(child)  # its turn comes after the runner training now
             await self._announce(child, Phase(runner, "queued"))
         else:

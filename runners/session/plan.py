@@ -13,6 +13,7 @@ from pathlib import Path
 
 from runners.recipe import Recipe, recipe_from
 from runners.session.formatting import fmt_bytes
+from runners.session.schedules import Schedule, schedule_named
 from runners.session.target import Target, parse_target
 from runners.specs import SPECS, RunnerSpec, install_hint, parse_runner_list
 from workloads import Workload, WorkloadSettings, get_workload
@@ -51,6 +52,8 @@ class Plan:
     target: Target | None = None  # --target: each runner's time to reach it
     devices: int = 1  # --devices: each runner data-parallel over this many devices
     hosts: int = 1  # --hosts: ... on each of this many hosts (the others join with `kvp-dash join`)
+    # How the runners share the machine: chosen once (``schedule_named``), used by run, check, sweep and repeats.
+    schedule: Schedule = field(default_factory=lambda: schedule_named("sequential"))
 
     def describe(self) -> str:
         """The one-line description every view shows as its title."""
@@ -75,10 +78,12 @@ class Plan:
 def make_plan(workload: str, *, size: str | None = None, steps: int | None = None, batch_size: int | None = None,
               seed: int = 0, image_size: int | None = None, seq_len: int | None = None, data: Path | None = None,
               runners: str | None = None,
-              device: str = "auto", gpus: list[int] | None = None, schedule: str = "sequential",
+              device: str = "auto", gpus: list[int] | None = None, schedule: "str | Schedule | None" = "sequential",
               allow_mixed_devices: bool = False, duration_s: float | None = None, recipe: dict | None = None,
               eval_every: int | None = None, target: str | None = None, devices: int = 1, hosts: int = 1) -> Plan:
-    """Check the input and resolve what "auto" and the defaults mean on this machine."""
+    """Check the input and resolve what "auto" and the defaults mean on this machine (``schedule`` None: the
+    default for ``hosts``)."""
+    schedule = schedule_named(schedule, hosts)
     workload_ref = workload
     if workload_ref.endswith(".py"):
         workload_ref = str(Path(workload_ref).resolve())  # runners resolve it from the same file
@@ -133,7 +138,8 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
     else:
         every_steps, every_s = eval_every or max(1, settings.steps // 4), None
     return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped, mixed, duration_s,
-                chosen_recipe, every_steps, every_s, target=chosen_target, devices=devices, hosts=hosts)
+                chosen_recipe, every_steps, every_s, target=chosen_target, devices=devices, hosts=hosts,
+                schedule=schedule)
 
 
 # Host devices a CPU is split into for --devices: beyond this the "devices" are only threads fighting for cores.
@@ -162,7 +168,7 @@ def runners_across_hosts(workload: Workload, settings: WorkloadSettings, specs: 
     return across, skipped + [f"{name}: it trains on one device a host across hosts" for name in others]
 
 
-def check_data_parallel(devices: int, batch_size: int, device: str, gpus: list[int] | None, schedule: str,
+def check_data_parallel(devices: int, batch_size: int, device: str, gpus: list[int] | None, schedule: Schedule,
                         hosts: int = 1) -> None:
     """--devices N (on --hosts H): the global batch splits evenly, and there are N devices to split it over."""
     if devices == 1 and hosts == 1:
@@ -175,7 +181,7 @@ def check_data_parallel(devices: int, batch_size: int, device: str, gpus: list[i
         across = f"{devices} × {hosts} hosts" if hosts > 1 else str(devices)
         raise InputError(f"--devices {across} splits the global batch evenly: --batch-size {batch_size} is not a "
                          f"multiple of {devices * hosts}")
-    if schedule == "interleaved" and hosts > 1:
+    if not schedule.across_hosts and hosts > 1:
         raise InputError("--hosts: ranks on other hosts cannot take turns with this one's runners: add "
                          "--schedule parallel (a race) or --schedule sequential (each runner with the whole machine)")
 
@@ -196,8 +202,8 @@ def check_devices(specs: list[RunnerSpec], device: str, allow_mixed: bool, ask=N
     return lines
 
 
-def fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec], schedule: str,
-                       available: int | None = None) -> WorkloadSettings:
+def fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec],
+                       schedule: "Schedule | str", available: int | None = None) -> WorkloadSettings:
     """Epochs as long as the memory of this machine allows; refuse, in one line, data that fits in no epoch.
 
     The OOM killer is no message: the runners' data is counted together (one at a
@@ -209,7 +215,7 @@ def fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: li
 
         available = psutil.virtual_memory().available
     weights = [MEMORY_PER_DATA_BYTE.get(spec.backend, MEMORY_PER_DATA_BYTE["other"]) for spec in specs]
-    together = schedule != "sequential"
+    together = schedule_named(schedule).all_in_memory
     weight = sum(weights) if together else max(weights)
     settings = replace(settings, epoch_bytes=min(settings.epoch_bytes, int(available / weight)))
     data_bytes = workload.data_bytes(settings)  # at least one pass over the generated samples

@@ -42,7 +42,6 @@ class RunSession:
         output: Path,
         *,
         folder_name: str | None = None,
-        schedule: str = "parallel",
         precision: str = "fp32",
         keras_jit: str = "auto",
         tf32: bool = False,
@@ -61,7 +60,7 @@ class RunSession:
         preparation of generated weights or a checkpoint goes, and ``cancel`` stops it.
         """
         self.plan = plan
-        self.schedule = schedule
+        self.schedule = plan.schedule  # chosen once, where the plan was made
         self.precision, self.keras_jit, self.tf32 = precision, keras_jit, tf32
         self.folder = _create_folder(output, folder_name or plan.workload.name)
         extra = {} if warmup_steps is None else {"warmup_steps": warmup_steps}
@@ -87,7 +86,7 @@ class RunSession:
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
-            schedule=schedule, gpus=plan.gpus, read_every_s=read_every_s, slice_s=slice_s,
+            schedule=plan.schedule, gpus=plan.gpus, read_every_s=read_every_s, slice_s=slice_s,
         )
         self.folder.write_json("run.json", self.run_record())
         self.folder.write_json("meta.json", self._meta())
@@ -115,7 +114,7 @@ class RunSession:
 
     def settings_shown(self) -> dict[str, str]:
         """The choices that change the numbers, for the detail screen's settings tab."""
-        schedule = self.schedule + (f" ({self.launcher.slice_s:g} s turns)" if self.schedule == "interleaved" else "")
+        schedule = self.schedule.describe(self.launcher.slice_s)
         s = self.plan.settings
         length = (f"{self.plan.duration_s:g} s of steady training per runner (its own device time)"
                   if self.plan.duration_s else f"{s.steps} steps per runner")
@@ -165,7 +164,7 @@ class RunSession:
         summary = asdict(self.config)
         summary.pop("cpus")
         summary["runners"] = [s.name for s in self.plan.specs]
-        summary["schedule"] = self.schedule
+        summary["schedule"] = self.schedule.name
         summary["workload_source"] = self.plan.workload.source
         summary["target"] = asdict(self.plan.target) if self.plan.target else None  # for replay and attach
         summary["parity"] = asdict(self.parity_context)  # every view judges parity alike

@@ -35,11 +35,12 @@ def check(args: argparse.Namespace) -> int:
     from tui.console.preparing import session_on_console
 
     # Parity needs no evaluation: validation off.
-    plan = replace(plan_from(args, steps=PARITY_STEPS + 1), validation=False)
+    # Every runner at once: parity needs no timing, and the plan's memory check counts them together.
+    plan = replace(plan_from(args, steps=PARITY_STEPS + 1, schedule="parallel"), validation=False)
     console = output_console()
     # As the run would compute (precision, TF32, Keras's jit); every step counts (no warm-up).
     session = session_on_console(console, plan, args.output, folder_name=f"check-{plan.workload.name}",
-                                 schedule="parallel", warmup_steps=0, precision=args.precision,
+                                 warmup_steps=0, precision=args.precision,
                                  keras_jit=args.keras_jit, tf32=args.tf32 == "on")
     tracker = ParityTracker(session.launcher.runner_names)
     errors: dict[str, Error] = {}

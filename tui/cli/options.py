@@ -198,7 +198,7 @@ def add_screen_options(parser: argparse.ArgumentParser) -> None:
                         help="colour theme (default: dark). NO_COLOR=1 in the environment turns colour off")
 
 
-def plan_from(args: argparse.Namespace, steps: int | None, schedule: str = "sequential",
+def plan_from(args: argparse.Namespace, steps: int | None, schedule: str | None = "sequential",
               duration_s: float | None = None):
     """The run's plan from the plan options (``runners.session.plan``); skipped runners are said on stderr."""
     from runners.session.plan import make_plan

@@ -70,12 +70,11 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats > 1 and not args.headless:
         raise InputError("--repeats runs whole runs one after another: use it with --headless")
     duration_s = args.duration or (None if args.steps else DEFAULT_DURATION_S)
-    # Ranks on other hosts cannot take turns with this host's runners: a run across hosts races.
-    args.schedule = args.schedule or ("parallel" if args.hosts > 1 else "interleaved")
     if args.hosts > 1 and not args.listen:
         raise InputError("--hosts needs --listen ADDR:PORT: the address the other hosts reach this one at")
+    # No --schedule: interleaved, or (ranks on other hosts cannot take turns with this host's) parallel.
     plan = plan_from(args, steps=args.steps, schedule=args.schedule, duration_s=duration_s)
-    options = dict(schedule=args.schedule, precision=args.precision, keras_jit=args.keras_jit, tf32=args.tf32 == "on",
+    options = dict(precision=args.precision, keras_jit=args.keras_jit, tf32=args.tf32 == "on",
                    overrides=crash_overrides(args.inject_crash), read_every_s=1 / args.refresh, slice_s=args.slice)
     if args.repeats > 1:
         from tui.console.repeated import run_repeated

@@ -38,8 +38,7 @@ def scaling_sweep(args: argparse.Namespace) -> int:
     sweep_folder = RunFolder.create(args.output, f"scaling-{workload}")
     rows, failures, alone = [], 0, {}
     for count, plan in zip(counts, plans):
-        done, code = run_repeats(plan, sweep_folder.path, args.repeats, headless.run, f"{workload}-x{count}",
-                                 schedule="sequential")
+        done, code = run_repeats(plan, sweep_folder.path, args.repeats, headless.run, f"{workload}-x{count}")
         failures += code != 0
         standings, _ = combine([table for _, table in done]) if done else ([], {})
         for standing in standings:

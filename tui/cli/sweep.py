@@ -79,15 +79,14 @@ def _size_sweep(args: argparse.Namespace) -> int:
     sizes = [s.strip() for s in (args.sizes or "tiny,small,base").split(",") if s.strip()]
     # Every size checked before anything trains.
     plans = [plan_from(argparse.Namespace(**{**vars(args), "size": size, "devices": 1}), steps=args.steps,
-                       duration_s=args.duration) for size in sizes]
+                       schedule="sequential", duration_s=args.duration) for size in sizes]
     if REFERENCE not in [spec.name for spec in plans[0].specs]:
         raise InputError("sweep compares every Keras runner with the torch runner: include torch in --runners")
     workload = plans[0].workload.name
     sweep_folder = RunFolder.create(args.output, f"sweep-{workload}")
     rows, failures = [], 0
     for size, plan in zip(sizes, plans):
-        done, code = run_repeats(plan, sweep_folder.path, args.repeats, headless.run, f"{workload}-{size}",
-                                 schedule="sequential")
+        done, code = run_repeats(plan, sweep_folder.path, args.repeats, headless.run, f"{workload}-{size}")
         failures += code != 0
         params = plan.workload.trainable_params(plan.settings)
         if params is None and done:  # a model that only its own framework counts: what its run prepared
