@@ -193,3 +193,32 @@ def test_a_runner_whose_process_just_went_keeps_its_last_host_sample():
     state.sampled(None, None)
     assert state.host == HostSample(cpu_percent=97.0, rss_bytes=300 * 2**20)
     assert state.peak_rss_bytes == 300 * 2**20
+
+
+def test_one_observer_folds_events_and_samples_for_every_view():
+    """What the dashboard and headless both hold: a restart forgets the runner's past (state and parity), and a
+    sample reaches only the runners still going, with whom each shares a device (headless had dropped that)."""
+    from runners.protocol import Hello, Phase
+    from runners.session.host_monitor import HostSample
+    from runners.session.observer import RunObserver, Sample
+    from runners.session.state import RunnerState
+
+    class Source:
+        runner_names = ["torch", "keras/jax"]
+
+        def new_state(self, name):
+            return RunnerState(name, 10)
+
+    observer = RunObserver(Source(), gpu_monitor=type("NoGpu", (), {"close": lambda self: None})())
+    hello = Hello("torch", pid=1, framework="torch", backend="torch", versions={}, device="cpu", params=7, threads=1,
+                  cpus=[0])
+    state, parity_moved = observer.fold(hello)
+    assert state is observer.states["torch"] and parity_moved and observer.parity.facts["torch"].params == 7
+    observer.fold(Phase("keras/jax", "done"))
+    observer.fold(Phase("torch", "restarting"))
+    assert observer.states["torch"].hello is None and observer.parity.facts["torch"].params is None
+    assert observer.fold(Phase("someone else", "done")) == (None, False)
+    sample = Sample({"torch": HostSample(cpu_percent=90.0, rss_bytes=2**20), "keras/jax": HostSample(50.0, 2**20)},
+                    None, {"torch": ["keras/jax"], "keras/jax": ["torch"]})
+    assert observer.take(sample) == ["torch"]  # keras/jax has ended: it keeps its last figures
+    assert observer.states["torch"].sharing_with == ["keras/jax"] and observer.states["keras/jax"].host is None

@@ -10,7 +10,6 @@ them to the event source, the samplers and the keys.
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from typing import Callable
 
@@ -19,11 +18,10 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
-from runners.protocol import Phase
 from runners.session.defaults import DEFAULT_REFRESH_HZ
-from runners.session.host_monitor import HostMonitor
 from runners.session.nvml_monitor import GpuSnapshot, NvmlMonitor
-from runners.session.parity import ParityContext, ParityTracker, judge
+from runners.session.observer import RunObserver, Sample, on_quit_signals
+from runners.session.parity import ParityContext, ParityTracker
 from runners.session.schedules import schedule_named
 from runners.session.sources import EventSource
 from runners.session.state import RunnerState
@@ -39,7 +37,6 @@ from tui.widgets.runner_panel import ACTIVE_PHASES
 
 # How often the dashboard samples CPU, RSS and GPU use of the runners itself.
 SAMPLE_EVERY_S = 1.0
-QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class DashboardApp(App):
@@ -89,19 +86,14 @@ class DashboardApp(App):
         self.target = target  # --target: its time to reach, on the panels and the leaderboard
         if theme:
             self.theme = theme
-        self.host_monitor = HostMonitor()
+        self.observer = RunObserver(source, parity, gpu_monitor)
         self.host_memory = psutil.virtual_memory().total
-        self.gpu_monitor = gpu_monitor or NvmlMonitor()
-        self.gpu: GpuSnapshot | None = None
         self.source = source
         self.sub_title = description
         self.settings = {"run": description, **(settings or {})}
         self.colours = runner_colours(source.runner_names)
-        self.states = {name: source.new_state(name) for name in source.runner_names}
-        self.parity = ParityTracker(source.runner_names)
         self.pacer = FramePacer(source.runner_names, refresh_hz, animate)
         self.view = ChartView()
-        self._parity_context = parity
         self._on_finished = on_finished
         self.verdict: str | None = None
         self._stopping = False
@@ -111,6 +103,20 @@ class DashboardApp(App):
         self._told_record_error = False
         self._devices_shown = ""
         self._restore_signals: Callable[[], None] = lambda: None
+        self._remove_quit_signals: Callable[[], None] = lambda: None
+
+    # What the observer holds, under the names the views and tests read.
+    @property
+    def states(self) -> dict[str, RunnerState]:
+        return self.observer.states
+
+    @property
+    def parity(self) -> ParityTracker:
+        return self.observer.parity
+
+    @property
+    def gpu(self) -> GpuSnapshot | None:
+        return self.observer.gpu
 
     def get_default_screen(self) -> MainScreen:
         self.main = MainScreen(self.source.runner_names, self.source.total_steps, self.colours, self.device,
@@ -118,10 +124,8 @@ class DashboardApp(App):
         return self.main
 
     def on_mount(self) -> None:
-        loop = asyncio.get_running_loop()
         # A dropped SSH session sends SIGHUP; `kill` sends SIGTERM: both end the runners first.
-        for sig in QUIT_SIGNALS:
-            loop.add_signal_handler(sig, lambda: self.call_later(self.action_quit))
+        self._remove_quit_signals = on_quit_signals(lambda: self.call_later(self.action_quit))
         # SIGHUP comes with a SIGCONT that must not wake a dead terminal.
         self._restore_signals = resume_only_after_suspend()
 
@@ -142,25 +146,19 @@ class DashboardApp(App):
     @work(thread=True, exclusive=True, group="sampling")
     def _sample_runners(self) -> None:
         """psutil and NVML can block: sample on a thread, hand the figures to the app's loop."""
-        pids = self.source.pids()
-        host = self.host_monitor.sample(pids)
-        gpu = self.gpu_monitor.sample(pids)
-        self.call_from_thread(self._take_samples, host, gpu, self.source.sharing())
+        self.call_from_thread(self._take_samples, self.observer.measure())
 
-    def _take_samples(self, host, gpu: GpuSnapshot, sharing: dict[str, list[str]]) -> None:
-        self.gpu = gpu
+    def _take_samples(self, sample: Sample) -> None:
         record_error = self.source.record_error
         if record_error and not self._told_record_error:
             self._told_record_error = True  # the devices line keeps saying it; the toast says it once
             self.notify(record_error, title="recording", severity="warning", timeout=15)
         # A finished runner keeps its last figures; a held one is sampled too: it uses no CPU, keeps its memory.
-        sampled = [name for name, state in self.states.items() if not state.ended]
-        for name in sampled:
-            self.states[name].sampled(host.get(name), gpu.runners.get(name), sharing.get(name, []))
+        sampled = self.observer.take(sample)
         # No frame of its own: the next data frame or clock tick shows the figures (a frame more
         # each second redrew every panel's progress row for nothing new).
         self.pacer.runners_changed(sampled)
-        devices = _devices_line(gpu, self.source) + _source_warnings(self.source)
+        devices = _devices_line(sample.gpu, self.source) + _source_warnings(self.source)
         # One row, always (no re-layout of the screen), and repainted only when it changed.
         if devices != self._devices_shown:
             self._devices_shown = devices
@@ -173,14 +171,9 @@ class DashboardApp(App):
             self._started = True
             await self.source.start()
         async for event in self.source.events():
-            if isinstance(event, Phase) and event.phase == "restarting":
-                # A new run of the runner: nothing it said before counts any more.
-                self.states[event.runner] = self.source.new_state(event.runner)
-                self.parity.forget(event.runner)
-            state = self.states.get(event.runner)
+            state, parity_moved = self.observer.fold(event)
             if state is not None:
-                state.apply(event)
-                self.pacer.runner_changed(event.runner, self.parity.observe(event) or state.phase == "failed")
+                self.pacer.runner_changed(event.runner, parity_moved or state.phase == "failed")
                 self._frame_due()
         self._consuming = False
         if self._stopping or not self.is_running:
@@ -203,9 +196,7 @@ class DashboardApp(App):
     async def on_unmount(self) -> None:
         if self._frame_handle is not None:
             self._frame_handle.cancel()
-        loop = asyncio.get_running_loop()
-        for sig in QUIT_SIGNALS:
-            loop.remove_signal_handler(sig)
+        self._remove_quit_signals()
         self._restore_signals()
         if not self._stopping:  # the app is going away by another road than `q`
             self._stopping = True
@@ -256,7 +247,7 @@ class DashboardApp(App):
         if isinstance(self.screen, RunnerDetailScreen) and (frame.charts or force_charts):
             self.screen.show(self.states[self.screen.runner], self.colours, self.view)
         if frame.parity:
-            main.parity_bar.show(self.parity_report(), self._failed_runners(), self._parity_context.judged)
+            main.parity_bar.show(self.parity_report(), self._failed_runners(), self.observer.parity_context.judged)
 
     def _charts_on_screen(self, started: float, shown_at: float) -> None:
         """What the charts' frame cost this process, all threads: plotext, compositing, escape codes.
@@ -276,7 +267,7 @@ class DashboardApp(App):
 
     def parity_report(self):
         """Parity among the runners still standing: a crashed runner proves nothing either way."""
-        return judge(self.parity, self._parity_context, self._failed_runners())
+        return self.observer.parity_report()
 
     # Layout: the main screen fits the terminal.
 

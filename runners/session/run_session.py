@@ -135,9 +135,6 @@ class RunSession:
             shown["checkpoint"] = f"{self.checkpoint} (Transformers from_pretrained, KerasHub from_preset)"
         return shown
 
-    def new_states(self) -> dict[str, RunnerState]:
-        return {name: self.launcher.new_state(name) for name in self.launcher.runner_names}
-
     async def run_to_end(self, on_event: Callable[[Event], None]) -> None:
         """Start the runners, hand every event to ``on_event``, and stop them whatever happens."""
         await run_headless(self.launcher, on_event)

@@ -9,7 +9,6 @@ written to the run folder. The exit code is 1 if any runner failed.
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 
 from rich.live import Live
@@ -17,8 +16,7 @@ from rich.table import Table
 
 from runners.protocol import Error, Evaluation, Phase
 from runners.session.formatting import fmt_loss
-from runners.session.host_monitor import HostMonitor
-from runners.session.nvml_monitor import NvmlMonitor
+from runners.session.observer import RunObserver, on_quit_signals
 from runners.session.run_session import RunSession
 from runners.session.state import RunnerState
 from runners.session.summary import metric_text, validation_cell
@@ -45,16 +43,16 @@ def live_table(states: dict[str, RunnerState]) -> Table:
     for s in states.values():
         step, rate, rss, loss = _figures(s)
         cpu = f"{s.host.cpu_percent:.0f}%" if s.host else "–"
-        table.add_row(s.name, s.phase, s.progress[1].removeprefix("step "), step, rate, rss, cpu, loss)
+        phase = s.phase + (" ⇄ shares device" if s.sharing_with else "")  # as the dashboard's panel says it
+        table.add_row(s.name, phase, s.progress[1].removeprefix("step "), step, rate, rss, cpu, loss)
     return table
 
 
 def run(session: RunSession) -> int:
     console = output_console()
     launcher = session.launcher
-    states = session.new_states()
-    host = HostMonitor()
-    gpu_monitor = NvmlMonitor()  # on a machine without a GPU it says so once and samples nothing
+    observer = RunObserver(launcher, session.parity_context)
+    states = observer.states
     started = time.monotonic()
     live = Live(live_table(states), console=console, auto_refresh=False) if console.is_terminal else None
 
@@ -63,10 +61,9 @@ def run(session: RunSession) -> int:
             print(f"[{time.monotonic() - started:7.1f}s] {text}", flush=True)
 
     def on_event(event) -> None:
-        state = states.get(event.runner)
+        state, _ = observer.fold(event)
         if state is None:
             return
-        state.apply(event)
         if isinstance(event, Phase) and event.phase not in ("waiting", "resumed"):  # turns: every few seconds
             say(f"{event.runner:17s} {event.phase}")
         elif isinstance(event, Error):
@@ -79,11 +76,7 @@ def run(session: RunSession) -> int:
         last_plain = time.monotonic()
         while True:
             await asyncio.sleep(SAMPLE_EVERY_S)
-            pids = launcher.pids()
-            gpu = await asyncio.to_thread(gpu_monitor.sample, pids) if pids else None
-            for name, sample in host.sample(pids).items():
-                if not states[name].ended:
-                    states[name].sampled(sample, gpu.runners.get(name) if gpu else None)
+            observer.take(await asyncio.to_thread(observer.measure))  # psutil and NVML can block
             if live is not None:
                 live.update(live_table(states), refresh=True)
             elif time.monotonic() - last_plain >= PLAIN_EVERY_S:
@@ -95,10 +88,7 @@ def run(session: RunSession) -> int:
                             f"RSS {rss}  loss {loss}")
 
     async def main() -> None:
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):  # `kill` or a dropped SSH session
-            loop.add_signal_handler(sig, task.cancel)
+        on_quit_signals(asyncio.current_task().cancel)  # `kill` or a dropped SSH session
         ticker = asyncio.create_task(tick())
         try:
             await session.run_to_end(on_event)
@@ -115,7 +105,7 @@ def run(session: RunSession) -> int:
             asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
         interrupted = True
-    gpu_monitor.close()
+    observer.close()
     table, verdict_text = session.finish(states.values())
     console.print(leaderboard_table(table, title="standings (steady-state throughput)"))
     target = session.plan.target
