@@ -1,4 +1,7 @@
-"""Runner specs: which framework (and Keras backend) a runner subprocess trains with."""
+"""Runner specs: the registry of runner kinds. Each entry says which framework (and Keras backend) a runner
+trains with, what must be installed for it, the module its subprocess runs, what that process does before it
+imports anything, and the module that starts its ranks when it spans several devices as separate processes.
+Adding a runner is an entry here and its child module; nothing else branches on its name."""
 
 from __future__ import annotations
 
@@ -15,8 +18,14 @@ class RunnerSpec:
     backend: str  # tensor library: "jax", "tensorflow" or "torch"
     modules: tuple[str, ...]  # what must be importable in the runner
     extra: str  # the pip extra that installs those modules
+    child: str  # the module whose run(spec, config, writer) trains, inside the runner process
     compile: bool = False  # torch.compile the native PyTorch model
     default: bool = True  # started when --runners is not given
+    # "module:function" called with the spec before the child module is imported (Keras: its backend), or None.
+    setup: str | None = None
+    # The module a runner process runs instead of ``runners.child`` when it trains over several devices or hosts as
+    # one process per device (torchrun's ranks); None: one process drives every device (jax, tf.distribute).
+    ranks: str | None = None
 
     @property
     def slug(self) -> str:
@@ -28,15 +37,22 @@ class RunnerSpec:
         return [m for m in self.modules if importlib.util.find_spec(m) is None]
 
 
+KERAS_CHILD, KERAS_SETUP = "runners.child.keras_runner", "runners.child.keras_setup:before_import"
+TORCH_CHILD = "runners.child.torch_runner"
+TORCHRUN_RANKS = "runners.child.ddp_launch"  # torchrun's elastic launcher, then runners.child.ddp_rank per rank
+
 SPECS: dict[str, RunnerSpec] = {
     s.name: s
     for s in (
-        RunnerSpec("keras/jax", "keras", "jax", ("keras", "jax"), "jax"),
-        RunnerSpec("keras/tensorflow", "keras", "tensorflow", ("keras", "tensorflow"), "tensorflow"),
-        RunnerSpec("keras/torch", "keras", "torch", ("keras", "torch"), "torch"),
-        RunnerSpec("torch", "torch", "torch", ("torch",), "torch"),
+        RunnerSpec("keras/jax", "keras", "jax", ("keras", "jax"), "jax", KERAS_CHILD, setup=KERAS_SETUP),
+        RunnerSpec("keras/tensorflow", "keras", "tensorflow", ("keras", "tensorflow"), "tensorflow", KERAS_CHILD,
+                   setup=KERAS_SETUP),
+        RunnerSpec("keras/torch", "keras", "torch", ("keras", "torch"), "torch", KERAS_CHILD, setup=KERAS_SETUP,
+                   ranks=TORCHRUN_RANKS),
+        RunnerSpec("torch", "torch", "torch", ("torch",), "torch", TORCH_CHILD, ranks=TORCHRUN_RANKS),
         # Opt-in: inductor compiles for minutes on a CPU before the first step.
-        RunnerSpec("torch/compile", "torch", "torch", ("torch",), "torch", compile=True, default=False),
+        RunnerSpec("torch/compile", "torch", "torch", ("torch",), "torch", TORCH_CHILD, compile=True, default=False,
+                   ranks=TORCHRUN_RANKS),
     )
 }
 

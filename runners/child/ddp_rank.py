@@ -11,7 +11,7 @@ from torch.distributed.elastic.multiprocessing.errors import record
 
 from runners.child import finish, turns
 from runners.child.event_writer import EventWriter
-from runners.child.frameworks_kept_out import keep_jax_out
+from workloads.base import resolve
 from runners.child.main import die_with_parent, report_failure
 from runners.child.rank_relay import STOP_GROUP
 from runners.config import RunConfig
@@ -57,9 +57,8 @@ def run_rank(spec_name: str, config_json: str) -> None:
     if config.cpus:
         os.sched_setaffinity(0, config.cpus)
     try:
-        if spec.framework == "keras":
-            os.environ["KERAS_BACKEND"] = "torch"  # before `import keras`
-            keep_jax_out("torch")
+        if spec.setup:  # before the framework is imported (Keras: its backend, torch for every rank)
+            resolve(spec.setup)(spec)
         from runners.child import ddp_runner
 
         ddp_runner.run(spec, config, writer, rank, world, local_rank)

@@ -15,10 +15,10 @@ import traceback
 
 from runners.child import finish, turns
 from runners.child.event_writer import EventWriter, RankOnlyWriter
-from runners.child.frameworks_kept_out import keep_jax_out
 from runners.config import RunConfig
 from runners.protocol import NODE_RANK_ENV, PARENT_PID_ENV, Error, Phase
 from runners.specs import SPECS
+from workloads.base import resolve
 
 
 def die_with_parent() -> None:
@@ -68,13 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     turns.wait_for_first_turn()  # interleaved: start-up, too, is timed with the machine to ourselves
     try:
         writer.emit(Phase(spec.name, "importing"))
-        if spec.framework == "keras":
-            os.environ["KERAS_BACKEND"] = spec.backend  # must precede `import keras`
-            keep_jax_out(spec.backend)
-            runner = importlib.import_module("runners.child.keras_runner")
-        else:
-            runner = importlib.import_module("runners.child.torch_runner")
-        runner.run(spec, config, writer)
+        if spec.setup:  # before the framework is imported (Keras: its backend)
+            resolve(spec.setup)(spec)
+        importlib.import_module(spec.child).run(spec, config, writer)
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the panel
         if isinstance(exc, SystemExit) and not exc.code:
             raise

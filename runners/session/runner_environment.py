@@ -50,7 +50,7 @@ def data_parallel_environment(backend: str, device: str, devices: int) -> dict[s
 
 
 def runner_module(spec, config) -> str:
-    """The module a runner process runs: on torch with several ranks (--devices, --hosts), one that starts
-    torchrun's ranks; any other runner, jax across hosts included, is one process (on each host)."""
-    many_ranks = (config.devices > 1 or config.hosts > 1) and spec.backend == "torch"
-    return "runners.child.ddp_launch" if many_ranks else "runners.child"
+    """The module a runner process runs: its spec's ranks launcher when it spans several devices or hosts as one
+    process per device (torchrun), else ``runners.child`` (one process, jax across hosts included)."""
+    many = config.devices > 1 or config.hosts > 1
+    return spec.ranks if many and spec.ranks else "runners.child"
