@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from runners.session.replay import AttachedRun, RecordedRun
+from tests.browser import CHROMIUM, page_text
 from tests.test_app import wait_until
 from tui.cli.replay import viewer
 
@@ -96,6 +97,35 @@ async def test_serve_sends_the_browser_the_live_parity_verdict(headless_run):
                     received += message.data.decode("utf-8", errors="replace")
             await ws.close()
         assert sentence in ESCAPES.sub("", received)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (Debian's chromium package; .ci/run installs it)")
+async def test_serve_shows_a_real_browser_the_live_parity_verdict(headless_run, tmp_path):
+    """A real headless Chromium opens serve's page; what its terminal receives holds the live run's parity
+    sentence, and the page was drawn (the screenshot is kept beside the test's files)."""
+    stdout, folder = headless_run
+    # The parity bar ends in "…" where the page is narrower than the sentence: up to the floor it always shows.
+    shown = _sentence(stdout).split(" (tolerances")[0][:110]
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "tui.cli", "serve", str(folder), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not come up"
+                await asyncio.sleep(0.2)
+        text, screenshot = await page_text(f"http://127.0.0.1:{port}/",
+                                           lambda received: shown in ESCAPES.sub("", received))
+        (tmp_path / "serve.png").write_bytes(screenshot)
+        assert shown in ESCAPES.sub("", text) and "against a floor of" in shown
+        assert screenshot.startswith(b"\x89PNG") and len(screenshot) > 20_000  # a drawn page, not a blank one
     finally:
         server.terminate()
         server.wait(10)
