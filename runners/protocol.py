@@ -130,6 +130,7 @@ class NoiseFloor(Event):
     losses: list[float]
     perturbation: float
     logits: list[float] = field(default_factory=list)
+    seconds: float = 0.0  # how long it took, just before this event: not the runner's own start-up
 
 
 @dataclass(frozen=True)

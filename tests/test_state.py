@@ -222,3 +222,17 @@ def test_one_observer_folds_events_and_samples_for_every_view():
                     None, {"torch": ["keras/jax"], "keras/jax": ["torch"]})
     assert observer.take(sample) == ["torch"]  # keras/jax has ended: it keeps its last figures
     assert observer.states["torch"].sharing_with == ["keras/jax"] and observer.states["keras/jax"].host is None
+
+
+def test_the_parity_floors_time_is_not_the_runners_start_up():
+    """The PyTorch reference trains an extra perturbed model before its own (the noise floor): that is kvp-dash's
+    work, so start-up leaves it out as it leaves out waiting for a turn."""
+    from runners.protocol import NoiseFloor, Phase
+    from runners.session.state import RunnerState
+
+    state = RunnerState("torch", 10)
+    state.apply(Phase("torch", "importing", t=100.0))
+    state.apply(Phase("torch", "building", t=102.0))
+    state.apply(NoiseFloor("torch", losses=[2.3] * 6, perturbation=1e-7, seconds=5.0, t=108.0))
+    state.apply(Phase("torch", "warmup", t=109.0))
+    assert state.startup_s == 9.0 - 5.0

@@ -8,6 +8,8 @@ model on this machine: a batch-norm ResNet's chaotic first steps move by several
 
 from __future__ import annotations
 
+import time
+
 import torch
 
 from runners.protocol import NoiseFloor
@@ -42,6 +44,7 @@ def measure(emit, name: str, build, probe, make_train_step, inputs, targets, bat
             steps: int, device, precision: str) -> None:
     """Build a model, perturb it, take its probe (``probe(model)``: the initial logits as the run takes them)
     and train it, report both (a NoiseFloor event), and let it go."""
+    started = time.perf_counter()
     model = build()
     perturbation = PERTURBATIONS[precision]
     perturb(model, perturbation)
@@ -51,4 +54,5 @@ def measure(emit, name: str, build, probe, make_train_step, inputs, targets, bat
     if device.type == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats(device)  # the run's peak is its own training's
-    emit(NoiseFloor(name, losses=losses, perturbation=perturbation, logits=logits))
+    emit(NoiseFloor(name, losses=losses, perturbation=perturbation, logits=logits,
+                    seconds=time.perf_counter() - started))

@@ -31,6 +31,7 @@ from runners.protocol import (
     Event,
     Hello,
     Metrics,
+    NoiseFloor,
     Phase,
     Rank,
 )
@@ -64,7 +65,8 @@ class RunnerState:
     paused_windows: int = 0  # steady windows a hold fell into: left out of every timing figure
     settling_windows: int = 0  # steady windows begun within SETTLING_S of a hold's end: left out as well
     phase_since: dict[str, float] = field(default_factory=dict)
-    holds: list[list[float | None]] = field(default_factory=list)  # [start, end or None]: paused or waiting
+    # [start, end or None]: paused, waiting, or measuring the parity floor: time that is not the runner's own.
+    holds: list[list[float | None]] = field(default_factory=list)
     # Steady steps and seconds of each turn (the time between two holds), by turn number.
     turn_steps: dict[int, list[float]] = field(default_factory=dict)
     turn: int = 0  # the turns the rotation gave it (a user's pause and resume starts no new turn)
@@ -97,6 +99,10 @@ class RunnerState:
             self.val_loss.add(event.step, event.loss, event.t)
         elif isinstance(event, Rank):
             self.ranks[event.rank] = event
+        elif isinstance(event, NoiseFloor) and event.seconds > 0 and not self.held:
+            # The parity floor's extra model is kvp-dash's work, not the runner's: set aside like a hold, so
+            # start-up, time-to-loss and time-to-target leave it out.
+            self.holds.append([event.t - event.seconds, event.t])
 
     def _apply_phase(self, event: Phase) -> None:
         phase = event.phase
