@@ -46,7 +46,7 @@ def dense_input_order(layer) -> np.ndarray | Unknown | None:
         tensor = layer.input
     except (AttributeError, ValueError):  # a subclassed model (no graph), or a layer called more than once
         return None
-    order = _layout(tensor)
+    order = _Tracer().layout(tensor)
     if isinstance(order, np.ndarray) and order.ndim != 1:
         return None  # a Dense over the last axis of a tensor (per pixel) reads that axis alike in both
     return order
@@ -69,62 +69,75 @@ def _shape(tensor) -> tuple[int, ...]:
     return tuple(int(d) for d in tensor.shape[1:])
 
 
-def _layout(tensor):
-    """The layout of a Keras tensor: None when both frameworks hold it alike (no image in its past), an index
-    array (PyTorch positions, in the tensor's own non-batch shape) when it comes from an image, or Unknown."""
-    try:
-        operation, inputs = _inputs(tensor)
-    except (AttributeError, IndexError, ValueError):
-        return None
-    kind = type(operation).__name__
-    shape = _shape(tensor)
-    if kind == "InputLayer":  # kvp-dash feeds Keras images channels last (workloads.base.Dataset)
-        return _channels_first_index(shape, channels_last=True) if len(shape) >= 3 else None
-    if kind == "Flatten":
-        source = _layout(inputs[0])
-        if not isinstance(source, np.ndarray):
-            return source
-        if getattr(operation, "data_format", "channels_last") == "channels_first" and source.ndim > 1:
-            source = np.moveaxis(source, 0, -1)  # Keras's Flatten moves channels last first (its call())
-        return source.reshape(-1)
-    if hasattr(operation, "data_format"):
-        if len(shape) < 2:  # global pooling: one value per channel, the same in both
+class _Tracer:
+    """Layouts of a graph's tensors, each worked out once: a residual graph reaches a tensor by many paths, and
+    walking every path again would grow exponentially with its depth."""
+
+    def __init__(self):
+        self._known: dict[int, object] = {}
+
+    def layout(self, tensor):
+        """The layout of a Keras tensor: None when both frameworks hold it alike (no image in its past), an
+        index array (PyTorch positions, in the tensor's own non-batch shape) when it comes from an image, or
+        Unknown."""
+        key = id(tensor)
+        if key not in self._known:
+            self._known[key] = self._traced(tensor)
+        return self._known[key]
+
+    def _traced(self, tensor):
+        try:
+            operation, inputs = _inputs(tensor)
+        except (AttributeError, IndexError, ValueError):
             return None
-        # A convolution, pooling, padding or resizing layer: its output's layout is its data_format.
-        return _channels_first_index(shape, channels_last=operation.data_format == "channels_last")
-    if kind in _MERGING:
-        layouts = [_layout(t) for t in inputs]
+        kind = type(operation).__name__
+        shape = _shape(tensor)
+        if kind == "InputLayer":  # kvp-dash feeds Keras images channels last (workloads.base.Dataset)
+            return _channels_first_index(shape, channels_last=True) if len(shape) >= 3 else None
+        if kind == "Flatten":
+            source = self.layout(inputs[0])
+            if not isinstance(source, np.ndarray):
+                return source
+            if getattr(operation, "data_format", "channels_last") == "channels_first" and source.ndim > 1:
+                source = np.moveaxis(source, 0, -1)  # Keras's Flatten moves channels last first (its call())
+            return source.reshape(-1)
+        if hasattr(operation, "data_format"):
+            if len(shape) < 2:  # global pooling: one value per channel, the same in both
+                return None
+            # A convolution, pooling, padding or resizing layer: its output's layout is its data_format.
+            return _channels_first_index(shape, channels_last=operation.data_format == "channels_last")
+        if len(inputs) != 1:
+            return self._combined(inputs, operation, kind)
+        source = self.layout(inputs[0])
+        if not isinstance(source, np.ndarray):
+            return source if isinstance(source, Unknown) else None
+        if kind in _LAYOUT_KEEPING:
+            return source
+        if kind in ("Dense", "EinsumDense") and source.ndim == 1:  # its own rows take the reordering
+            return None
+        if kind == "Permute":  # dims count from 1, the batch axis left out
+            return np.transpose(source, [d - 1 for d in operation.dims])
+        if kind == "Transpose" and getattr(operation, "axes", None) is not None:  # keras.ops.transpose
+            axes = list(operation.axes)  # the batch axis included
+            if axes[0] == 0:
+                return np.transpose(source, [a - 1 for a in axes[1:]])
+        if kind == "Reshape":  # the layer and keras.ops.reshape both keep the row-major order
+            return source.reshape(shape)
+        return Unknown(f"{operation.name!r} ({kind}) lies between an image and it, and kvp-dash cannot trace "
+                       "the order of the features through that")
+
+    def _combined(self, inputs, operation, kind):
+        """Several inputs: element-wise merges keep a layout all their inputs share; anything else that takes
+        an image in cannot be traced."""
+        layouts = [self.layout(t) for t in inputs]
         if all(layout is None for layout in layouts):
             return None
+        unknown = next((x for x in layouts if isinstance(x, Unknown)), None)
+        if unknown is not None:
+            return unknown
         first = layouts[0]
-        if all(isinstance(x, np.ndarray) and x.shape == first.shape and np.array_equal(x, first) for x in layouts):
+        if kind in _MERGING and all(isinstance(x, np.ndarray) and x.shape == first.shape and np.array_equal(x, first)
+                                    for x in layouts):
             return first
-        return next((x for x in layouts if isinstance(x, Unknown)), Unknown(
-            f"{operation.name!r} ({kind}) adds tensors laid out differently"))
-    if len(inputs) != 1:
-        return _unless_image(inputs, operation, kind)
-    source = _layout(inputs[0])
-    if not isinstance(source, np.ndarray):
-        return source if isinstance(source, Unknown) else None
-    if kind in _LAYOUT_KEEPING:
-        return source
-    if kind in ("Dense", "EinsumDense") and source.ndim == 1:  # its own rows take the reordering
-        return None
-    if kind == "Permute":  # dims count from 1, the batch axis left out
-        return np.transpose(source, [d - 1 for d in operation.dims])
-    if kind == "Transpose" and getattr(operation, "axes", None) is not None:  # keras.ops.transpose, batch included
-        axes = list(operation.axes)
-        if axes[0] == 0:
-            return np.transpose(source, [a - 1 for a in axes[1:]])
-    if kind == "Reshape":  # the layer and keras.ops.reshape both keep the row-major order
-        return source.reshape(shape)
-    return Unknown(f"{operation.name!r} ({kind}) lies between an image and it, and kvp-dash cannot trace "
-                   "the order of the features through that")
-
-
-def _unless_image(inputs, operation, kind):
-    layouts = [_layout(t) for t in inputs]
-    if all(layout is None for layout in layouts):
-        return None
-    return next((x for x in layouts if isinstance(x, Unknown)), Unknown(
-        f"{operation.name!r} ({kind}) combines an image with other inputs"))
+        why = "adds tensors laid out differently" if kind in _MERGING else "combines an image with other inputs"
+        return Unknown(f"{operation.name!r} ({kind}) {why}")
