@@ -105,17 +105,13 @@ def _prepare(kind: _Kind, workload_ref: str, workload, settings: WorkloadSetting
         return lambda done: report(Progress(f"verifying {kind.what} (SHA-256)", done, total,
                                             time.monotonic() - started))
 
-    entry, why_not = cache.find(key, kind.name, verifying(_entry_size(cache.root / key / kind.name)))
+    entry, why_not = cache.find(key, kind.name, verifying(size_of(cache.root / key / kind.name)))
     if entry is None:
         if why_not:
             report(Progress(why_not, 0, None, time.monotonic() - started))
         entry = _generate(kind, cache, key, made_from, workload_ref, settings, report, started, verifying)
     (run_folder / RECORD_FILE).write_text(json.dumps({**entry.record(), "what": kind.what}, indent=2) + "\n")
     return entry.path
-
-
-def _entry_size(path: Path) -> int:
-    return size_of(path) if path.exists() else 0
 
 
 def _generate(kind: _Kind, cache: PreparedCache, key: str, made_from: dict, workload_ref: str,

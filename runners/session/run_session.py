@@ -11,6 +11,7 @@ follow its events.
 from __future__ import annotations
 
 import atexit
+import functools
 import shutil
 import sys
 import threading
@@ -102,7 +103,7 @@ class RunSession:
             return checkpoint_parameters(self.checkpoint)
         return self.plan.workload.trainable_params(self.plan.settings)
 
-    @property
+    @functools.cached_property
     def parity_context(self) -> ParityContext:
         """How this run's parity is judged, in every view of it (recorded in run.json)."""
         # Judged at every precision: the reference measures its floor at the run's own rounding.

@@ -17,19 +17,11 @@ PLAIN_EVERY_S = 5.0
 @contextlib.contextmanager
 def console_progress(console: Console, title: str) -> Iterator:
     """A callback for ``RunSession(on_progress=…)``; the status line goes when the block ends."""
-    last_printed = [0.0]
-    status = console.status(f"{title}…") if console.is_terminal else contextlib.nullcontext()
-
-    def report(progress: Progress) -> None:
-        line = f"{title}: {progress.describe()}"
-        if console.is_terminal:
-            status.update(line)
-        elif time.monotonic() - last_printed[0] >= PLAIN_EVERY_S:
-            last_printed[0] = time.monotonic()
-            console.print(line, highlight=False)
-
-    with status:
-        yield report
+    if not console.is_terminal:
+        yield plain_progress(console, title)
+        return
+    with console.status(f"{title}…") as status:
+        yield lambda progress: status.update(f"{title}: {progress.describe()}")
 
 
 def needs_preparation(plan) -> bool:

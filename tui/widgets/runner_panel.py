@@ -153,14 +153,12 @@ def _compact_lines(runner: str, colour: str, label: str, state: RunnerState, gpu
                    width: int, frame: int | None) -> dict[str, Content]:
     """Two lines: "■ keras/jax · training · step 120/200 ━━━── 0:12" and "loss 0.41 · 12,345 samples/s ·
     cpu 180% · 1.1 GiB" (a GPU's SM use and memory on a GPU); a failed runner's second line is its error."""
-    spinner = ""
-    if state.phase in ACTIVE_PHASES:
-        spinner = (SPINNER[frame % len(SPINNER)] if frame is not None else "●") + " "
+    spinner = _spinner(state, frame)
     fraction, words = state.progress
     if "·" not in words:  # "120/200" for a step count; a --duration run keeps "step 1,234 · 12/20 s"
         words = words.removeprefix("step ")
     style = "bold $error" if state.phase == "failed" else ("bold $warning" if state.phase in ACTIVE_PHASES else "bold")
-    head = Content.assemble((f"■ ", colour), (runner, "bold"), " · ", (label, style), f" · {spinner}{words} ")
+    head = Content.assemble(("■ ", colour), (runner, "bold"), " · ", (label, style), f" · {spinner}{words} ")
     right = _eta(state)
     room = width - head.cell_length - 1 - right.cell_length
     if room >= 4:
@@ -208,15 +206,20 @@ def _progress_line(state: RunnerState, width: int, frame: int | None) -> Content
     The spinner sits on this row, not in the border: the row changes every frame
     anyway, while a new border title redraws the whole panel.
     """
-    spinner = ""
-    if state.phase in ACTIVE_PHASES:
-        spinner = (SPINNER[frame % len(SPINNER)] if frame is not None else "●") + " "
+    spinner = _spinner(state, frame)
     fraction, words = state.progress
     left, right = f"{spinner}{words} ", _eta(state)
     room = max(4, width - len(left) - 1 - right.cell_length)
     done = round(room * fraction)
     # Two glyphs, not only two colours: the bar reads without colour too.
     return Content.assemble(left, ("━" * done, "$accent"), ("─" * (room - done), "dim"), " ", right)
+
+
+def _spinner(state: RunnerState, frame: int | None) -> str:
+    """A turning spinner while the runner works (a still dot for snapshots), nothing otherwise."""
+    if state.phase not in ACTIVE_PHASES:
+        return ""
+    return (SPINNER[frame % len(SPINNER)] if frame is not None else "●") + " "
 
 
 def _eta(state: RunnerState) -> Content:
