@@ -63,7 +63,7 @@ def keras_segments(spec, workload, config: RunConfig):
 
     from runners.child import devices
     from runners.child.initial_weights import initial_weights
-    from runners.child.keras_runner import StepReporter, _built_and_compiled, fit_steps
+    from runners.child.keras3.runner import StepReporter, _built_and_compiled, fit_steps
     from runners.child.windows import WindowReporter
 
     settings = config.settings
@@ -118,9 +118,10 @@ def torch_segments(spec, workload, config: RunConfig):
     """(kvp-dash segment, bare segment) for the PyTorch runner, both on one model and one optimizer."""
     import torch
 
-    from runners.child import devices, torch_recipe
+    from runners.child import devices
+    from runners.child.pytorch import recipe as torch_recipe
     from runners.child.initial_weights import initial_weights
-    from runners.child.torch_runner import _synchronize, build_torch_model, torch_inputs, train_steps
+    from runners.child.pytorch.runner import _synchronize, build_torch_model, torch_inputs, train_steps
     from runners.child.windows import WindowReporter
     from workloads.tasks import get_task
 
@@ -169,7 +170,7 @@ def main() -> None:
 
     spec, workload = SPECS[spec_name], get_workload(workload_name)
     if spec.framework == "keras":  # as the runner imports it: the other backends' frameworks kept out
-        from runners.child.frameworks_kept_out import keep_jax_out, keep_tensorflow_out
+        from runners.child.keras3.frameworks_kept_out import keep_jax_out, keep_tensorflow_out
 
         os.environ["KERAS_BACKEND"] = spec.backend
         keep_jax_out(spec.backend)

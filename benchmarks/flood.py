@@ -7,8 +7,8 @@ from pathlib import Path
 
 from runners.config import RunConfig
 from runners.protocol import Metrics
-from runners.session.launcher import Launcher
-from runners.session.recording import RunFolder
+from runners.session.launching.launcher import Launcher
+from runners.session.record.run_folder import RunFolder
 from runners.specs import SPECS
 from workloads import get_workload
 

@@ -45,7 +45,7 @@ def _cli(*args: str, timeout_s: float) -> subprocess.CompletedProcess:
 
 
 def doctor(device: str, checks: list) -> dict:
-    from runners.session.device_check import ask_frameworks
+    from runners.session.planning.device_check import ask_frameworks
 
     started = time.monotonic()
     result = _cli("doctor", "--device", device, timeout_s=240)
@@ -74,7 +74,7 @@ def _timed_run(label: str, workload: str, runners: list[str], output: Path, chec
 
 def _mfu_check(checks: list, label: str, mfu: float | None) -> None:
     _check(checks, label, mfu is not None and 0.01 <= mfu <= 1.0,
-           f"{mfu:.1%}" if mfu is not None else "n/a (no peak for this GPU in runners/session/peaks.py?)")
+           f"{mfu:.1%}" if mfu is not None else "n/a (no peak for this GPU in runners/session/monitoring/peaks.py?)")
 
 
 def interleaved_run(device: str, size: str, duration_s: float, runners: list[str], output: Path, checks: list) -> dict:

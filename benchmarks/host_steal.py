@@ -1,7 +1,7 @@
 """How much of this machine's CPU time the hypervisor took (steal), sampled while a benchmark runs.
 
 On a virtual machine the host can give a vCPU to another guest while ours wants
-to run; Linux counts that time as steal (``runners.session.host_steal``). No
+to run; Linux counts that time as steal (``runners.session.monitoring.host_steal``). No
 schedule causes it, so a benchmark that asks what taking turns does can leave
 out the turns it hit; here it is sampled every half second, to tell which.
 Off Linux there is no steal to read and nothing is left out.
@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from runners.session.host_steal import cpu_seconds
+from runners.session.monitoring.host_steal import cpu_seconds
 
 FILE_NAME = "host-steal.tsv"  # beside a kept run's events, for --from
 

@@ -1,4 +1,4 @@
-"""What the other backends' frameworks cost a Keras runner that keeps them out (runners.child.frameworks_kept_out).
+"""What the other backends' frameworks cost a Keras runner that keeps them out (runners.child.keras3.frameworks_kept_out).
 
 For Keras on torch and on tensorflow: ``import keras`` in a fresh process, as a runner starts, with jax
 installed beside it and with jax kept out, each several times (alternating, so the machine's drift hits both
@@ -24,7 +24,7 @@ import json, os, resource, sys, time
 sys.path.insert(0, {root!r})
 started = time.perf_counter()
 if os.environ["KEEP_JAX_OUT"] == "1":
-    from runners.child.frameworks_kept_out import keep_jax_out
+    from runners.child.keras3.frameworks_kept_out import keep_jax_out
     keep_jax_out(os.environ["KERAS_BACKEND"])
 import keras
 usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -5,14 +5,14 @@ per cent across hours, so two configurations measured one after the other differ
 by the drift as much as by themselves. Runs of the two alternate in ABBA blocks
 (A B B A A B B A …: a linear drift moves both alike within each block), and each
 adjacent A–B pair gives one ratio; the interval is the t-interval on the log
-ratios (``runners.session.confidence.paired_ratio``), as the dashboard uses for turns.
+ratios (``runners.session.verdict.confidence.paired_ratio``), as the dashboard uses for turns.
 """
 
 from __future__ import annotations
 
 import math
 
-from runners.session.confidence import LEVEL, Ratio, paired_ratio
+from runners.session.verdict.confidence import LEVEL, Ratio, paired_ratio
 
 
 def abba(pairs: int) -> list[tuple[int, str]]:

@@ -1,5 +1,5 @@
 """How far each Keras runner's first step losses sit from PyTorch's, in units of the noise floor measured in the
-same run (``runners.child.noise_floor``): the margin parity's step tolerance uses (``FLOOR_MARGIN``) must sit
+same run (``runners.child.pytorch.noise_floor``): the margin parity's step tolerance uses (``FLOOR_MARGIN``) must sit
 above every correct run's ratio, and a real difference must sit above it.
 
 Runs ``kvp-dash check`` once per seed (each seed is another initialisation and other batches) and prints, per
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--runners", default="torch,keras/jax,keras/tensorflow,keras/torch")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from runners.session.parity import FLOOR_MARGIN, STEP_LOSS_RTOL
+    from runners.session.verdict.parity import FLOOR_MARGIN, STEP_LOSS_RTOL
 
     ratios: dict[str, list[float]] = {}
     passed: dict[str, int] = {}

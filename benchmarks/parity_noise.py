@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from runners.child.torch_weights import load_initial_weights  # noqa: E402
-from runners.session.parity import PARITY_STEPS  # noqa: E402
+from runners.child.pytorch.weights import load_initial_weights  # noqa: E402
+from runners.session.verdict.parity import PARITY_STEPS  # noqa: E402
 from workloads import get_workload, workload_names  # noqa: E402
 
 PERTURBATION = 1e-7

@@ -7,7 +7,7 @@ twice the default's length (``--slice``, default 3 s). The first half of each tu
 is what a default turn measures: the runner was stopped while the others trained,
 has just been continued (cold caches, thread pools waking up), and the window
 that spans the hand-over and the one after it (settling) are left out, as the
-dashboard leaves them out (``runners.session.state``). The second
+dashboard leaves them out (``runners.session.state.runner_state``). The second
 half is the same runner training on alone, as under the sequential schedule. The
 two halves are seconds apart in one process, so each turn is one pair (start-up
 and compilation, turn 1, in none): their geometric mean with a 95 % t-interval
@@ -62,12 +62,12 @@ from benchmarks.host_steal import load as load_steal  # noqa: E402
 from benchmarks.pairing import abba, adjusted_ratio, cell, inside, ratio  # noqa: E402
 from runners.config import RunConfig  # noqa: E402
 from runners.protocol import Metrics, Phase, decode_lines  # noqa: E402
-from runners.session.cpu_share import available_cpus  # noqa: E402
-from runners.session.defaults import DEFAULT_SLICE_S  # noqa: E402
-from runners.session.launcher import Launcher, run_headless  # noqa: E402
-from runners.session.plan import DURATION_STEP_CAP  # noqa: E402
-from runners.session.recording import RunFolder  # noqa: E402
-from runners.session.state import RunnerState  # noqa: E402
+from runners.session.planning.cpu_share import available_cpus  # noqa: E402
+from runners.session.planning.defaults import DEFAULT_SLICE_S  # noqa: E402
+from runners.session.launching.launcher import Launcher, run_headless  # noqa: E402
+from runners.session.planning.plan import DURATION_STEP_CAP  # noqa: E402
+from runners.session.record.run_folder import RunFolder  # noqa: E402
+from runners.session.state.runner_state import RunnerState  # noqa: E402
 from runners.specs import SPECS  # noqa: E402
 from workloads import get_workload  # noqa: E402
 

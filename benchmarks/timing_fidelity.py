@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.pairing import cell, inside, ratio  # noqa: E402
-from runners.session.cpu_share import available_cpus, thread_environment  # noqa: E402
-from runners.session.runner_environment import framework_environment  # noqa: E402
+from runners.session.planning.cpu_share import available_cpus, thread_environment  # noqa: E402
+from runners.session.launching.runner_environment import framework_environment  # noqa: E402
 from runners.specs import SPECS  # noqa: E402
 
 

@@ -38,7 +38,7 @@ class RunConfig:
     weights_file: str | None = None
     # A hub workload's checkpoint folder (config.json + model.safetensors) that every runner loads.
     checkpoint: str | None = None
-    # The reference runner (native PyTorch) measures the parity noise floor before it trains (runners.child.noise_floor).
+    # The reference runner (native PyTorch) measures the parity noise floor before it trains (runners.child.pytorch.noise_floor).
     parity_floor: bool = True
     # For tests of crash handling: raise inside the training loop at this step.
     crash_at_step: int | None = None

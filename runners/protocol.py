@@ -34,7 +34,7 @@ FINAL_PHASES = ("done", "failed", "stopped")
 HELD_PHASES = ("paused", "waiting")
 # The first steady window after the one a hold fell into counts in no timing either when it began less than this
 # many seconds after the hold ended: the runner is settling (caches the others' turns evicted, thread pools
-# waking). Applied on the dashboard (``runners.session.state``) and in the runner's own clock alike.
+# waking). Applied on the dashboard (``runners.session.state.runner_state``) and in the runner's own clock alike.
 SETTLING_S = 0.5
 
 # Parity: the runner every other is judged against, and how many optimizer steps after the initial loss count.
@@ -47,7 +47,7 @@ EVENT_FD_ENV = "KVP_DASH_EVENT_FD"
 # (the same on every node) and the address this node's ranks are reached at.
 NODES_ENV, NODE_RANK_ENV, RENDEZVOUS_ENV, RUN_ID_ENV, NODE_ADDRESS_ENV = (
     "KVP_DASH_NODES", "KVP_DASH_NODE_RANK", "KVP_DASH_RENDEZVOUS", "KVP_DASH_RUN_ID", "KVP_DASH_NODE_ADDRESS")
-# A torchrun rank's channel instead: the Unix socket its runner process relays from (``runners.child.rank_relay``).
+# A torchrun rank's channel instead: the Unix socket its runner process relays from (``runners.child.distributed.rank_relay``).
 EVENT_SOCKET_ENV = "KVP_DASH_EVENT_SOCKET"
 PARENT_PID_ENV = "KVP_DASH_PARENT_PID"
 # Set (to "1") when runners take turns: the runner waits for its first turn before it imports anything.
@@ -124,7 +124,7 @@ class Probe(Event):
 @dataclass(frozen=True)
 class NoiseFloor(Event):
     """The reference runner's initial logits (as its Probe) and first losses (from step 0) again, from its initial
-    weights perturbed at the run's rounding: how far rounding alone moves them (``runners.child.noise_floor``)."""
+    weights perturbed at the run's rounding: how far rounding alone moves them (``runners.child.pytorch.noise_floor``)."""
 
     type: ClassVar[str] = "floor"
     losses: list[float]

@@ -1,8 +1,8 @@
 """A training recipe, the same in every runner: optimizer, learning-rate schedule, clipping, label smoothing.
 
 Framework-free: the dashboard validates and shows it, and each runner builds it
-with its framework's own optimizer (``runners.child.torch_recipe``,
-``runners.child.keras_recipe``). Where Keras and PyTorch mean different things
+with its framework's own optimizer (``runners.child.pytorch.recipe``,
+``runners.child.keras3.recipe``). Where Keras and PyTorch mean different things
 by the same word, the runners are aligned to PyTorch's meaning, and the README's
 table says how.
 """

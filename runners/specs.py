@@ -37,9 +37,9 @@ class RunnerSpec:
         return [m for m in self.modules if importlib.util.find_spec(m) is None]
 
 
-KERAS_CHILD, KERAS_SETUP = "runners.child.keras_runner", "runners.child.keras_setup:before_import"
-TORCH_CHILD = "runners.child.torch_runner"
-TORCHRUN_RANKS = "runners.child.ddp_launch"  # torchrun's elastic launcher, then runners.child.ddp_rank per rank
+KERAS_CHILD, KERAS_SETUP = "runners.child.keras3.runner", "runners.child.keras3.setup:before_import"
+TORCH_CHILD = "runners.child.pytorch.runner"
+TORCHRUN_RANKS = "runners.child.distributed.ddp_launch"  # torchrun's elastic launcher, then runners.child.distributed.ddp_rank per rank
 
 SPECS: dict[str, RunnerSpec] = {
     s.name: s

@@ -1,6 +1,6 @@
 """The initial-weights file of a workload without ``param_specs``: the PyTorch model's own ``state_dict``.
 
-Written once per run by a preparation subprocess (``runners.child.prepare_weights``), read
+Written once per run by a preparation subprocess (``runners.child.preparing.weights``), read
 by every runner. Framework-free (numpy), so the dashboard can count the trainable
 parameters from it without importing torch.
 """

@@ -6,8 +6,8 @@ import json
 import math
 from pathlib import Path
 
-from runners.session.parity import PARITY_STEPS, ParityContext, judge
-from runners.session.preparation import prepared_parameters
+from runners.session.verdict.parity import PARITY_STEPS, ParityContext, judge
+from runners.session.planning.preparation import prepared_parameters
 from tests.conftest import ALL_SPECS, recorded_parity
 from workloads import get_workload
 

@@ -20,11 +20,11 @@ import pytest
 
 from runners.config import RunConfig
 from runners.protocol import PARENT_PID_ENV, decode_lines
-from runners.session.cpu_share import available_cpus
-from runners.session.defaults import DEFAULT_SLICE_S
-from runners.session.launcher import Launcher, run_headless
-from runners.session.parity import ParityTracker
-from runners.session.recording import RunFolder
+from runners.session.planning.cpu_share import available_cpus
+from runners.session.planning.defaults import DEFAULT_SLICE_S
+from runners.session.launching.launcher import Launcher, run_headless
+from runners.session.verdict.parity import ParityTracker
+from runners.session.record.run_folder import RunFolder
 from runners.specs import SPECS
 from workloads import get_workload
 
@@ -168,7 +168,7 @@ EXIT_GRACE_S = 3.0
 def own_prepared_cache(tmp_path_factory):
     """Generated weights and checkpoints cached for this test session alone (each xdist worker its own), never
     in the user's ~/.cache; the subprocesses the tests start inherit it."""
-    from runners.session.prepared_cache import CACHE_ENV
+    from runners.session.planning.prepared_cache import CACHE_ENV
 
     before = os.environ.get(CACHE_ENV)
     os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("prepared-cache"))

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from runners.child.initial_weights import initial_weights
-from runners.child.torch_runner import build_torch_model, torch_inputs
+from runners.child.pytorch.runner import build_torch_model, torch_inputs
 from runners.config import RunConfig
 from workloads import get_workload
 
@@ -26,14 +26,14 @@ BATCH = 8
 
 
 def main(names: list[str]) -> dict:
-    from runners.child.frameworks_kept_out import keep_jax_out, keep_tensorflow_out
+    from runners.child.keras3.frameworks_kept_out import keep_jax_out, keep_tensorflow_out
 
     backend = os.environ.get("KERAS_BACKEND", "torch")
     keep_jax_out(backend)  # the other frameworks out, as in a Keras runner on that backend
     import keras
 
     keep_tensorflow_out(backend)
-    from runners.child.keras_runner import built_with_weights
+    from runners.child.keras3.runner import built_with_weights
 
     found = {}
     for name in names:

@@ -25,7 +25,7 @@ def main(folder: str, names: list[str]) -> dict:
             reference[name] = model(torch.from_numpy(tokens[name]).long()).numpy()
     import keras  # noqa: F401  (before the finder below, as in a runner)
 
-    from runners.child.frameworks_kept_out import keep_tensorflow_out
+    from runners.child.keras3.frameworks_kept_out import keep_tensorflow_out
 
     keep_tensorflow_out("jax")  # as in a keras/jax runner: KerasHub would import TensorFlow for nothing used here
     from workloads.hub import keras_model

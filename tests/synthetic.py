@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 from runners.protocol import Done, Error, Hello, Metrics, Phase, Probe
-from runners.session.state import RunnerState
+from runners.session.state.runner_state import RunnerState
 
 RUNNERS = ["keras/jax", "keras/tensorflow", "keras/torch", "torch"]
 # Seconds per step, start-up and warm-up seconds: made up, distinct, fixed.

@@ -29,7 +29,7 @@ def panel_text(panel: RunnerPanel, line: str) -> str:
 async def test_four_panels_train_to_done_taking_turns(tmp_path):
     """The default (interleaved) schedule in the dashboard: all four panels move, one runner trains at a time,
     no figure counts the waiting, and the verdict states the Keras-against-PyTorch ratio with its interval."""
-    from runners.session.summary import finish_run
+    from runners.session.verdict.summary import finish_run
     from tests.turns import SLICE_S, ProcessWatch, check_figures_leave_the_waiting_out
 
     # 900 steps: three turns with steady windows for the fastest runner (keras/jax at 1.7 ms a step here), the

@@ -1,7 +1,7 @@
 """--duration's budget: steady training time of a runner's own, counted as the figures count it."""
 
 from runners.protocol import Metrics, Phase
-from runners.session.budget import DurationBudget
+from runners.session.launching.budget import DurationBudget
 
 
 def _window(runner: str, step: int, t: float, seconds: float, warmup: bool = False) -> Metrics:
@@ -32,7 +32,7 @@ def test_the_budget_is_spent_by_steady_windows_only_and_once():
 
 def test_a_duration_run_lays_out_the_data_a_preset_run_would():
     """A time budget has no step count to size the epoch by: the epoch must not grow to the memory limit."""
-    from runners.session.plan import DURATION_STEP_CAP, make_plan
+    from runners.session.planning.plan import DURATION_STEP_CAP, make_plan
 
     for workload in ("mlp", "resnet18"):
         timed = make_plan(workload, device="cpu", duration_s=20, schedule="interleaved")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from runners.session import plan
+from runners.session.planning import plan
 from runners.specs import SPECS
 from tui import cli
 from workloads import get_workload
@@ -113,7 +113,7 @@ def test_dashboard_process_never_imports_a_framework():
     code = (
         "import sys, contextlib, io\n"
         "from tui import cli, app\n"
-        "import runners.session.launcher, runners.session.state\n"
+        "import runners.session.launching.launcher, runners.session.state.runner_state\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    cli.main(['--list'])\n"
         "    try:\n"
@@ -129,7 +129,7 @@ def test_dashboard_process_never_imports_a_framework():
 
 
 def test_cuda_requested_on_a_machine_without_one(tmp_path):
-    from runners.session.nvml_monitor import NvmlMonitor
+    from runners.session.monitoring.nvml_monitor import NvmlMonitor
 
     if NvmlMonitor().device_count():
         pytest.skip("this machine has an NVIDIA GPU")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from runners.session.confidence import describe, paired_ratio, spread
+from runners.session.verdict.confidence import describe, paired_ratio, spread
 
 
 def turns(ratio: float, count: int, noise: float, seed: int) -> tuple[dict[int, float], dict[int, float]]:
@@ -62,7 +62,7 @@ def taking_turns(name: str, step_s: list[float], steps: list[int]):
     """A runner's state after one steady window per turn, told as the launcher and the runner tell it:
     wait, the turn comes, a window of ``steps[k]`` steps of ``step_s[k]`` seconds each."""
     from runners.protocol import Hello, Metrics, Phase
-    from runners.session.state import RunnerState
+    from runners.session.state.runner_state import RunnerState
 
     state = RunnerState(name, total_steps=sum(steps))
     framework, _, backend = name.partition("/")
@@ -84,7 +84,7 @@ def taking_turns(name: str, step_s: list[float], steps: list[int]):
 
 def test_the_verdict_states_the_interval_of_the_ratio_as_it_reads():
     """PyTorch faster than the best Keras backend: "torch … 1.30× faster than keras/jax (95 % CI > 1)"."""
-    from runners.session.summary import standings, verdict
+    from runners.session.verdict.summary import standings, verdict
 
     def jittered(step_s: float, seed: int) -> list[float]:
         rng = random.Random(seed)
@@ -102,7 +102,7 @@ def test_the_verdict_states_the_interval_of_the_ratio_as_it_reads():
 def test_the_leaderboard_shows_the_verdicts_ratio_inside_its_own_interval():
     """Turns of unequal length weigh unequally in whole-run throughputs, not in the paired estimate: the
     leaderboard's "× slower" is the paired one, the centre of the interval beside it, as the verdict says it."""
-    from runners.session.summary import keras_against_pytorch, standings
+    from runners.session.verdict.summary import keras_against_pytorch, standings
 
     # keras/jax: one long slow turn, then five short quicker ones; torch steady and faster than both.
     keras = taking_turns("keras/jax", [0.02] + [0.012] * 5, [200] + [10] * 5)
@@ -120,7 +120,7 @@ def test_the_rank_follows_the_paired_estimate_when_it_puts_another_runner_ahead(
     """One long slow turn makes keras/jax slower by whole-run throughput, while turn by turn it is mostly the
     faster: the ranking, the "× slower" beside it and the verdict all follow the paired estimate, so no
     second-ranked runner reads "0.85× slower"."""
-    from runners.session.summary import keras_against_pytorch, standings, verdict
+    from runners.session.verdict.summary import keras_against_pytorch, standings, verdict
 
     keras = taking_turns("keras/jax", [0.02] + [0.008] * 5, [200] + [10] * 5)
     torch = taking_turns("torch", [0.011] * 6, [10] * 6)
@@ -138,8 +138,8 @@ def test_the_rank_follows_the_paired_estimate_when_it_puts_another_runner_ahead(
 def test_an_unclear_verdict_names_the_faster_first_with_the_ratio_the_leaderboard_shows():
     """torch 1.13× faster than keras/tensorflow with an interval holding 1.00: the sentence reads it that way
     round (it read "between keras/tensorflow and torch: 0.89× (0.71–1.11)", the leaderboard's figures inverted)."""
-    from runners.session.confidence import Ratio
-    from runners.session.summary import Standing, comparison
+    from runners.session.verdict.confidence import Ratio
+    from runners.session.verdict.summary import Standing, comparison
 
     same = dict(phase="done", unit="samples/s", startup_s=None, warmup_s=0.5, peak_rss_bytes=None,
                 peak_device_bytes=None, final_loss=None, tflops=None, mfu=None, error=None)
@@ -154,7 +154,7 @@ def test_an_unclear_verdict_names_the_faster_first_with_the_ratio_the_leaderboar
 def test_with_two_pairs_the_verdict_says_the_leaderboards_plain_ratio():
     """Below three pairs there is no interval and the leaderboard shows the whole-run ratio: the verdict says
     that same number (and that the pairs are too few), not a paired mean the screen shows nowhere."""
-    from runners.session.summary import standings, verdict
+    from runners.session.verdict.summary import standings, verdict
 
     keras = taking_turns("keras/jax", [0.02, 0.012], [200, 10])
     torch = taking_turns("torch", [0.011, 0.011], [10, 10])
@@ -172,7 +172,7 @@ def test_the_steal_adjusted_ratio_recovers_the_ratio_where_both_sides_lost_the_s
     import math
 
     from benchmarks.pairing import adjusted_ratio
-    from runners.session.confidence import paired_ratio
+    from runners.session.verdict.confidence import paired_ratio
 
     rng = random.Random(7)
     difference = {k: rng.choice([0.0, 0.1, 0.2, 0.1, -0.05]) for k in range(60)}

@@ -7,7 +7,7 @@ import asyncio
 
 import psutil
 
-from runners.session.summary import finish_run
+from runners.session.verdict.summary import finish_run
 from tests.conftest import tiny_launcher
 from tests.test_app import wait_until
 from tui.app import DashboardApp

@@ -15,9 +15,9 @@ import numpy as np
 import psutil
 import pytest
 
-from runners.child.scratch import PREFIX, remove_orphans
+from runners.child.distributed.scratch import PREFIX, remove_orphans
 from runners.protocol import Error, Hello, Metrics, Phase, Rank, decode_lines
-from runners.session.plan import make_plan
+from runners.session.planning.plan import make_plan
 from tests.conftest import FOUR_RUNS, collect, runner_processes, tiered, tiny_launcher
 from workloads import get_workload
 from workloads.errors import InputError
@@ -101,7 +101,7 @@ def test_no_rank_outlives_the_dashboard(tmp_path, how):
         assert time.monotonic() < deadline and dashboard.poll() is None, "the ranks never reported"
         time.sleep(0.2)
     ranks = [psutil.Process(r.pid) for r in {r.rank: r for r in _ranks_seen(runs)}.values()]
-    runner_pid = ranks[0].ppid()  # runners.child.ddp_launch: it started the ranks
+    runner_pid = ranks[0].ppid()  # runners.child.distributed.ddp_launch: it started the ranks
     assert len(_scratch_folders(runner_pid)) == 2  # the ranks' socket, torchrun's error files
     dashboard.send_signal(how)
     dashboard.wait(timeout=30)

@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from runners.protocol import Hello
-from runners.session import plan as plan_module
-from runners.session.device_check import device_kind, mixed_device_lines
-from runners.session.nvml_monitor import NvmlMonitor
-from runners.session.summary import standings, verdict
+from runners.session.planning import plan as plan_module
+from runners.session.planning.device_check import device_kind, mixed_device_lines
+from runners.session.monitoring.nvml_monitor import NvmlMonitor
+from runners.session.verdict.summary import standings, verdict
 from runners.specs import SPECS
 from tests.fake_nvml import FakeGpu, FakeNvml
 from tests.test_headless import _state
@@ -38,7 +38,7 @@ def test_device_kinds_as_runners_and_runs_name_them():
 
 def test_a_cpu_only_wheel_on_a_gpu_box_is_refused_with_its_fix(monkeypatch):
     # NVML finds a GPU, so --device auto picks cuda ...
-    import runners.session.nvml_monitor as nvml_module
+    import runners.session.monitoring.nvml_monitor as nvml_module
 
     monkeypatch.setattr(nvml_module, "NvmlMonitor", lambda: NvmlMonitor(FakeNvml([FakeGpu()])))
     assert plan_module.resolve_device("auto", None) == ("cuda", [0])

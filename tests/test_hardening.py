@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 
 from runners.child.event_writer import EventWriter
 from runners.protocol import Metrics, Phase
-from runners.session.channel_reader import (
+from runners.session.launching.channel_reader import (
     MAX_EVENT_BYTES,
     READ_BYTES,
     ChannelDecoder,
     ChannelReader,
 )
-from runners.session.state import RunnerState
-from runners.session.summary import finish_run
+from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.summary import finish_run
 from tests.conftest import collect, tiny_launcher
 
 VALID = [

@@ -12,9 +12,9 @@ from dataclasses import replace
 import psutil
 
 from runners.protocol import Done, Hello, Metrics, Phase
-from runners.session.confidence import Ratio
-from runners.session.state import RunnerState
-from runners.session.summary import Standing, comparison, standings, verdict
+from runners.session.verdict.confidence import Ratio
+from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.summary import Standing, comparison, standings, verdict
 from tests.conftest import runner_children
 
 

@@ -5,8 +5,8 @@ from collections import namedtuple
 
 import pytest
 
-from runners.session import host_steal
-from runners.session.host_steal import StealMeter, steal_sentence
+from runners.session.monitoring import host_steal
+from runners.session.monitoring.host_steal import StealMeter, steal_sentence
 
 LinuxTimes = namedtuple("LinuxTimes", "user nice system idle iowait irq softirq steal guest guest_nice")
 OtherTimes = namedtuple("OtherTimes", "user system idle")
@@ -34,8 +34,8 @@ def test_little_steal_or_none_to_read_says_nothing(monkeypatch):
 
 
 def test_a_run_on_a_shared_machine_says_so_in_its_verdict_and_summary(tmp_path):
-    from runners.session.recording import RunFolder
-    from runners.session.summary import finish_run
+    from runners.session.record.run_folder import RunFolder
+    from runners.session.verdict.summary import finish_run
     from tests.test_confidence import taking_turns
 
     folder = RunFolder.create(tmp_path, "mlp")

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from runners.child.scratch import remove_orphans
+from runners.child.distributed.scratch import remove_orphans
 from runners.protocol import Error, Metrics, Phase, Rank, decode_lines
-from runners.session.host_gate import HostGate, read_message, send_message
+from runners.session.hosts.gate import HostGate, read_message, send_message
 from tests.conftest import FOUR_RUNS, runner_processes
 
 

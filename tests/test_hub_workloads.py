@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from runners.protocol import Hello, Metrics, decode_lines
-from runners.session.parity import LOGITS_ATOL, compare
-from runners.session.preparation import prepared_parameters
+from runners.session.verdict.parity import LOGITS_ATOL, compare
+from runners.session.planning.preparation import prepared_parameters
 from tests.check_runs import assert_check_agrees
 from tests.conftest import ALL_SPECS, prepared_path, recorded_parity, tiered
 from workloads.hub import HUB_WORKLOADS
@@ -209,7 +209,7 @@ def test_planning_a_hub_run_imports_no_framework(user_checkpoint):
     or KerasHub: those load only in the preparation and runner subprocesses."""
     code = (
         "import sys\n"
-        "from runners.session.plan import make_plan\n"
+        "from runners.session.planning.plan import make_plan\n"
         "make_plan('llama', size='tiny', device='cpu')\n"
         f"make_plan('hub:{user_checkpoint}', device='cpu', seq_len=32)\n"
         "print(','.join(m for m in ('torch', 'tensorflow', 'jax', 'keras', 'transformers', 'keras_hub') "

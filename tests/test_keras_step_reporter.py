@@ -9,7 +9,7 @@ from runners.child.devices import DeviceMemory
 from runners.child.windows import WindowReporter
 from runners.protocol import Metrics
 
-keras_runner = pytest.importorskip("runners.child.keras_runner")
+keras_runner = pytest.importorskip("runners.child.keras3.runner")
 
 
 class Clock:

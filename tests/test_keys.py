@@ -160,7 +160,7 @@ async def test_leaderboard_ranks_by_throughput_live():
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        from runners.session.summary import standings
+        from runners.session.verdict.summary import standings
 
         ranked = [s.runner for s in standings(app.states.values())]
         # Paces: keras/jax 4 ms, torch 5, keras/tensorflow 6, keras/torch 9.

@@ -11,13 +11,13 @@ import pytest
 
 from runners.config import RunConfig
 from runners.protocol import Done, Hello, Metrics, Phase
-from runners.session import host_monitor
-from runners.session.cpu_share import available_cpus
-from runners.session.host_monitor import HostMonitor
-from runners.session.launcher import Launcher
-from runners.session.nvml_monitor import NvmlMonitor
-from runners.session.recording import RunFolder
-from runners.session.state import RunnerState
+from runners.session.monitoring import process_monitor as host_monitor
+from runners.session.planning.cpu_share import available_cpus
+from runners.session.monitoring.process_monitor import HostMonitor
+from runners.session.launching.launcher import Launcher
+from runners.session.monitoring.nvml_monitor import NvmlMonitor
+from runners.session.record.run_folder import RunFolder
+from runners.session.state.runner_state import RunnerState
 from runners.specs import SPECS
 from tests.conftest import collect
 from tests.fake_nvml import FakeGpu, FakeNvml

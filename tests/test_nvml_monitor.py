@@ -7,7 +7,7 @@ import os
 import pynvml
 import pytest
 
-from runners.session.nvml_monitor import NvmlMonitor
+from runners.session.monitoring.nvml_monitor import NvmlMonitor
 from tests.fake_nvml import FakeGpu, FakeNvml
 
 ME = os.getpid()

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runners.session.parity import compare
+from runners.session.verdict.parity import compare
 from tests.check_runs import assert_check_agrees
 from tests.conftest import tiered
 from workloads import get_workload, workload_names
@@ -64,7 +64,7 @@ def test_check_command_passes_on_the_example_and_prints_the_table(checked):
 
 
 def test_compare_catches_a_runner_that_trains_something_else():
-    from runners.session.parity import RunnerFacts
+    from runners.session.verdict.parity import RunnerFacts
 
     same = RunnerFacts(params=10, logits=[0.1, 0.2], losses=[2.3, 2.2, 2.1, 2.0, 1.9, 1.8])
     assert compare({"torch": same, "keras/jax": same}).status == "verified"
@@ -87,7 +87,7 @@ def test_the_step_tolerance_follows_the_noise_floor_measured_in_the_run():
     """A chaotic model's reference moved 5 % by float32 rounding alone: a runner 10 % off passes (rounding
     explains it), 30 % off fails, and the failure names both figures; a calm model's floor of ~1e-7 leaves the
     1e-3 minimum in force."""
-    from runners.session.parity import FLOOR_MARGIN, STEP_LOSS_RTOL, RunnerFacts
+    from runners.session.verdict.parity import FLOOR_MARGIN, STEP_LOSS_RTOL, RunnerFacts
 
     reference = RunnerFacts(params=10, logits=[0.1, 0.2], losses=[2.3, 2.2, 2.1, 2.0, 1.9, 1.8])
     chaotic_floor = [2.3, 2.2, 2.1, 2.0, 1.9, 1.8 * 1.05]
@@ -118,7 +118,7 @@ def test_a_runner_training_with_another_learning_rate_fails_against_resnet18s_fl
     import asyncio
     from dataclasses import replace
 
-    from runners.session.parity import ParityTracker, judge
+    from runners.session.verdict.parity import ParityTracker, judge
     from runners.session.run_session import RunSession
     from tui.cli import build_parser
     from tui.cli.options import plan_from
@@ -159,7 +159,7 @@ def test_resnet18_parameter_count_is_torchvisions():
 def test_specs_match_the_torch_model_at_every_size(name):
     """The generated weights cover exactly the PyTorch model's tensors (shapes included) at every size."""
     pytest.importorskip("torch")
-    from runners.child.torch_weights import load_initial_weights
+    from runners.child.pytorch.weights import load_initial_weights
 
     workload = get_workload(name)
     for size in ("tiny", "small"):

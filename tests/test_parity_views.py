@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from runners.session.replay import AttachedRun, RecordedRun
+from runners.session.record.replay import AttachedRun, RecordedRun
 from tests.browser import CHROMIUM, page_text
 from tests.test_app import wait_until
 from tui.cli.replay import viewer

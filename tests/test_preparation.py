@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runners.session.prepared_cache import CACHE_ENV, cache_key
+from runners.session.planning.prepared_cache import CACHE_ENV, cache_key
 from runners.session.run_session import RunSession
 from tests.conftest import prepared_path
 from tui.cli import build_parser

@@ -41,8 +41,8 @@ def test_keras_schedule_gives_every_step_the_rate_torch_gives_it():
 import os
 os.environ["KERAS_BACKEND"] = "jax"
 import torch
-from runners.child.keras_recipe import RecipeSchedule
-from runners.child.torch_recipe import optimizer, scheduler
+from runners.child.keras3.recipe import RecipeSchedule
+from runners.child.pytorch.recipe import optimizer, scheduler
 from runners.recipe import Recipe
 for recipe in (Recipe(schedule="cosine", warmup_steps=3), Recipe(schedule="linear", warmup_steps=2),
                Recipe(warmup_steps=4)):

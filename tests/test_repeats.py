@@ -9,7 +9,7 @@ import sys
 from dataclasses import replace
 
 from runners.session.repeats import combine, repeats_verdict, rotated
-from runners.session.summary import Standing
+from runners.session.verdict.summary import Standing
 
 BLANK = Standing(rank=1, runner="", phase="done", step_time_s=None, throughput=None, unit="samples/s",
                  slower_by=None, startup_s=1.0, warmup_s=0.5, peak_rss_bytes=None, peak_device_bytes=None,

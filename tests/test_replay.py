@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from runners.session.replay import SHIPPED, RecordedRun
+from runners.session.record.replay import SHIPPED, RecordedRun
 from tests.test_app import panel_text, wait_until
 from tui.app import DashboardApp
 from tui.widgets.runner_panel import RunnerPanel
@@ -58,7 +58,7 @@ async def test_attach_follows_a_live_headless_session_and_leaving_does_not_stop_
     """Viewers attach to a headless session; the session's own output is checked in test_headless."""
     import time
 
-    from runners.session.replay import AttachedRun
+    from runners.session.record.replay import AttachedRun
     from tests.conftest import runner_children
     from tests.test_headless import check_headless_output, headless
 

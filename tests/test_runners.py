@@ -114,7 +114,7 @@ def test_a_keras_runner_on_jax_loads_no_other_framework():
 
     code = ("import os, sys\n"
             "os.environ['KERAS_BACKEND'] = 'jax'\n"
-            "import runners.child.keras_runner\n"
+            "import runners.child.keras3.runner\n"
             "print(','.join(m for m in ('torch', 'tensorflow', 'transformers') if sys.modules.get(m) is not None))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -11,7 +11,7 @@ import time
 import aiohttp
 import psutil
 
-from runners.session.replay import SHIPPED
+from runners.session.record.replay import SHIPPED
 
 
 def _free_port() -> int:

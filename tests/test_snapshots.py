@@ -6,7 +6,7 @@ then look at the new SVGs before committing them.
 
 from __future__ import annotations
 
-from runners.session.summary import standings, verdict
+from runners.session.verdict.summary import standings, verdict
 from tests.synthetic import SyntheticRun
 from tui.app import DashboardApp
 

@@ -10,8 +10,8 @@ import pytest
 from runners.child import windows as windows_module
 from runners.child.devices import DeviceMemory
 from runners.protocol import Metrics, Phase
-from runners.session.series import Quantiles, StepSeries
-from runners.session.state import RunnerState
+from runners.session.state.series import Quantiles, StepSeries
+from runners.session.state.runner_state import RunnerState
 
 
 def window(first, last, losses, window_s, warmup=False, t=100.0):
@@ -186,7 +186,7 @@ def test_bucket_order_stays_right_whether_steps_come_in_order_or_not():
 def test_a_runner_whose_process_just_went_keeps_its_last_host_sample():
     """Runners leave the moment their last event is written: a sample taken before the dashboard reads that event
     finds no process, and must not wipe the CPU and memory the panel ends with."""
-    from runners.session.host_monitor import HostSample
+    from runners.session.monitoring.process_monitor import HostSample
 
     state = RunnerState("torch", 10)
     state.sampled(HostSample(cpu_percent=97.0, rss_bytes=300 * 2**20), None)
@@ -199,9 +199,9 @@ def test_one_observer_folds_events_and_samples_for_every_view():
     """What the dashboard and headless both hold: a restart forgets the runner's past (state and parity), and a
     sample reaches only the runners still going, with whom each shares a device (headless had dropped that)."""
     from runners.protocol import Hello, Phase
-    from runners.session.host_monitor import HostSample
+    from runners.session.monitoring.process_monitor import HostSample
     from runners.session.observer import RunObserver, Sample
-    from runners.session.state import RunnerState
+    from runners.session.state.runner_state import RunnerState
 
     class Source:
         runner_names = ["torch", "keras/jax"]
@@ -228,7 +228,7 @@ def test_the_parity_floors_time_is_not_the_runners_start_up():
     """The PyTorch reference trains an extra perturbed model before its own (the noise floor): that is kvp-dash's
     work, so start-up leaves it out as it leaves out waiting for a turn."""
     from runners.protocol import NoiseFloor, Phase
-    from runners.session.state import RunnerState
+    from runners.session.state.runner_state import RunnerState
 
     state = RunnerState("torch", 10)
     state.apply(Phase("torch", "importing", t=100.0))

@@ -146,7 +146,7 @@ def test_keras_layers_and_pytorch_tensors_without_a_counterpart_are_named():
 import os
 os.environ["KERAS_BACKEND"] = "jax"
 import keras, numpy as np
-from runners.child.keras_weights import load_initial_weights
+from runners.child.keras3.weights import load_initial_weights
 from workloads.weights import WeightMismatch
 inputs = keras.Input(shape=(4,))
 model = keras.Model(inputs, keras.layers.Dense(2, name="fc")(inputs))
@@ -218,8 +218,8 @@ import os
 os.environ["KERAS_BACKEND"] = "jax"
 import keras, numpy as np
 from keras import layers
-from runners.child.feature_order import Unknown, dense_input_order
-from runners.child.keras_weights import order_notes
+from runners.child.keras3.feature_order import Unknown, dense_input_order
+from runners.child.keras3.weights import order_notes
 
 def order(*middle, data_format="channels_last"):
     inputs = keras.Input((2, 3, 1))

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from runners.protocol import Evaluation, Phase, decode
-from runners.session.state import RunnerState
-from runners.session.summary import standings, target_sentence
-from runners.session.target import Target, parse_target
+from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.summary import standings, target_sentence
+from runners.session.verdict.target import Target, parse_target
 from workloads.errors import InputError
 from workloads.tasks import TASKS, batch_loss_and_metric, positions
 

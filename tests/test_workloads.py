@@ -8,9 +8,9 @@ import pytest
 
 from runners.config import RunConfig
 from runners.protocol import Metrics
-from runners.session.cpu_share import available_cpus
-from runners.session.launcher import Launcher, run_headless
-from runners.session.recording import RunFolder
+from runners.session.planning.cpu_share import available_cpus
+from runners.session.launching.launcher import Launcher, run_headless
+from runners.session.record.run_folder import RunFolder
 from runners.specs import SPECS
 from tests.conftest import tiered
 from workloads import get_workload, workload_names
@@ -48,7 +48,7 @@ def _counted_forward_flops(workload, settings) -> float:
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from runners.child.torch_runner import torch_inputs as _inputs
+    from runners.child.pytorch.runner import torch_inputs as _inputs
 
     model = workload.build_torch(settings)
     inputs = _inputs(workload, workload.dataset(settings).x)

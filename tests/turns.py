@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from runners.session.state import RunnerState
-from runners.session.summary import standings
+from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.summary import standings
 
 SLICE_S = 0.5  # a few 50 ms windows a turn (tiny_launcher reports every 50 ms)
 

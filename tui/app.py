@@ -1,6 +1,6 @@
 """The dashboard app: follows any event source and hands what changed to the main screen's widgets.
 
-Data flows one way: events fold into ``RunnerState`` (``runners.session.state``)
+Data flows one way: events fold into ``RunnerState`` (``runners.session.state.runner_state``)
 and each frame hands the changed states down to the widgets. Which frame is due
 and what it redraws is the pacer's decision (``tui.pacing``); how the screen
 fits the terminal is the main screen's (``tui.main_screen``). This class wires
@@ -18,13 +18,13 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
-from runners.session.defaults import DEFAULT_REFRESH_HZ
-from runners.session.nvml_monitor import GpuSnapshot, NvmlMonitor
+from runners.session.planning.defaults import DEFAULT_REFRESH_HZ
+from runners.session.monitoring.nvml_monitor import GpuSnapshot, NvmlMonitor
 from runners.session.observer import RunObserver, Sample, on_quit_signals
-from runners.session.parity import ParityContext, ParityTracker
-from runners.session.schedules import schedule_named
+from runners.session.verdict.parity import ParityContext, ParityTracker
+from runners.session.planning.schedules import schedule_named
 from runners.session.sources import EventSource
-from runners.session.state import RunnerState
+from runners.session.state.runner_state import RunnerState
 from tui.main_screen import MainScreen
 from tui.pacing import FramePacer
 from tui.palette import runner_colours

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from runners.session.formatting import fmt_bytes, fmt_duration_ms, fmt_loss, fmt_rate, short_name
-from runners.session.summary import Standing, relative_short
+from runners.session.state.formatting import fmt_bytes, fmt_duration_ms, fmt_loss, fmt_rate, short_name
+from runners.session.verdict.summary import Standing, relative_short
 
 # (title, width, justify) of the columns after the runner's; a None title: the throughput unit.
 COLUMNS = ((None, 9, "right"), ("× slower (95% CI)", 17, "right"), ("step", 8, "right"), ("compile", 7, "right"),

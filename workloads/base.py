@@ -74,7 +74,7 @@ class Workload:
     keras_builder: str | Callable
     torch_builder: str | Callable
     # None: the initial weights are the PyTorch model's own, saved by a preparation subprocess
-    # (``runners.child.prepare_weights``) and converted for Keras by layer name.
+    # (``runners.child.preparing.weights``) and converted for Keras by layer name.
     param_specs: Callable[[WorkloadSettings, dict], list[ParamSpec]] | None
     make_dataset: Callable[[WorkloadSettings, dict], Dataset]
     # One sample's input shape (Keras layout) and dtype, to check a user's data file.

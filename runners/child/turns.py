@@ -64,7 +64,7 @@ _stopper = None
 
 def stop_with(stopper) -> None:
     """Stop the group another way: a torchrun rank has the runner process stop it, once that process has passed
-    "waiting" on (``runners.child.ddp_rank``); ``stopper()`` returns once the group is continued."""
+    "waiting" on (``runners.child.distributed.ddp_rank``); ``stopper()`` returns once the group is continued."""
     global _stopper
     _stopper = stopper
 

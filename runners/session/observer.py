@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from runners.protocol import Event, Phase
-from runners.session.host_monitor import HostMonitor, HostSample
-from runners.session.nvml_monitor import GpuSnapshot, NvmlMonitor
-from runners.session.parity import ParityContext, ParityReport, ParityTracker, judge
-from runners.session.state import RunnerState
+from runners.session.monitoring.process_monitor import HostMonitor, HostSample
+from runners.session.monitoring.nvml_monitor import GpuSnapshot, NvmlMonitor
+from runners.session.verdict.parity import ParityContext, ParityReport, ParityTracker, judge
+from runners.session.state.runner_state import RunnerState
 
 # `kill` sends SIGTERM; a dropped SSH session SIGHUP: both end the run as q does.
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)

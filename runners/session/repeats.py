@@ -6,7 +6,7 @@ result. Repeats can: each repeat is a complete run session, its runners started 
 a rotated order (the first runner of one repeat is the last of the next, so no
 runner always goes first), and each repeat gives one paired sample of every ratio.
 The interval is the same t-interval on log-ratios as for turns
-(``runners.session.confidence``), over repeats.
+(``runners.session.verdict.confidence``), over repeats.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from runners.session.confidence import Ratio, paired_ratio, spread
-from runners.session.summary import Standing, ranked_by_pairs
+from runners.session.verdict.confidence import Ratio, paired_ratio, spread
+from runners.session.verdict.summary import Standing, ranked_by_pairs
 
 
 def rotated(items: list, repeat: int) -> list:
@@ -75,7 +75,7 @@ def ratio_over_repeats(by_repeat: dict[str, dict[int, float]], first: str, secon
 def repeats_verdict(table: list[Standing], by_repeat: dict[str, dict[int, float]], workload: str, batch_size: int,
                     device: str) -> str:
     """The run verdict's question (best Keras backend against native PyTorch), answered over the repeats."""
-    from runners.session.summary import KERAS_PREFIX, PYTORCH_RUNNERS, comparison, keras_backends
+    from runners.session.verdict.summary import KERAS_PREFIX, PYTORCH_RUNNERS, comparison, keras_backends
 
     ranked = [s for s in table if s.rank is not None]
     count = max((len(v) for v in by_repeat.values()), default=0)

@@ -22,16 +22,16 @@ from typing import Callable, Iterable
 from runners import weights_file
 from runners.config import RunConfig
 from runners.protocol import Event, Phase
-from runners.session.cpu_share import available_cpus
-from runners.session.defaults import DEFAULT_SLICE_S
-from runners.session.host_steal import StealMeter
-from runners.session.launcher import READ_EVERY_S, Launcher, run_headless
-from runners.session.parity import ParityContext, ParityVerdict, describe, recorded_report
-from runners.session.plan import DURATION_STEP_CAP, Plan
-from runners.session.preparation import ProgressCallback, prepare_checkpoint, prepare_initial_weights
-from runners.session.recording import RunFolder
-from runners.session.state import RunnerState
-from runners.session.summary import Standing, finish_run
+from runners.session.planning.cpu_share import available_cpus
+from runners.session.planning.defaults import DEFAULT_SLICE_S
+from runners.session.monitoring.host_steal import StealMeter
+from runners.session.launching.launcher import READ_EVERY_S, Launcher, run_headless
+from runners.session.verdict.parity import ParityContext, ParityVerdict, describe, recorded_report
+from runners.session.planning.plan import DURATION_STEP_CAP, Plan
+from runners.session.planning.preparation import ProgressCallback, prepare_checkpoint, prepare_initial_weights
+from runners.session.record.run_folder import RunFolder
+from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.summary import Standing, finish_run
 from workloads.errors import InputError
 from workloads.hub.checkpoint import parameter_count as checkpoint_parameters
 
@@ -169,8 +169,8 @@ class RunSession:
         return {"argv": sys.argv, "config": summary}
 
     def _meta(self) -> dict:
-        from runners.session.meta import run_meta
-        from runners.session.nvml_monitor import NvmlMonitor
+        from runners.session.record.meta import run_meta
+        from runners.session.monitoring.nvml_monitor import NvmlMonitor
 
         monitor = NvmlMonitor()
         gpus = monitor.describe()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import AsyncIterator, Protocol
 
 from runners.protocol import Event
-from runners.session.state import RunnerState
+from runners.session.state.runner_state import RunnerState
 
 
 class RunnerControls(Protocol):
@@ -50,7 +50,7 @@ class EventSource(Protocol):
     runner_names: list[str]
     total_steps: int  # with duration_s: the step cap
     duration_s: float | None  # --duration: each runner's steady training seconds
-    schedule: "Schedule | str"  # runners.session.schedules (a recording holds its name)
+    schedule: "Schedule | str"  # runners.session.planning.schedules (a recording holds its name)
     live: bool  # True when the runners are running now (and can be sampled)
     controls: RunnerControls | None  # None: nothing here can be paused, stopped or restarted
     replay: ReplayControls | None  # None: not a recording that can be played back at will

@@ -24,7 +24,7 @@ def check(args: argparse.Namespace) -> int:
     import asyncio
 
     from runners.protocol import Error
-    from runners.session.parity import (
+    from runners.session.verdict.parity import (
         FLOOR_MARGIN,
         PARITY_STEPS,
         ParityTracker,

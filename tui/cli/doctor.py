@@ -1,7 +1,7 @@
 """``kvp-dash doctor``: what a user runs first on a new box: what each framework, the driver and the CPU see.
 
 Each installed framework is asked in its own subprocess, with the environment its
-runner would get (``runners.session.device_check``); NVML says what the driver
+runner would get (``runners.session.planning.device_check``); NVML says what the driver
 sees; the CPU's cores and thread caps come from this process. Problems get one
 line each with their fix. The exit code is 1 when a default runner cannot use the
 device that ``--device`` (auto: the GPU when NVML finds one) would pick.
@@ -28,10 +28,10 @@ def register(commands) -> None:
 def doctor(args: argparse.Namespace) -> int:
     import os
 
-    from runners.session.device_check import ask_frameworks, mixed_device_lines
-    from runners.session.host_steal import StealMeter, steal_sentence
-    from runners.session.nvml_monitor import NvmlMonitor
-    from runners.session.plan import resolve_device
+    from runners.session.planning.device_check import ask_frameworks, mixed_device_lines
+    from runners.session.monitoring.host_steal import StealMeter, steal_sentence
+    from runners.session.monitoring.nvml_monitor import NvmlMonitor
+    from runners.session.planning.plan import resolve_device
     from runners.specs import SPECS, install_hint
     from tui.console.doctor_table import frameworks_table, gpus_table
     from tui.console.output import console as output_console

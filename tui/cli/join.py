@@ -26,6 +26,6 @@ def register(commands) -> None:
 
 
 def join(args: argparse.Namespace) -> int:
-    from runners.session.host_join import join as join_run
+    from runners.session.hosts.join import join as join_run
 
     return join_run(args.address, args.token, args.node_address, args.output)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from runners.session.defaults import DEFAULT_REFRESH_HZ
+from runners.session.planning.defaults import DEFAULT_REFRESH_HZ
 from runners.specs import SPECS
 from workloads import workload_names
 from workloads.base import SIZE_NAMES
@@ -200,8 +200,8 @@ def add_screen_options(parser: argparse.ArgumentParser) -> None:
 
 def plan_from(args: argparse.Namespace, steps: int | None, schedule: str | None = "sequential",
               duration_s: float | None = None):
-    """The run's plan from the plan options (``runners.session.plan``); skipped runners are said on stderr."""
-    from runners.session.plan import make_plan
+    """The run's plan from the plan options (``runners.session.planning.plan``); skipped runners are said on stderr."""
+    from runners.session.planning.plan import make_plan
 
     plan = make_plan(
         args.workload, size=args.size, steps=steps, batch_size=args.batch_size, seed=args.seed,

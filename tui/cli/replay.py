@@ -29,7 +29,7 @@ def register(commands) -> None:
 
 
 def watch(args: argparse.Namespace) -> int:
-    from runners.session.replay import SHIPPED, AttachedRun, RecordedRun
+    from runners.session.record.replay import SHIPPED, AttachedRun, RecordedRun
 
     source = AttachedRun(args.run_dir) if args.attach else RecordedRun(args.run_dir or SHIPPED, speed=args.speed)
     viewer(source, args.attach, refresh_hz=args.refresh, theme=THEMES[args.theme]).run()
@@ -38,11 +38,11 @@ def watch(args: argparse.Namespace) -> int:
 
 def viewer(source, attached: bool, refresh_hz: float | None = None, theme: str | None = None):
     """The dashboard over a recorded or growing run folder, judging parity and the verdict as the live run did."""
-    from runners.session.defaults import DEFAULT_REFRESH_HZ
-    from runners.session.host_steal import steal_sentence
-    from runners.session.parity import ParityContext
-    from runners.session.summary import standings, verdict
-    from runners.session.target import Target
+    from runners.session.planning.defaults import DEFAULT_REFRESH_HZ
+    from runners.session.monitoring.host_steal import steal_sentence
+    from runners.session.verdict.parity import ParityContext
+    from runners.session.verdict.summary import standings, verdict
+    from runners.session.verdict.target import Target
     from tui.app import DashboardApp
 
     settings = source.config["settings"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from runners.session.defaults import DEFAULT_DURATION_S, DEFAULT_SLICE_S
+from runners.session.planning.defaults import DEFAULT_DURATION_S, DEFAULT_SLICE_S
 from runners.specs import SPECS
 from tui.cli.options import (
     THEMES,
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         print("kvp-dash: stopped while preparing; nothing was kept", file=sys.stderr)
         return 130
     if plan.hosts > 1:
-        from runners.session.host_gate import gather_hosts
+        from runners.session.hosts.gate import gather_hosts
 
         gather_hosts(session, args.listen)
     if args.headless:

@@ -16,7 +16,7 @@ FIELDS = ["devices", "runner", "throughput", "unit", "per_device", "efficiency",
 
 
 def scaling_sweep(args: argparse.Namespace) -> int:
-    from runners.session.recording import RunFolder
+    from runners.session.record.run_folder import RunFolder
     from runners.session.repeats import combine, run_repeats
     from tui.cli.sweep import save_sweep
     from tui.console import headless

@@ -34,7 +34,7 @@ def register(commands) -> None:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from runners.session.replay import AttachedRun
+    from runners.session.record.replay import AttachedRun
 
     if (args.run_dir is None) == (not args.latest):
         raise InputError("give RUN_DIR or --latest (one of them)")

@@ -68,8 +68,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _size_sweep(args: argparse.Namespace) -> int:
-    from runners.session.preparation import prepared_parameters
-    from runners.session.recording import RunFolder
+    from runners.session.planning.preparation import prepared_parameters
+    from runners.session.record.run_folder import RunFolder
     from runners.session.repeats import run_repeats
     from tui.console import headless
     from tui.console.output import console as output_console

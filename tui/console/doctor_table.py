@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from runners.session.device_check import device_kind
-from runners.session.formatting import fmt_bytes
+from runners.session.planning.device_check import device_kind
+from runners.session.state.formatting import fmt_bytes
 
 COLUMNS = ("framework", "version", "keras", "sees", "CUDA", "cuDNN", "TF32", "x64", "device memory")
 

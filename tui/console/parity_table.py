@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from runners.session.parity import PARITY_STEPS, ParityReport, ParityTracker
+from runners.session.verdict.parity import PARITY_STEPS, ParityReport, ParityTracker
 
 
 def parity_table(report: ParityReport, tracker: ParityTracker) -> Table:

@@ -9,7 +9,7 @@ from typing import Iterator
 
 from rich.console import Console
 
-from runners.session.preparation import Progress
+from runners.session.planning.preparation import Progress
 
 PLAIN_EVERY_S = 5.0
 
@@ -31,7 +31,7 @@ def needs_preparation(plan) -> bool:
 
 def session_on_console(console: Console, plan, output, **options):
     """A ``RunSession`` whose preparation shows its progress on ``console``, then says what it used."""
-    from runners.session.preparation import prepared_summary
+    from runners.session.planning.preparation import prepared_summary
     from runners.session.run_session import RunSession
 
     if not needs_preparation(plan):

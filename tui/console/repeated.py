@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runners.session.recording import RunFolder
+from runners.session.record.run_folder import RunFolder
 from runners.session.repeats import combine, repeats_verdict, run_repeats
-from runners.session.summary import markdown
+from runners.session.verdict.summary import markdown
 from tui.console import headless
 from tui.console.output import console as output_console
 from tui.console.preparing import plain_progress

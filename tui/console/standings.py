@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich import box
 from rich.table import Table
 
-from runners.session.summary import Standing
+from runners.session.verdict.summary import Standing
 from tui.palette import hex_colour
 from tui.standings_columns import COLUMNS, RUNNER_WIDTH, figures, shown_name, unit_of
 

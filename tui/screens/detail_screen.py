@@ -11,8 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Log, Static, TabbedContent, TabPane
 
-from runners.session.formatting import fmt_bytes
-from runners.session.state import RunnerState
+from runners.session.state.formatting import fmt_bytes
+from runners.session.state.runner_state import RunnerState
 from tui.widgets.metric_chart import ChartView, MetricChart
 
 # Enough to see the end of a long run's log without loading all of it.

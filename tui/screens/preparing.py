@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Center, Middle
 from textual.widgets import Static
 
-from runners.session.preparation import Progress
+from runners.session.planning.preparation import Progress
 
 
 class PreparingApp(App):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from runners.session.state import RunnerState
-from runners.session.summary import standings
+from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.summary import standings
 from tui.palette import hex_colour
 from tui.standings_columns import (
     COLUMNS,

@@ -16,9 +16,9 @@ from typing import Callable
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
-from runners.session.formatting import short_name
-from runners.session.series import Bucket, StepSeries
-from runners.session.state import RunnerState
+from runners.session.state.formatting import short_name
+from runners.session.state.series import Bucket, StepSeries
+from runners.session.state.runner_state import RunnerState
 from tui.palette import faded, hex_colour
 
 SMOOTHING_STEPS = (0.0, 0.6, 0.9, 0.99)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from runners.session.parity import ParityReport, describe
+from runners.session.verdict.parity import ParityReport, describe
 
 
 class ParityBar(Static):

@@ -7,9 +7,9 @@ import textwrap
 from textual.binding import Binding
 from textual.content import Content
 
-from runners.session.confidence import spread
-from runners.session.device_check import device_kind
-from runners.session.formatting import (
+from runners.session.verdict.confidence import spread
+from runners.session.planning.device_check import device_kind
+from runners.session.state.formatting import (
     SHORT_NAMES,
     fmt_bytes,
     fmt_duration_ms,
@@ -18,9 +18,9 @@ from runners.session.formatting import (
     fmt_rate,
     meter,
 )
-from runners.session.nvml_monitor import GpuSnapshot
-from runners.session.state import RunnerState
-from runners.session.summary import metric_text
+from runners.session.monitoring.nvml_monitor import GpuSnapshot
+from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.summary import metric_text
 from tui.widgets.rows_view import RowsView
 
 PHASE_LABELS = {

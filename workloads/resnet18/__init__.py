@@ -92,7 +92,7 @@ WORKLOAD = Workload(
     },
     min_image_size=32,
     torch_input_axes=(0, 3, 1, 2),  # NHWC -> NCHW
-    # Used only when a run has no PyTorch reference to measure the noise floor (runners.child.noise_floor): the
+    # Used only when a run has no PyTorch reference to measure the noise floor (runners.child.pytorch.noise_floor): the
     # float32 floor is 6e-3 to 8e-2 here (benchmarks/parity_floor.py).
     parity_step_rtol=0.15,
 )

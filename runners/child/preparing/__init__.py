@@ -1,0 +1,1 @@
+"""Preparation subprocesses: the run's initial weights and hub checkpoints, written once before any runner starts."""

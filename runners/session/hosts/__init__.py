@@ -1,0 +1,1 @@
+"""Runs across hosts: the gate where other hosts join the dashboard's run, and the joining host's side."""

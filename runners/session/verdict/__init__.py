@@ -1,0 +1,1 @@
+"""The outcome: steady-state rankings and their confidence, parity across frameworks, and time to a target."""
