@@ -1,4 +1,4 @@
-"""Re-record the run shipped for ``kvp-dash replay`` (``runners/session/recordings/demo-mlp``).
+"""Re-record the run shipped for ``kvp-dash replay`` (``runners/session/record/recordings/demo-mlp``).
 
 An interleaved headless run of the four default runners on mlp at its small size, each for ``--duration``
 seconds of its own steady training (long enough for paired turns, so the replay shows ratios with their
@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-SHIPPED = Path(__file__).resolve().parents[1] / "runners" / "session" / "recordings" / "demo-mlp"
+SHIPPED = Path(__file__).resolve().parents[1] / "runners" / "session" / "record" / "recordings" / "demo-mlp"
 # Not shipped: where this machine cached generated weights (mlp has none), and per-machine paths' noise.
 LEFT_OUT = ("prepared.json",)
 

@@ -15,7 +15,7 @@ from rich.live import Live
 from rich.table import Table
 
 from runners.protocol import Error, Evaluation, Phase
-from runners.session.state.formatting import fmt_loss
+from runners.session.state.formatting import fmt_loss, fmt_steps
 from runners.session.observer import RunObserver, on_quit_signals
 from runners.session.run_session import RunSession
 from runners.session.state.runner_state import RunnerState
@@ -44,7 +44,7 @@ def live_table(states: dict[str, RunnerState]) -> Table:
         step, rate, rss, loss = _figures(s)
         cpu = f"{s.host.cpu_percent:.0f}%" if s.host else "–"
         phase = s.phase + (" ⇄ shares device" if s.sharing_with else "")  # as the dashboard's panel says it
-        table.add_row(s.name, phase, s.progress[1].removeprefix("step "), step, rate, rss, cpu, loss)
+        table.add_row(s.name, phase, fmt_steps(s), step, rate, rss, cpu, loss)
     return table
 
 
@@ -84,7 +84,7 @@ def run(session: RunSession) -> int:
                 for s in states.values():
                     if s.phase in ("warmup", "training"):
                         step, rate, rss, loss = _figures(s)
-                        say(f"{s.name:17s} {s.progress[1]}  {step}/step  {rate}  "
+                        say(f"{s.name:17s} step {fmt_steps(s)}  {step}/step  {rate}  "
                             f"RSS {rss}  loss {loss}")
 
     async def main() -> None:

@@ -16,6 +16,7 @@ from runners.session.state.formatting import (
     fmt_eta,
     fmt_loss,
     fmt_rate,
+    fmt_steps,
     meter,
 )
 from runners.session.monitoring.nvml_monitor import GpuSnapshot
@@ -154,9 +155,7 @@ def _compact_lines(runner: str, colour: str, label: str, state: RunnerState, gpu
     """Two lines: "■ keras/jax · training · step 120/200 ━━━── 0:12" and "loss 0.41 · 12,345 samples/s ·
     cpu 180% · 1.1 GiB" (a GPU's SM use and memory on a GPU); a failed runner's second line is its error."""
     spinner = _spinner(state, frame)
-    fraction, words = state.progress
-    if "·" not in words:  # "120/200" for a step count; a --duration run keeps "step 1,234 · 12/20 s"
-        words = words.removeprefix("step ")
+    fraction, words = state.progress, fmt_steps(state)
     style = "bold $error" if state.phase == "failed" else ("bold $warning" if state.phase in ACTIVE_PHASES else "bold")
     head = Content.assemble(("■ ", colour), (runner, "bold"), " · ", (label, style), f" · {spinner}{words} ")
     right = _eta(state)
@@ -207,7 +206,7 @@ def _progress_line(state: RunnerState, width: int, frame: int | None) -> Content
     anyway, while a new border title redraws the whole panel.
     """
     spinner = _spinner(state, frame)
-    fraction, words = state.progress
+    fraction, words = state.progress, f"step {fmt_steps(state)}"
     left, right = f"{spinner}{words} ", _eta(state)
     room = max(4, width - len(left) - 1 - right.cell_length)
     done = round(room * fraction)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # where `runners` is: runners/session/<this file>
+import runners
+
+_PACKAGE_ROOT = str(Path(runners.__file__).resolve().parents[1])  # the folder that holds the `runners` package
 
 
 def framework_environment(backend: str, device: str, gpus: list[int] | int | None = None) -> dict[str, str]:

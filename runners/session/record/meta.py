@@ -10,9 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import runners
+
 DISTRIBUTIONS = ("kvp-dash", "keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "torch", "numpy",
                  "textual", "nvidia-ml-py")
-SOURCE_ROOT = Path(__file__).resolve().parents[2]  # the checkout: runners/session/record/meta.py
+SOURCE_ROOT = Path(runners.__file__).resolve().parents[1]  # the checkout (or site-packages): what holds `runners`
 
 
 def installed_versions() -> dict[str, str]:

@@ -249,15 +249,11 @@ class RunnerState:
         return max(0, self.total_steps - self.steps_done) * pace
 
     @property
-    def progress(self) -> tuple[float, str]:
-        """How far the run is (0 to 1) and that in words: "step 120/200", or "step 1,234 · 12/20 s"."""
+    def progress(self) -> float:
+        """How far the run is, 0 to 1: of its steps, or of its --duration budget."""
         if self.duration_s:
-            if self.phase == "done":
-                return 1.0, f"step {self.steps_done:,} · {self.steady_s:.0f} s"
-            seconds = f"{self.steady_s:.0f}/{self.duration_s:g} s"
-            return min(1.0, self.steady_s / self.duration_s), f"step {self.steps_done:,} · {seconds}"
-        done = min(1.0, self.steps_done / self.total_steps) if self.total_steps else 0.0
-        return done, f"step {self.steps_done}/{self.total_steps}"
+            return 1.0 if self.phase == "done" else min(1.0, self.steady_s / self.duration_s)
+        return min(1.0, self.steps_done / self.total_steps) if self.total_steps else 0.0
 
     @property
     def ended(self) -> bool:
