@@ -66,6 +66,7 @@ class SyntheticRun:
 
     live = False
     schedule = "parallel"
+    until = None
     controls = None  # a fixed stream: nothing to pause, stop or restart
     replay = None
     bad_lines = 0

@@ -181,6 +181,18 @@ class DashboardApp(App):
         self._redraw(force_charts=True)
         self._show_verdict()
 
+    def _show_precision(self) -> None:
+        """--until, while the run goes on: how sure the headline ratios are, and the time left to the target."""
+        precision = self.observer.precision()
+        if precision is None or self.verdict is not None or not self._consuming:
+            return
+        text = f"[b]precision[/b] · {precision.describe()}"
+        line = self.main.verdict_line
+        if text != str(line.content):
+            line.update(text)
+        line.display = True
+        line.set_class(True, "-until")
+
     def _show_verdict(self) -> None:
         failed = self._failed_runners()
         summary = "all runners finished" + (f"; failed: {', '.join(failed)}" if failed else "")
@@ -190,6 +202,7 @@ class DashboardApp(App):
         verdict = self.main.verdict_line
         verdict.update(f"[b]verdict[/b] · {summary}")
         verdict.display = True
+        verdict.set_class(False, "-until")
         verdict.set_class(bool(failed), "-failed")
         self.notify(summary, title="verdict", severity="error" if failed else "information", timeout=6)
 
@@ -246,6 +259,8 @@ class DashboardApp(App):
         # The detail screen's charts keep the same pace (and always draw when it opens).
         if isinstance(self.screen, RunnerDetailScreen) and (frame.charts or force_charts):
             self.screen.show(self.states[self.screen.runner], self.colours, self.view)
+        if frame.leaderboard:
+            self._show_precision()
         if frame.parity:
             main.parity_bar.show(self.parity_report(), self._failed_runners(), self.observer.parity_context.judged)
 

@@ -14,6 +14,7 @@ from runners.protocol import Event, Phase
 from runners.session.monitoring.process_monitor import HostMonitor, HostSample
 from runners.session.monitoring.nvml_monitor import GpuSnapshot, NvmlMonitor
 from runners.session.verdict.parity import ParityContext, ParityReport, ParityTracker, judge
+from runners.session.verdict.precision import Precision, precision_now
 from runners.session.state.runner_state import RunnerState
 
 # `kill` sends SIGTERM; a dropped SSH session SIGHUP: both end the run as q does.
@@ -38,6 +39,7 @@ class RunObserver:
         self.host_monitor = HostMonitor()
         self.gpu_monitor = gpu_monitor or NvmlMonitor()  # without a GPU it says so once and samples nothing
         self.gpu: GpuSnapshot | None = None
+        self._precision: tuple[tuple, Precision] | None = None  # the last, with the turns it was judged at
 
     def fold(self, event: Event) -> tuple[RunnerState | None, bool]:
         """Take in one event: the runner's state it changed (None: no such runner), and whether parity moved."""
@@ -69,6 +71,16 @@ class RunObserver:
     @property
     def failed(self) -> list[str]:
         return [name for name, state in self.states.items() if state.phase == "failed"]
+
+    def precision(self) -> Precision | None:
+        """With --until: how sure the headline ratios are now, and the time left to the target (None without)."""
+        until = self.source.until
+        if not until:
+            return None
+        turns = tuple((state.turn, state.phase) for state in self.states.values())
+        if self._precision is None or self._precision[0] != turns:  # a new pair can only come with a turn's end
+            self._precision = (turns, precision_now(list(self.states.values()), until))
+        return self._precision[1]
 
     def parity_report(self) -> ParityReport:
         """Parity among the runners still standing: a crashed runner proves nothing either way."""

@@ -87,7 +87,7 @@ class RunSession:
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
-            schedule=plan.schedule, gpus=plan.gpus, read_every_s=read_every_s, slice_s=slice_s,
+            schedule=plan.schedule, gpus=plan.gpus, read_every_s=read_every_s, slice_s=slice_s, until=plan.until,
         )
         self.folder.write_json("run.json", self.run_record())
         self.folder.write_json("meta.json", self._meta())
@@ -121,6 +121,8 @@ class RunSession:
                   if self.plan.duration_s else f"{s.steps} steps per runner")
         if self.plan.duration_s and s.steps < DURATION_STEP_CAP:
             length += f", at most {s.steps} steps"
+        if self.plan.until:
+            length = f"until the headline ratios are sure to ±{self.plan.until * 100:g} %; at most {length}"
         shown = {"run folder": str(self.folder.path), "length": length, "schedule": schedule,
                  "recipe": self.plan.recipe.describe(), "precision": self.precision,
                  "keras jit": self.keras_jit, "tf32": "on" if self.tf32 else "off"}
@@ -152,7 +154,7 @@ class RunSession:
         parity = ParityVerdict(report, describe(report, failed, self.parity_context.judged))
         self.parity_verdict = parity
         return finish_run(self.folder, states, self.description, p.workload.name, p.settings.batch_size, p.device,
-                          p.target, host_steal=self.steal.share(), parity=parity)
+                          p.target, host_steal=self.steal.share(), parity=parity, until=p.until)
 
     def close(self) -> None:
         """No runner outlives the view that ends: the last resort after a view returns."""
@@ -165,6 +167,7 @@ class RunSession:
         summary["schedule"] = self.schedule.name
         summary["workload_source"] = self.plan.workload.source
         summary["target"] = asdict(self.plan.target) if self.plan.target else None  # for replay and attach
+        summary["until"] = self.plan.until
         summary["parity"] = asdict(self.parity_context)  # every view judges parity alike
         return {"argv": sys.argv, "config": summary}
 

@@ -51,6 +51,7 @@ class EventSource(Protocol):
     total_steps: int  # with duration_s: the step cap
     duration_s: float | None  # --duration: each runner's steady training seconds
     schedule: "Schedule | str"  # runners.session.planning.schedules (a recording holds its name)
+    until: float | None  # --until: the half-width the run trains until (0.05: ±5 %), else None
     live: bool  # True when the runners are running now (and can be sampled)
     controls: RunnerControls | None  # None: nothing here can be paused, stopped or restarted
     replay: ReplayControls | None  # None: not a recording that can be played back at will

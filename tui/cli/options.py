@@ -69,6 +69,18 @@ def duration(text: str) -> float:
     return value
 
 
+def half_width(text: str) -> float:
+    """"±5%", "5%", "+-5%" or "5": a precision, as the fraction 0.05, above 0 and below 100 %."""
+    number = text.strip().removeprefix("±").removeprefix("+-").removeprefix("+/-").removesuffix("%").strip()
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a half-width like ±5% or 10%, got {text!r}") from None
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"must be above 0 % and below 100 %, got {text!r}")
+    return value / 100
+
+
 def gpu_list(text: str) -> list[int]:
     try:
         gpus = [int(part) for part in text.split(",") if part.strip()]
@@ -199,7 +211,7 @@ def add_screen_options(parser: argparse.ArgumentParser) -> None:
 
 
 def plan_from(args: argparse.Namespace, steps: int | None, schedule: str | None = "sequential",
-              duration_s: float | None = None):
+              duration_s: float | None = None, until: float | None = None):
     """The run's plan from the plan options (``runners.session.planning.plan``); skipped runners are said on stderr."""
     from runners.session.planning.plan import make_plan
 
@@ -209,6 +221,7 @@ def plan_from(args: argparse.Namespace, steps: int | None, schedule: str | None 
         gpus=args.gpus, devices=args.devices, hosts=getattr(args, "hosts", 1),
         schedule=schedule, allow_mixed_devices=args.allow_mixed_devices, duration_s=duration_s,
         recipe=recipe_given(args), eval_every=getattr(args, "eval_every", None), target=getattr(args, "target", None),
+        until=until,
     )
     for notice in plan.skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)

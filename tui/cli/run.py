@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from runners.session.planning.defaults import DEFAULT_DURATION_S, DEFAULT_SLICE_S
+from runners.session.planning.defaults import DEFAULT_DURATION_S, DEFAULT_SLICE_S, UNTIL_CAP_S
 from runners.specs import SPECS
 from tui.cli.options import (
     THEMES,
@@ -14,6 +14,7 @@ from tui.cli.options import (
     add_plan_options,
     add_screen_options,
     add_validation_options,
+    half_width,
     plan_from,
     positive_int,
     seconds,
@@ -33,6 +34,10 @@ def register(commands) -> None:
     add_plan_options(parser)
     add_length_options(parser, f"default: none, a --duration of {DEFAULT_DURATION_S:g}s")
     add_validation_options(parser)
+    parser.add_argument("--until", type=half_width, metavar="±PCT",
+                        help="train until every Keras-against-PyTorch ratio's 95%% interval is within this "
+                        f"half-width (±5%%), taking turns as long as that needs; --duration is then the cap "
+                        f"(default {UNTIL_CAP_S:g}s of steady training per runner)")
     parser.add_argument("--schedule", choices=("interleaved", "parallel", "sequential"),
                         help="interleaved: every runner live, taking turns with the whole machine, each figure "
                         "measured alone, ratios with 95%% intervals; parallel: a race sharing the machine; "
@@ -69,11 +74,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.repeats > 1 and not args.headless:
         raise InputError("--repeats runs whole runs one after another: use it with --headless")
-    duration_s = args.duration or (None if args.steps else DEFAULT_DURATION_S)
+    if args.until and args.repeats > 1:
+        raise InputError("--until and --repeats: choose one (--until runs one run as long as it takes)")
+    duration_s = args.duration or (UNTIL_CAP_S if args.until else None if args.steps else DEFAULT_DURATION_S)
     if args.hosts > 1 and not args.listen:
         raise InputError("--hosts needs --listen ADDR:PORT: the address the other hosts reach this one at")
     # No --schedule: interleaved, or (ranks on other hosts cannot take turns with this host's) parallel.
-    plan = plan_from(args, steps=args.steps, schedule=args.schedule, duration_s=duration_s)
+    plan = plan_from(args, steps=args.steps, schedule=args.schedule, duration_s=duration_s, until=args.until)
     options = dict(precision=args.precision, keras_jit=args.keras_jit, tf32=args.tf32 == "on",
                    overrides=crash_overrides(args.inject_crash), read_every_s=1 / args.refresh, slice_s=args.slice)
     if args.repeats > 1:

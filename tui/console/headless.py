@@ -36,8 +36,8 @@ def _figures(state: RunnerState) -> tuple[str, str, str, str]:
     return step, rate, rss, loss
 
 
-def live_table(states: dict[str, RunnerState]) -> Table:
-    table = Table(title="kvp-dash (headless)", title_justify="left")
+def live_table(states: dict[str, RunnerState], caption: str | None = None) -> Table:
+    table = Table(title="kvp-dash (headless)", title_justify="left", caption=caption, caption_justify="left")
     for column in ("runner", "phase", "step", "step time", "throughput", "RSS", "cpu", "loss"):
         table.add_column(column, justify="left" if column in ("runner", "phase") else "right")
     for s in states.values():
@@ -60,10 +60,22 @@ def run(session: RunSession) -> int:
         if live is None:
             print(f"[{time.monotonic() - started:7.1f}s] {text}", flush=True)
 
+    def until_text() -> str | None:
+        precision = observer.precision()
+        return f"precision · {precision.describe()}" if precision else None
+
+    said_until: str | None = None
+
     def on_event(event) -> None:
+        nonlocal said_until
         state, _ = observer.fold(event)
         if state is None:
             return
+        if live is None and isinstance(event, Phase) and event.phase in ("waiting", "done"):
+            text = until_text()  # a turn ended: a new pair may have narrowed the interval
+            if text and text != said_until:
+                said_until = text
+                say(text)
         if isinstance(event, Phase) and event.phase not in ("waiting", "resumed"):  # turns: every few seconds
             say(f"{event.runner:17s} {event.phase}")
         elif isinstance(event, Error):
@@ -78,7 +90,7 @@ def run(session: RunSession) -> int:
             await asyncio.sleep(SAMPLE_EVERY_S)
             observer.take(await asyncio.to_thread(observer.measure))  # psutil and NVML can block
             if live is not None:
-                live.update(live_table(states), refresh=True)
+                live.update(live_table(states, until_text()), refresh=True)
             elif time.monotonic() - last_plain >= PLAIN_EVERY_S:
                 last_plain = time.monotonic()
                 for s in states.values():

@@ -19,9 +19,9 @@ from typing import AsyncIterator
 
 from runners.config import RunConfig
 from runners.protocol import EVENT_FD_ENV, FINISH_SIGNAL, PARENT_PID_ENV, TAKES_TURNS_ENV, Error, Event, Phase
-from runners.session.launching.budget import DurationBudget
 from runners.session.launching.channel_reader import ChannelDecoder, ChannelReader
 from runners.session.launching.controls import ProcessControls
+from runners.session.launching.endings import DurationBudget, PrecisionGoal
 from runners.session.launching.event_record import EventRecord, line_of
 from runners.session.launching.exit_reason import exit_reason
 from runners.session.launching.joined_hosts import JoinedHosts
@@ -86,6 +86,7 @@ class Launcher:
         gpus: list[int] | None = None,
         read_every_s: float = READ_EVERY_S,
         slice_s: float = DEFAULT_SLICE_S,
+        until: float | None = None,
     ):
         """Runners on ``config.device``; with ``gpus``, assigned to them round-robin, ``config.devices`` each.
 
@@ -95,6 +96,7 @@ class Launcher:
         ``overrides`` changes one runner's config (tests inject a crash this way).
         ``read_every_s``: how often the channels are read while events keep coming; a
         dashboard passes its frame interval, so each read makes one frame.
+        ``until``: every runner finishes once the headline comparisons are this sure (0.05: ±5 %).
         """
         schedule = schedule_named(schedule)
         shares = [list(cpus)] * len(specs) if schedule.alone else plan_cpu_shares(len(specs), cpus)
@@ -111,7 +113,10 @@ class Launcher:
         self.runner_names = [spec.name for spec in specs]
         self.total_steps = config.settings.steps
         self.duration_s = config.duration_s
-        self._budget = DurationBudget(config.duration_s, self.total_steps) if config.duration_s else None
+        self.until = until
+        # What ends runners early, besides their step count.
+        self._endings = ([DurationBudget(config.duration_s, self.total_steps)] if config.duration_s else []) + (
+            [PrecisionGoal(until, self.total_steps)] if until else [])
         self.schedule = schedule
         self.slice_s = slice_s
         self._record = EventRecord(folder)
@@ -208,7 +213,7 @@ class Launcher:
     async def announce(self, child: _Child, event: Event) -> None:
         """An event the launcher says for a runner: recorded and queued like the runner's own."""
         self._record.append(child.spec, event)
-        self._watch_budget(child, event)
+        self._watch_endings(event)
         await self._queue.put(event)
 
     async def never_starts(self) -> None:
@@ -287,18 +292,21 @@ class Launcher:
                     channel.child.ended = True
                 elif isinstance(event, Phase) and event.phase == "waiting":
                     self._turns.yielded(channel.child)  # it gives its turn back
-                self._watch_budget(channel.child, event)
+                self._watch_endings(event)
                 self._queue.put_nowait(event)
             if closed:
                 channel.closed.set_result(None)  # after its last events: they are queued first
 
-    def _watch_budget(self, child: _Child, event: Event) -> None:
-        """--duration: ask the runner to finish once its steady training time reaches the budget."""
-        if self._budget is not None and self._budget.spent_by(event) and child.alive:
-            try:
-                os.kill(child.process.pid, FINISH_SIGNAL)  # the runner itself, not its compile workers
-            except ProcessLookupError:
-                pass
+    def _watch_endings(self, event: Event) -> None:
+        """Ask runners to finish once their --duration is spent, or the run is as sure as --until asks."""
+        for ending in self._endings:
+            for name in ending.to_finish(event):
+                child = self._children.get(name)
+                if child is not None and child.alive:
+                    try:
+                        os.kill(child.process.pid, FINISH_SIGNAL)  # the runner itself, not its compile workers
+                    except ProcessLookupError:
+                        pass
 
     def _exit_events(self, child: _Child, returncode: int) -> list[Event]:
         """The runner ended without saying so: say it for it, from what the OS tells us."""

@@ -14,3 +14,5 @@ DEFAULT_SLICE_S = 3.0
 # (the first holds start-up and compilation): a t-interval on six pairs uses t = 2.57, where three would use
 # 4.30 and make every interval too wide to rank by. A time, not a step count, so a GPU run is as long.
 DEFAULT_DURATION_S = 20.0
+# --until's cap when no --duration is given: steady training seconds per runner (about 4 runners × this, wall).
+UNTIL_CAP_S = 120.0

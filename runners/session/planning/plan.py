@@ -54,11 +54,14 @@ class Plan:
     hosts: int = 1  # --hosts: ... on each of this many hosts (the others join with `kvp-dash join`)
     # How the runners share the machine: chosen once (``schedule_named``), used by run, check, sweep and repeats.
     schedule: Schedule = field(default_factory=lambda: schedule_named("sequential"))
+    until: float | None = None  # --until: the run ends once the headline ratios are this sure (0.05: ±5 %)
 
     def describe(self) -> str:
         """The one-line description every view shows as its title."""
         s = self.settings
         length = f"{self.duration_s:g} s each" if self.duration_s else f"{s.steps} steps"
+        if self.until:
+            length = f"until ±{self.until * 100:g} % (at most {length})"
         text = f"{self.workload.name} ({s.size}) · batch {s.batch_size} · {length} · seed {s.seed} · {self.device}"
         if self.devices > 1 or self.hosts > 1:
             text += f" × {self.devices} data-parallel" + (f" × {self.hosts} hosts" if self.hosts > 1 else "")
@@ -80,7 +83,8 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
               runners: str | None = None,
               device: str = "auto", gpus: list[int] | None = None, schedule: "str | Schedule | None" = "sequential",
               allow_mixed_devices: bool = False, duration_s: float | None = None, recipe: dict | None = None,
-              eval_every: int | None = None, target: str | None = None, devices: int = 1, hosts: int = 1) -> Plan:
+              eval_every: int | None = None, target: str | None = None, devices: int = 1, hosts: int = 1,
+              until: float | None = None) -> Plan:
     """Check the input and resolve what "auto" and the defaults mean on this machine (``schedule`` None: the
     default for ``hosts``)."""
     schedule = schedule_named(schedule, hosts)
@@ -133,13 +137,24 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
     resolved_device, resolved_gpus = resolve_device(device, gpus)
     mixed = check_devices(specs, resolved_device, allow_mixed_devices)
     check_data_parallel(devices, settings.batch_size, resolved_device, resolved_gpus, schedule, hosts)
+    check_until(until, schedule, specs)
     if eval_every is None and time_only:
         every_steps, every_s = None, duration_s / 4  # a few times per run: the steps are not known ahead
     else:
         every_steps, every_s = eval_every or max(1, settings.steps // 4), None
     return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped, mixed, duration_s,
                 chosen_recipe, every_steps, every_s, target=chosen_target, devices=devices, hosts=hosts,
-                schedule=schedule)
+                schedule=schedule, until=until)
+
+
+def check_until(until: float | None, schedule: Schedule, specs: list[RunnerSpec]) -> None:
+    """--until is judged on paired turns: it needs turns, and two runners to pair."""
+    if until is None:
+        return
+    if not schedule.takes_turns:
+        raise InputError(f"--until is judged on paired turns: it needs the interleaved schedule, not {schedule.name}")
+    if len(specs) < 2:
+        raise InputError("--until compares runners: name two or more in --runners")
 
 
 # Host devices a CPU is split into for --devices: beyond this the "devices" are only threads fighting for cores.

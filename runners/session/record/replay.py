@@ -49,6 +49,7 @@ class RecordedRun:
         self.total_steps: int = int(config["settings"]["steps"])
         self.duration_s: float | None = config.get("duration_s")
         self.schedule: str = config.get("schedule") or "parallel"
+        self.until: float | None = config.get("until")
         self.bad_lines = 0
         self._stopped = False
         # Replay controls: paused, single steps granted while paused, recorded seconds to skip ahead.

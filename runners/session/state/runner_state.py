@@ -70,6 +70,7 @@ class RunnerState:
     # Steady steps and seconds of each turn (the time between two holds), by turn number.
     turn_steps: dict[int, list[float]] = field(default_factory=dict)
     turn: int = 0  # the turns the rotation gave it (a user's pause and resume starts no new turn)
+    turn_started: dict[int, float] = field(default_factory=dict)  # when each turn began (wall clock)
     # Sampled by the dashboard itself, not sent by the runner.
     host: HostSample | None = None
     peak_rss_bytes: int = 0
@@ -123,7 +124,9 @@ class RunnerState:
             if phase == "resumed":
                 self.holds[-1][1] = event.t
                 self.phase = self._resume_phase
-                self.turn += self._hold_is_wait
+                if self._hold_is_wait:
+                    self.turn += 1
+                    self.turn_started[self.turn] = event.t
                 self._hold_is_wait = False
             else:
                 self._resume_phase = phase  # said just before the stop, read just after it

@@ -41,17 +41,26 @@ class Ratio:
                      self.pairs)
 
 
+def paired_logs(first: dict[int, float], second: dict[int, float]) -> list[float]:
+    """log(first ÷ second) of each turn both had (by turn number)."""
+    return [math.log(first[k] / second[k]) for k in sorted(set(first) & set(second)) if first[k] > 0 and second[k] > 0]
+
+
+def t_quantile(level: float, freedom: int) -> float:
+    from scipy import stats  # here: the dashboard's start-up does not pay for scipy
+
+    return float(stats.t.ppf(0.5 + level / 2, freedom))
+
+
 def paired_ratio(first: dict[int, float], second: dict[int, float], level: float = LEVEL) -> Ratio | None:
     """The ratio first ÷ second from the turns both had (by turn number); None when they share none."""
-    logs = [math.log(first[k] / second[k]) for k in sorted(set(first) & set(second)) if first[k] > 0 and second[k] > 0]
+    logs = paired_logs(first, second)
     if not logs:
         return None
     mean = statistics.fmean(logs)
     if len(logs) < MIN_PAIRS:
         return Ratio(math.exp(mean), None, None, len(logs))
-    from scipy import stats  # here: the dashboard's start-up does not pay for scipy
-
-    half = stats.t.ppf(0.5 + level / 2, len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    half = t_quantile(level, len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
     return Ratio(math.exp(mean), math.exp(mean - half), math.exp(mean + half), len(logs))
 
 

@@ -16,9 +16,12 @@ from runners.session.planning.device_check import device_kind
 from runners.session.monitoring.host_steal import steal_sentence
 from runners.session.record.run_folder import RunFolder
 from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.precision import precision_now
+from runners.session.verdict.sides import KERAS_PREFIX, PYTORCH_RUNNERS
 
-KERAS_PREFIX = "keras/"
-PYTORCH_RUNNERS = ("torch", "torch/compile")  # native PyTorch, eager and compiled
+# summary.json's schema version (docs/summary-json.md): raised when a field changes meaning or goes away.
+SUMMARY_SCHEMA = 1
+
 
 
 @dataclass(frozen=True)
@@ -256,28 +259,34 @@ def verdict(states: list[RunnerState], table: list[Standing], workload: str, bat
 
 
 def finish_run(folder: RunFolder, states: list[RunnerState], header: str, workload: str, batch_size: int,
-               device: str, target=None, host_steal: float | None = None, parity=None) -> tuple[list[Standing], str]:
+               device: str, target=None, host_steal: float | None = None, parity=None,
+               until: float | None = None) -> tuple[list[Standing], str]:
     """Rank, judge and record a finished (or stopped) run; the verdict is returned for the screen.
     ``host_steal``: the share of the CPU the hypervisor took meanwhile, said when it is worth saying;
-    ``parity``: the run's ParityVerdict, recorded beside the standings."""
+    ``parity``: the run's ParityVerdict, recorded beside the standings; ``until``: the run's --until target."""
     table = standings(states, target)
     verdict_text = verdict(states, table, workload, batch_size, device, target)
+    precision = precision_now(states, until) if until else None
+    if precision is not None:
+        verdict_text += f"; {precision.outcome()}"
     shared = steal_sentence(host_steal)
     if shared:
         verdict_text += f"; {shared}"
     try:
-        write_summary(folder, table, verdict_text, header, host_steal, parity)
+        write_summary(folder, table, verdict_text, header, host_steal, parity, precision)
     except OSError as exc:  # a full or read-only disk: the verdict still reaches the screen
         verdict_text += f" (summary not saved: {exc.strerror or exc})"
     return table, verdict_text
 
 
 def write_summary(folder: RunFolder, table: list[Standing], verdict_text: str, header: str,
-                  host_steal: float | None = None, parity=None) -> None:
-    """summary.json, summary.csv and summary.md, each written then renamed."""
+                  host_steal: float | None = None, parity=None, precision=None) -> None:
+    """summary.json (its schema: docs/summary-json.md), summary.csv and summary.md, each written then renamed."""
     rows = [asdict(s) for s in table]
-    folder.write_json("summary.json", {"run": header, "verdict": verdict_text, "standings": rows,
-                                       "host_steal": host_steal, "parity": parity.record() if parity else None})
+    folder.write_json("summary.json", {"schema": SUMMARY_SCHEMA, "run": header, "verdict": verdict_text,
+                                       "standings": rows, "host_steal": host_steal,
+                                       "parity": parity.record() if parity else None,
+                                       "until": precision.record() if precision else None})
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["runner"])
     writer.writeheader()

@@ -1,0 +1,68 @@
+"""When the launcher asks runners to finish early: a ``--duration`` budget spent, or an ``--until`` precision reached.
+
+Both are measured from the runners' own events exactly as the figures are (``RunnerState``: warm-up, held
+time and windows that touch a hold left out), so a runner that waits for its turn or is paused does not
+spend its budget meanwhile. The launcher asks each runner named to finish (``runners.child.finish``); it
+does so at its next window edge.
+"""
+
+from __future__ import annotations
+
+from runners.protocol import Event, Phase
+from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.precision import precision_now
+
+
+class _Folded:
+    """Each runner's state, folded from its events; a restarted runner starts afresh."""
+
+    def __init__(self, total_steps: int):
+        self._total_steps = total_steps
+        self.states: dict[str, RunnerState] = {}
+        self.asked: set[str] = set()
+
+    def fold(self, event: Event) -> RunnerState:
+        name = event.runner
+        if isinstance(event, Phase) and event.phase == "restarting":
+            self.states.pop(name, None)
+            self.asked.discard(name)
+        state = self.states.setdefault(name, RunnerState(name, self._total_steps))
+        state.apply(event)
+        return state
+
+
+class DurationBudget(_Folded):
+    """``--duration``: each runner trains until it has had that much steady training time of its own."""
+
+    def __init__(self, duration_s: float, total_steps: int):
+        super().__init__(total_steps)
+        self.duration_s = duration_s
+
+    def to_finish(self, event: Event) -> list[str]:
+        """Fold in one of a runner's events; the runner, once, when that spends its budget."""
+        state = self.fold(event)
+        if event.runner in self.asked or state.steady_s < self.duration_s:
+            return []
+        self.asked.add(event.runner)
+        return [event.runner]
+
+
+class PrecisionGoal(_Folded):
+    """``--until ±X%``: every runner finishes once the headline comparisons' intervals are within ±X %.
+
+    Judged at each turn's end (a runner says "waiting", or ends), when a new pair may have formed.
+    """
+
+    def __init__(self, target: float, total_steps: int):
+        super().__init__(total_steps)
+        self.target = target
+
+    def to_finish(self, event: Event) -> list[str]:
+        self.fold(event)
+        if not (isinstance(event, Phase) and event.phase in ("waiting", "done")):
+            return []
+        if not precision_now(list(self.states.values()), self.target).reached:
+            return []
+        names = [name for name in self.states if name not in self.asked]
+        self.asked.update(names)
+        return names

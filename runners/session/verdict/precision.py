@@ -1,0 +1,138 @@
+"""``--until ±5%``: train until the verdict is that sure, and say meanwhile how far it is and how long the rest takes.
+
+The headline comparisons are the ones the verdict words: the best Keras backend against each native PyTorch
+runner (or, with no such pair, the fastest runner against each other one), each paired turn by turn
+(``confidence``). An interval's half-width is read as a ratio: ±9 % means the 95 % interval runs from the ratio
+÷1.09 to ×1.09. The run is sure when the widest headline half-width is within the target.
+
+The time left: the half-width narrows as t(n-1)·sd/√n over n pairs. With sd the spread of the log-ratios so far,
+the pairs the target needs follow, and so the rounds still to go; a round takes, on the wall clock, what the
+rounds so far took (each runner's turn starts, a round apart). It is an estimate from the pairs so far: the
+spread itself is estimated, so it moves as pairs come (``benchmarks/until_sure.py`` checks it against the time
+actually taken).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+from runners.session.verdict.confidence import LEVEL, MIN_PAIRS, paired_logs, t_quantile
+from runners.session.verdict.sides import is_keras, is_pytorch
+
+MAX_PAIRS = 100_000  # beyond this the answer is "not on this machine at this noise"
+
+
+@dataclass(frozen=True)
+class Precision:
+    target: float  # the wanted half-width: 0.05 for ±5 %
+    half_width: float | None  # the widest headline comparison's now; None before any has an interval
+    pairs: int  # the paired turns behind it
+    comparison: str  # "keras/jax ÷ torch": the widest, the one the run waits for
+    seconds_left: float | None  # wall seconds to the target at this pace; None when not known yet
+
+    @property
+    def reached(self) -> bool:
+        return self.half_width is not None and self.half_width <= self.target
+
+    def describe(self) -> str:
+        """"±9.1 % now · about 40 s more to ±5 %", "±4.2 %: within ±5 %", or why there is no figure yet."""
+        wanted = plus_minus(self.target)
+        if self.half_width is None:
+            return f"{wanted} wanted · {self.pairs} paired turn{'s' * (self.pairs != 1)} so far, {MIN_PAIRS} for an interval"
+        now = plus_minus(self.half_width, 1)
+        if self.reached:
+            return f"{now}: within {wanted}"
+        if self.seconds_left is None:
+            return f"{now} now · {wanted} wanted"
+        return f"{now} now · about {_duration(self.seconds_left)} more to {wanted}"
+
+
+    def outcome(self) -> str:
+        """What ended an --until run, for the verdict: the target reached, or how far the cap let it get."""
+        wanted = plus_minus(self.target)
+        if self.reached:
+            return f"sure to {plus_minus(self.half_width, 1)} after {self.pairs} paired turns (--until {wanted})"
+        if self.half_width is None:
+            return f"--until {wanted} not reached: {self.pairs} paired turns, too few for an interval, when the run ended"
+        text = f"--until {wanted} not reached: {plus_minus(self.half_width, 1)} after {self.pairs} paired turns when the run ended"
+        if self.seconds_left is not None:
+            text += f"; about {_duration(self.seconds_left)} more would reach it on this machine"
+        return text
+
+    def record(self) -> dict:
+        return {"target": self.target, "half_width": self.half_width, "pairs": self.pairs, "reached": self.reached,
+                "comparison": self.comparison, "seconds_left": self.seconds_left}
+
+
+def headline_pairs(states: list) -> list[tuple[object, object]]:
+    """(faster-side, other) ``RunnerState`` pairs the verdict words; runners with no throughput yet are left out."""
+    going = [s for s in states if s.phase != "failed" and s.throughput[0]]
+    keras = sorted((s for s in going if is_keras(s.name)), key=lambda s: -s.throughput[0])
+    pytorch = [s for s in going if is_pytorch(s.name)]
+    if keras and pytorch:
+        return [(keras[0], other) for other in pytorch]
+    ranked = sorted(going, key=lambda s: -s.throughput[0])
+    return [(ranked[0], other) for other in ranked[1:]]
+
+
+def precision_now(states: list, target: float, level: float = LEVEL) -> Precision:
+    widest: tuple[float, int, str, float | None] | None = None  # half-width, pairs, name, sd
+    fewest = None
+    for first, second in headline_pairs(states):
+        logs = paired_logs(first.turn_rates(), second.turn_rates())
+        name = f"{first.name} ÷ {second.name}"
+        if len(logs) < MIN_PAIRS:
+            fewest = min(fewest or (len(logs), name), (len(logs), name))
+            continue
+        sd = statistics.stdev(logs)
+        half = math.expm1(t_quantile(level, len(logs) - 1) * sd / math.sqrt(len(logs)))
+        if widest is None or half > widest[0]:
+            widest = (half, len(logs), name, sd)
+    if fewest is not None or widest is None:  # a comparison without its interval yet: nothing is sure
+        pairs, name = fewest or (0, "")
+        return Precision(target, None, pairs, name, None)
+    half, pairs, name, sd = widest
+    left = None
+    round_s = seconds_per_round(states)
+    if half <= target:
+        left = 0.0
+    elif round_s is not None:
+        left = (pairs_needed(sd, target, level) - pairs) * round_s
+    return Precision(target, half, pairs, name, left)
+
+
+def pairs_needed(sd: float, target: float, level: float = LEVEL) -> int:
+    """The fewest pairs whose interval, at this spread of log-ratios, is within ±target."""
+    bound = math.log1p(target)
+    if sd == 0:
+        return MIN_PAIRS
+    n = max(MIN_PAIRS, math.ceil((1.96 * sd / bound) ** 2))  # the normal approximation: a lower bound
+    while n < MAX_PAIRS and t_quantile(level, n - 1) * sd / math.sqrt(n) > bound:
+        n = max(n + 1, math.ceil(n * 1.02))
+    return n
+
+
+def seconds_per_round(states: list) -> float | None:
+    """Wall seconds from one of a runner's turns to its next, over the rounds so far (mean over runners)."""
+    spans = []
+    for s in states:
+        started = sorted(s.turn_started.items())
+        if len(started) >= 2:
+            (first_turn, first_t), (last_turn, last_t) = started[0], started[-1]
+            spans.append((last_t - first_t) / (last_turn - first_turn))
+    return statistics.fmean(spans) if spans else None
+
+
+def plus_minus(fraction: float, digits: int | None = None) -> str:
+    """0.05 → "±5 %"; with ``digits``, 0.0723 → "±7.2 %"."""
+    return f"±{fraction * 100:.{digits}f} %" if digits is not None else f"±{fraction * 100:g} %"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
