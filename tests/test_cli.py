@@ -53,6 +53,13 @@ def run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
         (["--duration", "soon"], "argument --duration: expected a time like 60s, 2m or 90, got 'soon'"),
         (["--duration", "0.5s"], "argument --duration: must be between 1 s and a week"),
         (["sweep", "--duration", "200h"], "argument --duration: must be between 1 s and a week"),
+        (["--until"], "argument --until: expected one argument"),
+        (["--until", "soon"], "argument --until: expected a half-width like ±5% or 10%, got 'soon'"),
+        (["--until", "0%"], "argument --until: must be above 0 % and below 100 %, got '0%'"),
+        (["--until", "±100%"], "argument --until: must be above 0 % and below 100 %"),
+        (["--until", "5%", "--schedule", "parallel"], "--until is judged on paired turns: it needs the interleaved"),
+        (["--until", "5%", "--runners", "torch"], "--until compares runners: name two or more in --runners"),
+        (["--until", "5%", "--headless", "--repeats", "3"], "--until and --repeats: choose one"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):

@@ -106,12 +106,20 @@ def precision_now(states: list, target: float, level: float = LEVEL) -> Precisio
 def pairs_needed(sd: float, target: float, level: float = LEVEL) -> int:
     """The fewest pairs whose interval, at this spread of log-ratios, is within ±target."""
     bound = math.log1p(target)
-    if sd == 0:
-        return MIN_PAIRS
-    n = max(MIN_PAIRS, math.ceil((1.96 * sd / bound) ** 2))  # the normal approximation: a lower bound
-    while n < MAX_PAIRS and t_quantile(level, n - 1) * sd / math.sqrt(n) > bound:
-        n = max(n + 1, math.ceil(n * 1.02))
-    return n
+
+    def within(n: int) -> bool:
+        return t_quantile(level, n - 1) * sd / math.sqrt(n) <= bound
+
+    low = max(MIN_PAIRS, math.ceil((1.96 * sd / bound) ** 2))  # the normal approximation: t only widens it
+    if within(low):
+        return low
+    high = low * 2
+    while not within(high) and high < MAX_PAIRS:
+        low, high = high, high * 2
+    while high - low > 1:  # the fewest within: bisected, a few quantiles
+        middle = (low + high) // 2
+        low, high = (low, middle) if within(middle) else (middle, high)
+    return min(high, MAX_PAIRS)
 
 
 def seconds_per_round(states: list) -> float | None:
