@@ -12,7 +12,7 @@ from runners.protocol import Metrics, Phase, decode
 from runners.session.launching.endings import PrecisionGoal
 from runners.session.state.runner_state import RunnerState
 from runners.session.verdict.confidence import paired_ratio, t_quantile
-from runners.session.verdict.precision import headline_pairs, pairs_needed, precision_now
+from runners.session.verdict.precision import MIN_SURE_PAIRS, headline_pairs, pairs_needed, precision_now
 from tests.test_headless import headless
 
 ROUND_S = 4.0  # wall seconds from one of a runner's turns to its next, in the simulated rounds
@@ -86,6 +86,15 @@ def test_too_few_pairs_have_no_figure_and_say_so():
     assert "too few for an interval" in precision.outcome()
 
 
+def test_an_interval_within_the_target_on_few_pairs_is_not_yet_sure():
+    """Stopping on the first narrow interval of three pairs would favour intervals narrow by chance."""
+    states = _states(_noisy(1.3, MIN_SURE_PAIRS - 2, 0.01, seed=4))
+    precision = precision_now(states, 0.5)
+    assert precision.half_width < 0.5 and not precision.reached and precision.seconds_left > 0
+    assert "2 more paired turns before it counts as sure (±50 %)" in precision.describe()
+    assert precision_now(_states(_noisy(1.3, MIN_SURE_PAIRS, 0.01, seed=4)), 0.5).reached
+
+
 def test_the_goal_asks_every_process_to_finish_once_when_sure():
     goal = PrecisionGoal(0.10, total_steps=10**9)
     asked, at = [], None
@@ -112,7 +121,7 @@ def test_a_run_until_sure_ends_when_sure_and_says_so(tmp_path):
     assert run["config"]["until"] == 0.40  # replay and attach show the same precision
     steady_s = {name: _steady_seconds(folder, name) for name in ("torch", "keras/jax")}
     if until["reached"]:
-        assert until["half_width"] <= 0.40 and until["pairs"] >= 3 and "within ±40 %" in out
+        assert until["half_width"] <= 0.40 and until["pairs"] >= MIN_SURE_PAIRS and "within ±40 %" in out
         assert "sure to ±" in summary["verdict"] and "(--until ±40 %)" in summary["verdict"]
         assert min(steady_s.values()) < 40 * 0.8, steady_s  # it ended because it was sure, long before its cap
     else:  # the other test worker starved this one's turns (torch's threads stall on a shared core)

@@ -22,6 +22,10 @@ from runners.session.verdict.confidence import LEVEL, MIN_PAIRS, paired_logs, t_
 from runners.session.verdict.sides import is_keras, is_pytorch
 
 MAX_PAIRS = 100_000  # beyond this the answer is "not on this machine at this noise"
+# The fewest pairs an --until run may end on. Stopping the first time an interval dips under the target favours
+# intervals that came out narrow by chance, and three pairs estimate their own spread poorly (its 95 % range is
+# 0.5×–6× the true one); six, as the default run is sized for, bound both.
+MIN_SURE_PAIRS = 6
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class Precision:
 
     @property
     def reached(self) -> bool:
-        return self.half_width is not None and self.half_width <= self.target
+        return self.half_width is not None and self.half_width <= self.target and self.pairs >= MIN_SURE_PAIRS
 
     def describe(self) -> str:
         """"±9.1 % now · about 40 s more to ±5 %", "±4.2 %: within ±5 %", or why there is no figure yet."""
@@ -44,6 +48,8 @@ class Precision:
         now = plus_minus(self.half_width, 1)
         if self.reached:
             return f"{now}: within {wanted}"
+        if self.half_width <= self.target:
+            return f"{now} now · {MIN_SURE_PAIRS - self.pairs} more paired turns before it counts as sure ({wanted})"
         if self.seconds_left is None:
             return f"{now} now · {wanted} wanted"
         return f"{now} now · about {_duration(self.seconds_left)} more to {wanted}"
@@ -96,10 +102,10 @@ def precision_now(states: list, target: float, level: float = LEVEL) -> Precisio
     half, pairs, name, sd = widest
     left = None
     round_s = seconds_per_round(states)
-    if half <= target:
+    if half <= target and pairs >= MIN_SURE_PAIRS:
         left = 0.0
     elif round_s is not None:
-        left = (pairs_needed(sd, target, level) - pairs) * round_s
+        left = (max(pairs_needed(sd, target, level), MIN_SURE_PAIRS) - pairs) * round_s
     return Precision(target, half, pairs, name, left)
 
 
