@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import sys
 
-from tui.cli import check, doctor, join, replay, run, serve, sweep
+from tui.cli import check, compare, doctor, join, replay, run, serve, sweep
 from tui.cli.options import Parser
 from workloads.errors import InputError
 
-COMMANDS = (run, check, replay, serve, sweep, doctor, join)
+COMMANDS = (run, check, replay, serve, sweep, compare, doctor, join)
 
 
 def build_parser() -> tuple[Parser, set[str]]:

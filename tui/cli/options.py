@@ -69,16 +69,24 @@ def duration(text: str) -> float:
     return value
 
 
-def half_width(text: str) -> float:
-    """"±5%", "5%", "+-5%" or "5": a precision, as the fraction 0.05, above 0 and below 100 %."""
-    number = text.strip().removeprefix("±").removeprefix("+-").removeprefix("+/-").removesuffix("%").strip()
-    try:
-        value = float(number)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a half-width like ±5% or 10%, got {text!r}") from None
-    if not 0 < value < 100:
-        raise argparse.ArgumentTypeError(f"must be above 0 % and below 100 %, got {text!r}")
-    return value / 100
+def percentage(example: str):
+    """An argparse type: "5%", "5" (or "±5%" for a half-width) as the fraction 0.05, above 0 and below 100 %."""
+
+    def parse(text: str) -> float:
+        number = text.strip().removeprefix("±").removeprefix("+-").removeprefix("+/-").removesuffix("%").strip()
+        try:
+            value = float(number)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {example}, got {text!r}") from None
+        if not 0 < value < 100:
+            raise argparse.ArgumentTypeError(f"must be above 0 % and below 100 %, got {text!r}")
+        return value / 100
+
+    return parse
+
+
+half_width = percentage("a half-width like ±5% or 10%")
+share = percentage("a percentage like 5%")
 
 
 def gpu_list(text: str) -> list[int]:

@@ -61,6 +61,10 @@ class RecordedRun:
     def _file(self, runner: str, suffix: str) -> Path:
         return self.path / f"{runner.replace('/', '-')}.{suffix}"
 
+    def events_of(self, runner: str) -> list[Event]:
+        """Every recorded event of one runner, in order (the valid ones)."""
+        return list(self._streams[runner])
+
     def _read(self, runner: str) -> list[Event]:
         try:
             return self._decode(self._file(runner, "events.jsonl").read_bytes().splitlines())
