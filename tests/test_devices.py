@@ -80,7 +80,7 @@ def test_a_runner_on_another_device_is_marked_and_left_out_of_the_verdict():
 
 
 def test_doctor_on_this_machine_says_no_gpu_per_framework():
-    result = subprocess.run([sys.executable, "-m", "tui.cli", "doctor", "--device", "cpu"],
+    result = subprocess.run([sys.executable, "-m", "tui.cli", "doctor", "--device", "cpu", "--no-noise"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
@@ -91,3 +91,4 @@ def test_doctor_on_this_machine_says_no_gpu_per_framework():
     assert "cores" in out and "usable by this process" in out
     steal = float(out.split("hypervisor steal ")[1].split("%")[0])  # Linux reports steal, 0 on a machine of its own
     assert 0.0 <= steal < 100.0
+    assert "noise:" not in out  # --no-noise: no probe

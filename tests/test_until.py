@@ -146,3 +146,22 @@ def test_a_run_whose_cap_runs_out_says_how_far_it_got_and_how_long_the_rest_take
     if summary["until"]["half_width"] is not None:  # three pairs or more in 3 s each: the usual case
         assert "more would reach it on this machine" in summary["verdict"]
         assert summary["until"]["seconds_left"] > 0
+
+
+def test_the_noise_probe_measures_paired_turns_of_real_runners_and_says_what_a_verdict_takes(monkeypatch):
+    """doctor's probe, shortened: real keras/jax and torch runners taking turns on mlp."""
+    from runners.session.verdict import machine_noise
+
+    monkeypatch.setattr(machine_noise, "PROBE_SIZE", "tiny")
+    monkeypatch.setattr(machine_noise, "PROBE_SLICE_S", 1.0)
+    monkeypatch.setattr(machine_noise, "PROBE_DURATION_S", 6.0)
+    assert machine_noise.probe_pair(["keras/tensorflow", "torch", "keras/jax"]) == ("keras/jax", "torch")
+    assert machine_noise.probe_pair(["torch"]) is None
+    noise = machine_noise.measure_noise(("keras/jax", "torch"), "cpu")
+    assert noise is not None and noise.pairs >= 3 and noise.sd > 0 and noise.round_s > 2 * 1.0
+    five, ten = noise.turns_for(0.05), noise.turns_for(0.10)
+    assert five >= ten >= MIN_SURE_PAIRS
+    assert t_quantile(0.95, five - 1) * noise.sd / math.sqrt(five) <= math.log1p(0.05) or five == MIN_SURE_PAIRS
+    assert noise.seconds_for(0.05, runners=4) == 2 * noise.seconds_for(0.05, runners=2)
+    lines = noise.sentences(runners=4)
+    assert lines[1].startswith(f"on this machine a ±5 % verdict on mlp takes about {five} paired turns")

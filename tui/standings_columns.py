@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runners.session.state.formatting import fmt_bytes, fmt_duration_ms, fmt_loss, fmt_rate, short_name
+from runners.session.state.steady_state import NONE as NO_STEADY_STATE
 from runners.session.verdict.summary import Standing, relative_short
 
 # (title, width, justify) of the columns after the runner's; a None title: the throughput unit.
@@ -33,4 +34,6 @@ def unit_of(rows: list[Standing]) -> str:
 def shown_name(s: Standing, narrow: bool) -> tuple[str, str]:
     """The runner's name (short when narrow: "k/tf" rather than a cut "keras/tenso…") and its phase note."""
     note = f" ({s.phase})" if s.phase not in ("training", "done") else ""
+    if s.steady_state == NO_STEADY_STATE:
+        note += " (no steady state)"
     return (short_name(s.runner) if narrow else s.runner), note

@@ -23,6 +23,32 @@ def register(commands) -> None:
     )
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="the device a run would use (default: auto = cuda when NVML finds a GPU)")
+    parser.add_argument("--no-noise", action="store_true",
+                        help="skip the noise probe (two runners training mlp in turns for about half a minute, "
+                        "to say how long a sure verdict takes on this machine)")
+
+
+def _noise(console, installed: list[str], device: str) -> None:
+    from runners.session.verdict.machine_noise import measure_noise, probe_pair
+
+    pair = probe_pair(installed)
+    if pair is None:
+        console.print("noise: not measured (it pairs two installed runners)")
+        return
+    import os
+
+    busy = os.getloadavg()[0]
+    if busy > 0.5:  # other work on the machine now is in the noise the probe measures
+        console.print(f"noise: note: the machine is busy (load {busy:.1f} on {os.cpu_count()} cores); the figures "
+                      "below include that load")
+    with console.status(f"measuring this machine's turn-to-turn noise ({' and '.join(pair)} on mlp, "
+                        "about half a minute; --no-noise skips it)…"):
+        noise = measure_noise(pair, device)
+    if noise is None:
+        console.print("noise: the probe gave fewer than three paired turns; run it again on a quieter machine")
+        return
+    for line in noise.sentences(runners=max(2, len(installed))):
+        console.print(f"noise: {line}")
 
 
 def doctor(args: argparse.Namespace) -> int:
@@ -70,5 +96,7 @@ def doctor(args: argparse.Namespace) -> int:
         console.print(f"[red]✗ {problem}[/red]")
     if problems:
         return 1
+    if not args.no_noise:
+        _noise(console, [spec.name for spec in installed], device)
     console.print(f"[green]✓[/green] every installed default runner trains on the {device}")
     return 0

@@ -106,7 +106,8 @@ class RunnerPanel(RowsView, can_focus=True):
         self.set_class(state.held, "-paused")
         other_device = bool(self.device and state.hello and device_kind(state.hello.device) != device_kind(self.device))
         title = self._title(bool(state.sharing_with), other_device)
-        label = PHASE_LABELS.get(state.phase, state.phase)
+        unsteady = " · no steady state" if not state.steady_state.steady else ""  # its figures average a moving target
+        label = PHASE_LABELS.get(state.phase, state.phase) + unsteady
         # Each setter parses markup and redraws the whole border: only when it changed.
         if title != self._labels[0]:
             self.border_title = title
@@ -116,7 +117,7 @@ class RunnerPanel(RowsView, can_focus=True):
         width = max(20, self.size.width)
         self.set_class(compact, "-compact")
         if compact:  # a short terminal: two lines a runner, so every runner's news stays on screen
-            compact_label = COMPACT_LABELS.get(state.phase, state.phase)
+            compact_label = COMPACT_LABELS.get(state.phase, state.phase) + unsteady
             lines = _compact_lines(self.runner, self.colour, compact_label, state, gpu, width, frame)
             if lines != self.lines:
                 self.lines = lines

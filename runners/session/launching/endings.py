@@ -41,7 +41,7 @@ class DurationBudget(_Folded):
     def to_finish(self, event: Event) -> list[str]:
         """Fold in one of a runner's events; the runner, once, when that spends its budget."""
         state = self.fold(event)
-        if event.runner in self.asked or state.steady_s < self.duration_s:
+        if event.runner in self.asked or state.timed_s < self.duration_s:
             return []
         self.asked.add(event.runner)
         return [event.runner]

@@ -64,5 +64,5 @@ def fmt_steps(state) -> str:
     """A runner's progress (``RunnerState``) in words: "120/200" steps, or "1,234 · 12/20 s" of a --duration budget."""
     if not state.duration_s:
         return f"{state.steps_done}/{state.total_steps}"
-    seconds = f"{state.steady_s:.0f} s" if state.phase == "done" else f"{state.steady_s:.0f}/{state.duration_s:g} s"
+    seconds = f"{state.timed_s:.0f} s" if state.phase == "done" else f"{state.timed_s:.0f}/{state.duration_s:g} s"
     return f"{state.steps_done:,} · {seconds}"

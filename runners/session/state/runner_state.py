@@ -39,6 +39,7 @@ from runners.session.monitoring.process_monitor import HostSample
 from runners.session.monitoring.nvml_monitor import ProcessSample
 from runners.session.monitoring.peaks import peak_flops
 from runners.session.state.series import Quantiles, StepSeries
+from runners.session.state.steady_state import MIN_WINDOWS, SteadyState, classify
 
 # Steps in the running mean behind "who reached loss X first".
 LOSS_SPAN = 10
@@ -59,16 +60,22 @@ class RunnerState:
     step_time: StepSeries = field(default_factory=StepSeries)
     rate: StepSeries = field(default_factory=StepSeries)
     warmup_s: float = 0.0  # time of the warm-up windows (compilation / tracing)
-    steady_windows: Quantiles = field(default_factory=Quantiles)  # seconds per step of each steady window
-    steady_steps: int = 0
-    steady_s: float = 0.0
+    # Timed windows: steady by the runner's own warm-up flag, no hold in them, not settling. The steady state is
+    # the part of them from where the step time settled (``steady_state``): the figures are taken from there.
+    timed_windows: Quantiles = field(default_factory=Quantiles)  # seconds per step of each timed window
+    timed_steps: int = 0
+    timed_s: float = 0.0  # the --duration budget's clock, as the runner's own
     paused_windows: int = 0  # steady windows a hold fell into: left out of every timing figure
     settling_windows: int = 0  # steady windows begun within SETTLING_S of a hold's end: left out as well
     phase_since: dict[str, float] = field(default_factory=dict)
     # [start, end or None]: paused, waiting, or measuring the parity floor: time that is not the runner's own.
     holds: list[list[float | None]] = field(default_factory=list)
-    # Steady steps and seconds of each turn (the time between two holds), by turn number.
-    turn_steps: dict[int, list[float]] = field(default_factory=dict)
+    # Timed steps and seconds of each turn (the time between two holds), by turn number.
+    timed_turn_steps: dict[int, list[float]] = field(default_factory=dict)
+    # (turn, steps, seconds) of every timed window, in order: what the steady state is found in.
+    windows: list[tuple[int, int, float]] = field(default_factory=list)
+    _steady_state: SteadyState | None = None
+    _cut: tuple | None = None  # the figures of the windows before the steady state, for the cut they were taken at
     turn: int = 0  # the turns the rotation gave it (a user's pause and resume starts no new turn)
     turn_started: dict[int, float] = field(default_factory=dict)  # when each turn began (wall clock)
     # Sampled by the dashboard itself, not sent by the runner.
@@ -159,12 +166,70 @@ class RunnerState:
             # Charted like the figures: steady windows only (a compile step would flatten the scale).
             self.step_time.add(event.step, event.step_time_s, event.t)
             self.rate.add(event.step, event.samples_per_s, event.t)
-            self.steady_windows.add(event.step_time_s)
-            self.steady_steps += event.steps
-            self.steady_s += event.window_s
-            steps_and_seconds = self.turn_steps.setdefault(self.turn, [0, 0.0])
+            self.timed_windows.add(event.step_time_s)
+            self.timed_steps += event.steps
+            self.timed_s += event.window_s
+            steps_and_seconds = self.timed_turn_steps.setdefault(self.turn, [0, 0.0])
             steps_and_seconds[0] += event.steps
             steps_and_seconds[1] += event.window_s
+            self.windows.append((self.turn, event.steps, event.window_s))
+
+    # The steady state: found in the timed windows' step times (runners.session.state.steady_state).
+
+    @property
+    def steady_state(self) -> SteadyState:
+        """Classified again as the windows grow by a tenth, and once more on the whole run when it has ended."""
+        known, count = self._steady_state, len(self.windows)
+        if known is None or (count != known.windows and (count >= known.windows * 1.1 or self.ended
+                                                         or count < MIN_WINDOWS)):
+            self._steady_state = classify([seconds / steps for _, steps, seconds in self.windows if steps])
+        return self._steady_state
+
+    def _before_steady(self) -> tuple[int, float, dict[int, list[float]], Quantiles | None]:
+        """Steps, seconds and per-turn figures of the windows before the steady state, and the steady windows'
+        step-time quantiles (None: every timed window is steady)."""
+        start = self.steady_state.start if len(self.windows) >= MIN_WINDOWS else 0
+        if start == 0:
+            return 0, 0.0, {}, None
+        if self._cut is None or self._cut[0] != start:
+            steps, seconds, per_turn = 0, 0.0, {}
+            for turn, window_steps, window_s in self.windows[:start]:
+                steps += window_steps
+                seconds += window_s
+                left = per_turn.setdefault(turn, [0, 0.0])
+                left[0] += window_steps
+                left[1] += window_s
+            self._cut = (start, steps, seconds, per_turn, Quantiles(), start)
+        start, steps, seconds, per_turn, quantiles, added = self._cut
+        for _, window_steps, window_s in self.windows[added:]:  # the steady windows since it was last asked
+            if window_steps:
+                quantiles.add(window_s / window_steps)
+        self._cut = (start, steps, seconds, per_turn, quantiles, len(self.windows))
+        return steps, seconds, per_turn, quantiles
+
+    @property
+    def steady_steps(self) -> int:
+        return self.timed_steps - self._before_steady()[0]
+
+    @property
+    def steady_s(self) -> float:
+        return self.timed_s - self._before_steady()[1]
+
+    @property
+    def turn_steps(self) -> dict[int, list[float]]:
+        """Steady steps and seconds of each turn, by turn number."""
+        before = self._before_steady()[2]
+        result = {}
+        for turn, (steps, seconds) in self.timed_turn_steps.items():
+            left = before.get(turn, (0, 0.0))
+            if steps - left[0] > 0:
+                result[turn] = [steps - left[0], seconds - left[1]]
+        return result
+
+    @property
+    def steady_windows(self) -> Quantiles:
+        quantiles = self._before_steady()[3]
+        return self.timed_windows if quantiles is None else quantiles
 
     def held_seconds(self, start: float, end: float) -> float:
         """How much of [start, end] the runner was held (paused or waiting for its turn)."""
@@ -247,7 +312,7 @@ class RunnerState:
         if self.latest is None or self.ended:
             return None
         if self.duration_s:
-            return max(0.0, self.duration_s - self.steady_s)
+            return max(0.0, self.duration_s - self.timed_s)
         pace = self.mean_step_time_s or self.latest.step_time_s
         return max(0, self.total_steps - self.steps_done) * pace
 
@@ -255,7 +320,7 @@ class RunnerState:
     def progress(self) -> float:
         """How far the run is, 0 to 1: of its steps, or of its --duration budget."""
         if self.duration_s:
-            return 1.0 if self.phase == "done" else min(1.0, self.steady_s / self.duration_s)
+            return 1.0 if self.phase == "done" else min(1.0, self.timed_s / self.duration_s)
         return min(1.0, self.steps_done / self.total_steps) if self.total_steps else 0.0
 
     @property

@@ -16,6 +16,7 @@ from runners.session.planning.device_check import device_kind
 from runners.session.monitoring.host_steal import steal_sentence
 from runners.session.record.run_folder import RunFolder
 from runners.session.state.runner_state import RunnerState
+from runners.session.state.steady_state import NONE as NO_STEADY_STATE
 from runners.session.verdict.precision import precision_now
 from runners.session.verdict.sides import KERAS_PREFIX, PYTORCH_RUNNERS
 
@@ -55,6 +56,10 @@ class Standing:
     time_to_target_s: float | None = None  # --target: None when not reached (or no target)
     evaluation_s: float | None = None  # every evaluation's time together: measured apart, in no figure above
     steps: int | None = None  # steps it trained (None in summaries written before it was kept)
+    # Where its steady state began (runners.session.state.steady_state): "flat", "warm-up then flat", "slow-down",
+    # "no steady state" or "too few windows", and the first timed window of it.
+    steady_state: str | None = None
+    steady_from_window: int = 0
 
 
 def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
@@ -88,6 +93,8 @@ def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
                 time_to_target_s=s.time_to_target(target) if target else None,
                 evaluation_s=ev.eval_total_s if ev else None,
                 steps=s.steps_done,
+                steady_state=s.steady_state.kind,
+                steady_from_window=s.steady_state.start,
             )
         )
     rates = {s.name: s.turn_rates() for s in states}
@@ -251,6 +258,10 @@ def verdict(states: list[RunnerState], table: list[Standing], workload: str, bat
         seconds, name = min((t, n) for t, n in times if t is not None)
         text += f"; {name} reached loss {level:.3g} first ({seconds:.1f} s after it started)"
     text += target_sentence(states, table, target)
+    unsteady = [s.runner for s in table if s.steady_state == NO_STEADY_STATE and s.phase == "done"]
+    if unsteady:
+        text += (f"; no steady state: {', '.join(unsteady)} (its step time kept changing to the end: its figures "
+                 "average a moving target; a longer run may settle)")
     if failed:
         text += f"; failed: {', '.join(failed)}"
     if elsewhere:
