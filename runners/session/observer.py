@@ -42,9 +42,9 @@ class RunObserver:
         self.gpu_monitor = gpu_monitor or NvmlMonitor()  # without a GPU it says so once and samples nothing
         self.gpu: GpuSnapshot | None = None
         self._precision: tuple[tuple, Precision] | None = None  # the last, with the turns it was judged at
-        # The intervals need scipy.stats, seconds to import on a busy machine: imported now, off the view's loop,
-        # not in the frame that shows the first interval.
-        threading.Thread(target=importlib.import_module, args=("scipy.stats",), daemon=True).start()
+        # The intervals need scipy.stats and the steady state ruptures, seconds to import on a busy machine:
+        # imported now, off the view's loop, not in the frame that shows the first interval.
+        threading.Thread(target=_import_statistics, daemon=True).start()
 
     def fold(self, event: Event) -> tuple[RunnerState | None, bool]:
         """Take in one event: the runner's state it changed (None: no such runner), and whether parity moved."""
@@ -93,6 +93,11 @@ class RunObserver:
 
     def close(self) -> None:
         self.gpu_monitor.close()
+
+
+def _import_statistics() -> None:
+    for module in ("scipy.stats", "ruptures"):
+        importlib.import_module(module)
 
 
 def on_quit_signals(quit: Callable[[], None]) -> Callable[[], None]:
