@@ -9,7 +9,7 @@ import pytest
 
 from runners.protocol import Metrics, Phase
 from runners.session.state.runner_state import RunnerState
-from runners.session.state.steady_state import FLAT, MIN_WINDOWS, NONE, SLOWDOWN, TOO_FEW, WARMUP, classify
+from runners.session.state.steady_state import FLAT, MIN_BLOCKS, NONE, SLOWDOWN, TOO_FEW, WARMUP, classify
 from runners.session.verdict.summary import standings, verdict
 
 
@@ -39,7 +39,7 @@ def test_a_drift_smaller_than_the_machines_is_not_a_change():
     rng = random.Random(7)
     drift = [0.01 * (1.06 if (i // 20) % 2 else 1.0) * rng.lognormvariate(0, 0.05) for i in range(240)]
     assert classify(drift).kind == FLAT
-    assert classify(drift[:MIN_WINDOWS - 1]).kind == TOO_FEW
+    assert classify(drift[:MIN_BLOCKS - 1]).kind == TOO_FEW
 
 
 def _window(step: int, seconds_per_step: float, t: float) -> Metrics:

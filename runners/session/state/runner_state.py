@@ -39,7 +39,7 @@ from runners.session.monitoring.process_monitor import HostSample
 from runners.session.monitoring.nvml_monitor import ProcessSample
 from runners.session.monitoring.peaks import peak_flops
 from runners.session.state.series import Quantiles, StepSeries
-from runners.session.state.steady_state import MIN_WINDOWS, SteadyState, classify
+from runners.session.state.steady_state import SteadyState, classify_windows
 
 # Steps in the running mean behind "who reached loss X first".
 LOSS_SPAN = 10
@@ -180,15 +180,14 @@ class RunnerState:
     def steady_state(self) -> SteadyState:
         """Classified again as the windows grow by a tenth, and once more on the whole run when it has ended."""
         known, count = self._steady_state, len(self.windows)
-        if known is None or (count != known.windows and (count >= known.windows * 1.1 or self.ended
-                                                         or count < MIN_WINDOWS)):
-            self._steady_state = classify([seconds / steps for _, steps, seconds in self.windows if steps])
+        if known is None or (count != known.windows and (count >= known.windows * 1.1 or self.ended)):
+            self._steady_state = classify_windows([(steps, seconds) for _, steps, seconds in self.windows])
         return self._steady_state
 
     def _before_steady(self) -> tuple[int, float, dict[int, list[float]], Quantiles | None]:
         """Steps, seconds and per-turn figures of the windows before the steady state, and the steady windows'
         step-time quantiles (None: every timed window is steady)."""
-        start = self.steady_state.start if len(self.windows) >= MIN_WINDOWS else 0
+        start = self.steady_state.start
         if start == 0:
             return 0, 0.0, {}, None
         if self._cut is None or self._cut[0] != start:

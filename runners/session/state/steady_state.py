@@ -23,7 +23,9 @@ import math
 import statistics
 from dataclasses import dataclass
 
-MIN_WINDOWS = 30  # fewer: too few to tell a change from noise (15 s of 0.5-s windows); every window counts
+BLOCK_S = 0.5  # windows are joined into blocks of at least this much timed time: a turn's short last window
+# (a few steps before the hand-over) would weigh as much as a full one
+MIN_BLOCKS = 30  # fewer (15 s of timed training): too few to tell a change from noise; every window counts
 MAX_POINTS = 400
 # Segments whose mean step times differ by less are one: this VM drifts about 12 % over tens of seconds, and a
 # change the size of the drift cannot be told from it.
@@ -31,14 +33,34 @@ SAME_WITHIN = 0.10
 LAST_SEGMENT_SHARE = 0.25
 PENALTY = 6.0  # × noise variance × log(points): a BIC-like penalty, on the cautious side
 
-FLAT, WARMUP, SLOWDOWN, NONE, TOO_FEW = "flat", "warm-up then flat", "slow-down", "no steady state", "too few windows"
+FLAT, WARMUP, SLOWDOWN, NONE, TOO_FEW = "flat", "warm-up then flat", "slow-down", "no steady state", "too short"
+
+
+def classify_windows(windows: list[tuple[int, float]]) -> SteadyState:
+    """(steps, seconds) of each timed window, in order: joined into ``BLOCK_S`` blocks, classified, and the
+    steady state's start given as a window index."""
+    blocks, firsts = [], []
+    steps = seconds = 0.0
+    first = 0
+    for index, (window_steps, window_s) in enumerate(windows):
+        if not steps:
+            first = index
+        steps += window_steps
+        seconds += window_s
+        if seconds >= BLOCK_S and steps:
+            blocks.append(seconds / steps)
+            firsts.append(first)
+            steps = seconds = 0.0
+    found = classify(blocks)
+    start = firsts[found.start] if found.start < len(firsts) and found.start else 0
+    return SteadyState(found.kind, start, len(windows))
 
 
 @dataclass(frozen=True)
 class SteadyState:
     kind: str
-    start: int  # the first window of the steady state (0: all of them)
-    windows: int  # the windows classified
+    start: int  # the first window (or block, from ``classify``) of the steady state: 0, all of them
+    windows: int  # the windows (or blocks) classified
 
     @property
     def steady(self) -> bool:
@@ -47,7 +69,7 @@ class SteadyState:
 
 def classify(step_times: list[float]) -> SteadyState:
     n = len(step_times)
-    if n < MIN_WINDOWS:
+    if n < MIN_BLOCKS:
         return SteadyState(TOO_FEW, 0, n)
     import numpy as np
     import ruptures

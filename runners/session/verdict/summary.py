@@ -57,7 +57,7 @@ class Standing:
     evaluation_s: float | None = None  # every evaluation's time together: measured apart, in no figure above
     steps: int | None = None  # steps it trained (None in summaries written before it was kept)
     # Where its steady state began (runners.session.state.steady_state): "flat", "warm-up then flat", "slow-down",
-    # "no steady state" or "too few windows", and the first timed window of it.
+    # "no steady state" or "too short", and the first timed window of it.
     steady_state: str | None = None
     steady_from_window: int = 0
 
