@@ -63,5 +63,5 @@ def check_figures_leave_the_waiting_out(states: dict[str, RunnerState], wall_s: 
     assert sum(own.values()) <= wall_s, (own, wall_s)
     table = standings(states.values())
     for row in table[1:]:
-        assert row.turns >= 2 and row.slower_low is not None, (row, {n: (s.steady_state, s.turn_steps, len(s.windows)) for n, s in states.items()})
+        assert row.turns >= 2 and row.slower_low is not None, (row, {n: s.steady_state for n, s in states.items()})
         assert row.slower_low <= row.slower_by * 1.25 and row.slower_high >= row.slower_by / 1.25

@@ -28,7 +28,7 @@ def register(commands) -> None:
         "run", prog="kvp-dash",
         description="Train the same workload in Keras 3 (jax, tensorflow, torch backends) and "
         "native PyTorch, side by side, live in the terminal. Other commands: check, replay, attach, "
-        "serve, sweep, doctor, join (`kvp-dash COMMAND --help`); `kvp-dash check --help` verifies that the runners "
+        "serve, sweep, compare, doctor, join (`kvp-dash COMMAND --help`); `kvp-dash check --help` verifies that the runners "
         "train the same model.",
     )
     add_plan_options(parser)

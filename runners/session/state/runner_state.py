@@ -39,7 +39,8 @@ from runners.session.monitoring.process_monitor import HostSample
 from runners.session.monitoring.nvml_monitor import ProcessSample
 from runners.session.monitoring.peaks import peak_flops
 from runners.session.state.series import Quantiles, StepSeries
-from runners.session.state.steady_state import SteadyState, classify_windows
+from runners.session.state.steady_state import SteadyState
+from runners.session.state.timed_windows import TimedWindows
 
 # Steps in the running mean behind "who reached loss X first".
 LOSS_SPAN = 10
@@ -60,22 +61,13 @@ class RunnerState:
     step_time: StepSeries = field(default_factory=StepSeries)
     rate: StepSeries = field(default_factory=StepSeries)
     warmup_s: float = 0.0  # time of the warm-up windows (compilation / tracing)
-    # Timed windows: steady by the runner's own warm-up flag, no hold in them, not settling. The steady state is
-    # the part of them from where the step time settled (``steady_state``): the figures are taken from there.
-    timed_windows: Quantiles = field(default_factory=Quantiles)  # seconds per step of each timed window
-    timed_steps: int = 0
-    timed_s: float = 0.0  # the --duration budget's clock, as the runner's own
+    # Timed windows (steady by the runner's own flag, no hold, not settling), and the steady state among them.
+    timed: TimedWindows = field(default_factory=TimedWindows)
     paused_windows: int = 0  # steady windows a hold fell into: left out of every timing figure
     settling_windows: int = 0  # steady windows begun within SETTLING_S of a hold's end: left out as well
     phase_since: dict[str, float] = field(default_factory=dict)
     # [start, end or None]: paused, waiting, or measuring the parity floor: time that is not the runner's own.
     holds: list[list[float | None]] = field(default_factory=list)
-    # Timed steps and seconds of each turn (the time between two holds), by turn number.
-    timed_turn_steps: dict[int, list[float]] = field(default_factory=dict)
-    # (turn, steps, seconds) of every timed window, in order: what the steady state is found in.
-    windows: list[tuple[int, int, float]] = field(default_factory=list)
-    _steady_state: SteadyState | None = None
-    _cut: tuple | None = None  # the figures of the windows before the steady state, for the cut they were taken at
     turn: int = 0  # the turns the rotation gave it (a user's pause and resume starts no new turn)
     turn_started: dict[int, float] = field(default_factory=dict)  # when each turn began (wall clock)
     # Sampled by the dashboard itself, not sent by the runner.
@@ -166,69 +158,36 @@ class RunnerState:
             # Charted like the figures: steady windows only (a compile step would flatten the scale).
             self.step_time.add(event.step, event.step_time_s, event.t)
             self.rate.add(event.step, event.samples_per_s, event.t)
-            self.timed_windows.add(event.step_time_s)
-            self.timed_steps += event.steps
-            self.timed_s += event.window_s
-            steps_and_seconds = self.timed_turn_steps.setdefault(self.turn, [0, 0.0])
-            steps_and_seconds[0] += event.steps
-            steps_and_seconds[1] += event.window_s
-            self.windows.append((self.turn, event.steps, event.window_s))
+            self.timed.add(self.turn, event.steps, event.window_s, event.step_time_s)
 
-    # The steady state: found in the timed windows' step times (runners.session.state.steady_state).
+    # The figures come from the steady state (runners.session.state.timed_windows); --duration counts every
+    # timed window.
 
     @property
     def steady_state(self) -> SteadyState:
-        """Classified again as the windows grow by a tenth, and once more on the whole run when it has ended."""
-        known, count = self._steady_state, len(self.windows)
-        if known is None or (count != known.windows and (count >= known.windows * 1.1 or self.ended)):
-            self._steady_state = classify_windows([(steps, seconds) for _, steps, seconds in self.windows])
-        return self._steady_state
+        return self.timed.steady_state(self.ended)
 
-    def _before_steady(self) -> tuple[int, float, dict[int, list[float]], Quantiles | None]:
-        """Steps, seconds and per-turn figures of the windows before the steady state, and the steady windows'
-        step-time quantiles (None: every timed window is steady)."""
-        start = self.steady_state.start
-        if start == 0:
-            return 0, 0.0, {}, None
-        if self._cut is None or self._cut[0] != start:
-            steps, seconds, per_turn = 0, 0.0, {}
-            for turn, window_steps, window_s in self.windows[:start]:
-                steps += window_steps
-                seconds += window_s
-                left = per_turn.setdefault(turn, [0, 0.0])
-                left[0] += window_steps
-                left[1] += window_s
-            self._cut = (start, steps, seconds, per_turn, Quantiles(), start)
-        start, steps, seconds, per_turn, quantiles, added = self._cut
-        for _, window_steps, window_s in self.windows[added:]:  # the steady windows since it was last asked
-            if window_steps:
-                quantiles.add(window_s / window_steps)
-        self._cut = (start, steps, seconds, per_turn, quantiles, len(self.windows))
-        return steps, seconds, per_turn, quantiles
+    @property
+    def timed_s(self) -> float:
+        return self.timed.seconds
 
     @property
     def steady_steps(self) -> int:
-        return self.timed_steps - self._before_steady()[0]
+        return self.timed.steady_steps(self.ended)
 
     @property
     def steady_s(self) -> float:
-        return self.timed_s - self._before_steady()[1]
+        return self.timed.steady_seconds(self.ended)
 
     @property
     def turn_steps(self) -> dict[int, list[float]]:
-        """Steady steps and seconds of each turn, by turn number."""
-        before = self._before_steady()[2]
-        result = {}
-        for turn, (steps, seconds) in self.timed_turn_steps.items():
-            left = before.get(turn, (0, 0.0))
-            if steps - left[0] > 0:
-                result[turn] = [steps - left[0], seconds - left[1]]
-        return result
+        """Steady steps and seconds of each turn (the time between two holds), by turn number."""
+        return self.timed.steady_per_turn(self.ended)
 
     @property
     def steady_windows(self) -> Quantiles:
-        quantiles = self._before_steady()[3]
-        return self.timed_windows if quantiles is None else quantiles
+        """Seconds per step of each steady window."""
+        return self.timed.steady_quantiles(self.ended)
 
     def held_seconds(self, start: float, end: float) -> float:
         """How much of [start, end] the runner was held (paused or waiting for its turn)."""
