@@ -35,6 +35,14 @@ def test_each_kind_is_told_apart_and_starts_where_it_changed(seed):
     assert 36 <= found[WARMUP].start <= 44 and 196 <= found[SLOWDOWN].start <= 204
 
 
+def test_an_isolated_stall_at_the_end_is_not_a_change():
+    """Seen on keras/tensorflow (2026-12-05): a flat run whose last half-second held a 6× stall (an epoch
+    start's tf.data pause) was called "no steady state" before spikes were set aside."""
+    series = _series(3)[FLAT]
+    assert classify(series[:-1] + [0.06]).kind == FLAT
+    assert classify(series[:100] + [0.06] + series[100:]).kind == FLAT
+
+
 def test_a_drift_smaller_than_the_machines_is_not_a_change():
     rng = random.Random(7)
     drift = [0.01 * (1.06 if (i // 20) % 2 else 1.0) * rng.lognormvariate(0, 0.05) for i in range(240)]

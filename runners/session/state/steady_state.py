@@ -14,7 +14,8 @@ and the last segment is the steady state:
 - **no steady state**: the last segment is under ``LAST_SEGMENT_SHARE`` of the series, or its own robust trend
   moves the step time by more than ``SAME_WITHIN``: the step time kept changing to the end. The figures are then averages over a moving target, and every view says so.
 
-Runs of thousands of windows are classified on block means of at most ``MAX_POINTS`` points.
+Isolated spikes are set aside first (a Hampel filter). Runs of thousands of windows are classified on block
+means of at most ``MAX_POINTS`` points.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def classify(step_times: list[float]) -> SteadyState:
     points = logs[: n - n % block].reshape(-1, block).mean(axis=1) if block > 1 else logs
     if block > 1 and n % block:
         points = np.append(points, logs[n - n % block:].mean())
+    points = _without_spikes(points)
     m = len(points)
     noise = _noise(points)
     ends = ruptures.Pelt(model="l2", min_size=max(4, m // 10), jump=1).fit(points).predict(
@@ -93,6 +95,22 @@ def classify(step_times: list[float]) -> SteadyState:
         return SteadyState(FLAT, 0, n)
     before = segments[-2][2]
     return SteadyState(WARMUP if last < before else SLOWDOWN, first_window, n)
+
+
+def _without_spikes(points, half_window: int = 3, threshold: float = 4.0):
+    """Isolated spikes (a stall of one block: an epoch start, a page fault burst) replaced by their
+    neighbourhood's median, a Hampel filter, as Barrett et al. set outliers aside before looking for changes; a
+    shift that lasts beyond the window moves the median with it and stays."""
+    import numpy as np
+
+    filtered = points.copy()
+    noise = _noise(points)
+    for index in range(len(points)):
+        around = points[max(0, index - half_window): index + half_window + 1]
+        middle = float(np.median(around))
+        if abs(points[index] - middle) > threshold * max(noise, float(np.median(np.abs(around - middle))) * 1.4826):
+            filtered[index] = middle
+    return filtered
 
 
 def _noise(points) -> float:
