@@ -25,6 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from runners.session.record.finished_run import read_run
 from runners.session.record.replay import RecordedRun
 from runners.session.verdict.precision import precision_now
 
@@ -67,14 +68,7 @@ def estimates(folder: Path, target: float) -> dict:
 
 
 def default_half_width(folder: Path) -> float | None:
-    recorded = RecordedRun(folder)
-    states = []
-    for name in recorded.runner_names:
-        state = recorded.new_state(name)
-        for event in recorded.events_of(name):
-            state.apply(event)
-        states.append(state)
-    return precision_now(states, 0.05).half_width
+    return precision_now(list(read_run(folder).states.values()), 0.05).half_width
 
 
 def main() -> None:
@@ -95,7 +89,7 @@ def main() -> None:
                 rows[target].append(estimates(folder, target))
                 print(f"repeat {repeat + 1} ±{target * 100:g} %: {rows[target][-1]}", flush=True)
     print(f"\n{args.workload}, {args.runs} runs a target, the four default runners, 3-s turns, 120-s cap a runner")
-    print(f"fixed default (20 s a runner): headline half-width "
+    print("fixed default (20 s a runner): headline half-width "
           + ", ".join(f"±{h * 100:.1f} %" if h else "none" for h in defaults))
     print("| target | reached | wall s to the end (median, range) | pairs | first estimate: predicted / actual s "
           "| mid-run estimate: predicted / actual s |")

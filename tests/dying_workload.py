@@ -4,7 +4,6 @@ import numpy as np
 
 from workloads.base import SizePreset
 from workloads.data import with_validation
-from workloads.weights import keras_name
 
 HOW = "sigkill"
 SIZES = {"tiny": SizePreset(steps=8, batch_size=8, model={})}

@@ -8,7 +8,8 @@ import math
 import random
 import statistics
 
-from runners.protocol import Metrics, Phase, decode
+from runners.protocol import Metrics, Phase
+from runners.session.record.finished_run import read_run
 from runners.session.launching.endings import PrecisionGoal
 from runners.session.state.runner_state import RunnerState
 from runners.session.verdict.confidence import paired_ratio, t_quantile
@@ -129,10 +130,7 @@ def test_a_run_until_sure_ends_when_sure_and_says_so(tmp_path):
 
 
 def _steady_seconds(folder, runner: str) -> float:
-    state = RunnerState(runner, 10**9)
-    for line in (folder / f"{runner.replace('/', '-')}.events.jsonl").read_bytes().splitlines():
-        state.apply(decode(line))
-    return state.steady_s
+    return read_run(folder).states[runner].steady_s
 
 
 def test_a_run_whose_cap_runs_out_says_how_far_it_got_and_how_long_the_rest_takes(tmp_path):
@@ -150,7 +148,7 @@ def test_a_run_whose_cap_runs_out_says_how_far_it_got_and_how_long_the_rest_take
 
 def test_the_noise_probe_measures_paired_turns_of_real_runners_and_says_what_a_verdict_takes(monkeypatch):
     """doctor's probe, shortened: real keras/jax and torch runners taking turns on mlp."""
-    from runners.session.verdict import machine_noise
+    from runners.session import machine_noise
 
     monkeypatch.setattr(machine_noise, "PROBE_SIZE", "tiny")
     monkeypatch.setattr(machine_noise, "PROBE_SLICE_S", 1.0)

@@ -10,10 +10,13 @@ its input (``bad_lines``, ``record_error``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import AsyncIterator, Protocol
+from typing import TYPE_CHECKING, AsyncIterator, Protocol
 
 from runners.protocol import Event
 from runners.session.state.runner_state import RunnerState
+
+if TYPE_CHECKING:
+    from runners.session.planning.schedules import Schedule
 
 
 class RunnerControls(Protocol):
@@ -50,7 +53,7 @@ class EventSource(Protocol):
     runner_names: list[str]
     total_steps: int  # with duration_s: the step cap
     duration_s: float | None  # --duration: each runner's steady training seconds
-    schedule: "Schedule | str"  # runners.session.planning.schedules (a recording holds its name)
+    schedule: Schedule | str  # runners.session.planning.schedules (a recording holds its name)
     until: float | None  # --until: the half-width the run trains until (0.05: ±5 %), else None
     live: bool  # True when the runners are running now (and can be sampled)
     controls: RunnerControls | None  # None: nothing here can be paused, stopped or restarted

@@ -29,7 +29,7 @@ def register(commands) -> None:
 
 
 def _noise(console, installed: list[str], device: str) -> None:
-    from runners.session.verdict.machine_noise import measure_noise, probe_pair
+    from runners.session.machine_noise import measure_noise, probe_pair
 
     pair = probe_pair(installed)
     if pair is None:

@@ -13,29 +13,45 @@ from runners.session.state.runner_state import RunnerState
 from runners.session.verdict.precision import precision_now
 
 
-class _Folded:
-    """Each runner's state, folded from its events; a restarted runner starts afresh."""
+class StateFold:
+    """Each runner's state, folded from its events once however many endings read it; a restarted runner starts
+    afresh."""
 
     def __init__(self, total_steps: int):
         self._total_steps = total_steps
         self.states: dict[str, RunnerState] = {}
-        self.asked: set[str] = set()
+        self._last: Event | None = None  # the event applied last: every ending is handed the same one in turn
 
     def fold(self, event: Event) -> RunnerState:
         name = event.runner
+        if event is not self._last:
+            self._last = event
+            if isinstance(event, Phase) and event.phase == "restarting":
+                self.states.pop(name, None)
+            self.states.setdefault(name, RunnerState(name, self._total_steps)).apply(event)
+        return self.states[name]
+
+
+class _Ending:
+    def __init__(self, total_steps: int, fold: StateFold | None):
+        self._fold = fold or StateFold(total_steps)
+        self.asked: set[str] = set()
+
+    @property
+    def states(self) -> dict[str, RunnerState]:
+        return self._fold.states
+
+    def fold(self, event: Event) -> RunnerState:
         if isinstance(event, Phase) and event.phase == "restarting":
-            self.states.pop(name, None)
-            self.asked.discard(name)
-        state = self.states.setdefault(name, RunnerState(name, self._total_steps))
-        state.apply(event)
-        return state
+            self.asked.discard(event.runner)
+        return self._fold.fold(event)
 
 
-class DurationBudget(_Folded):
+class DurationBudget(_Ending):
     """``--duration``: each runner trains until it has had that much steady training time of its own."""
 
-    def __init__(self, duration_s: float, total_steps: int):
-        super().__init__(total_steps)
+    def __init__(self, duration_s: float, total_steps: int, fold: StateFold | None = None):
+        super().__init__(total_steps, fold)
         self.duration_s = duration_s
 
     def to_finish(self, event: Event) -> list[str]:
@@ -47,14 +63,14 @@ class DurationBudget(_Folded):
         return [event.runner]
 
 
-class PrecisionGoal(_Folded):
+class PrecisionGoal(_Ending):
     """``--until ±X%``: every runner finishes once the headline comparisons' intervals are within ±X %.
 
     Judged at each turn's end (a runner says "waiting", or ends), when a new pair may have formed.
     """
 
-    def __init__(self, target: float, total_steps: int):
-        super().__init__(total_steps)
+    def __init__(self, target: float, total_steps: int, fold: StateFold | None = None):
+        super().__init__(total_steps, fold)
         self.target = target
 
     def to_finish(self, event: Event) -> list[str]:

@@ -21,7 +21,7 @@ from runners.config import RunConfig
 from runners.protocol import EVENT_FD_ENV, FINISH_SIGNAL, PARENT_PID_ENV, TAKES_TURNS_ENV, Error, Event, Phase
 from runners.session.launching.channel_reader import ChannelDecoder, ChannelReader
 from runners.session.launching.controls import ProcessControls
-from runners.session.launching.endings import DurationBudget, PrecisionGoal
+from runners.session.launching.endings import DurationBudget, PrecisionGoal, StateFold
 from runners.session.launching.event_record import EventRecord, line_of
 from runners.session.launching.exit_reason import exit_reason
 from runners.session.launching.joined_hosts import JoinedHosts
@@ -115,8 +115,9 @@ class Launcher:
         self.duration_s = config.duration_s
         self.until = until
         # What ends runners early, besides their step count.
-        self._endings = ([DurationBudget(config.duration_s, self.total_steps)] if config.duration_s else []) + (
-            [PrecisionGoal(until, self.total_steps)] if until else [])
+        fold = StateFold(self.total_steps)  # one fold of the events for every ending
+        self._endings = ([DurationBudget(config.duration_s, self.total_steps, fold)] if config.duration_s else []) + (
+            [PrecisionGoal(until, self.total_steps, fold)] if until else [])
         self.schedule = schedule
         self.slice_s = slice_s
         self._record = EventRecord(folder)

@@ -40,6 +40,15 @@ def fmt_eta(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def fmt_span(seconds: float) -> str:
+    """A time to come, in words: "40 s", "4 min", "1.5 h"."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def meter(fraction: float | None, width: int = 8) -> str:
     """A bar of full and light blocks: readable without colour (NO_COLOR, 16 colours, a projector)."""
     if fraction is None:

@@ -18,6 +18,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
+from runners.session.state.formatting import fmt_span
 from runners.session.verdict.confidence import LEVEL, MIN_PAIRS, paired_logs, t_quantile
 from runners.session.verdict.sides import is_keras, is_pytorch
 
@@ -52,7 +53,7 @@ class Precision:
             return f"{now} now · {MIN_SURE_PAIRS - self.pairs} more paired turns before it counts as sure ({wanted})"
         if self.seconds_left is None:
             return f"{now} now · {wanted} wanted"
-        return f"{now} now · about {_duration(self.seconds_left)} more to {wanted}"
+        return f"{now} now · about {fmt_span(self.seconds_left)} more to {wanted}"
 
 
     def outcome(self) -> str:
@@ -64,7 +65,7 @@ class Precision:
             return f"--until {wanted} not reached: {self.pairs} paired turns, too few for an interval, when the run ended"
         text = f"--until {wanted} not reached: {plus_minus(self.half_width, 1)} after {self.pairs} paired turns when the run ended"
         if self.seconds_left is not None:
-            text += f"; about {_duration(self.seconds_left)} more would reach it on this machine"
+            text += f"; about {fmt_span(self.seconds_left)} more would reach it on this machine"
         return text
 
     def record(self) -> dict:
@@ -142,11 +143,3 @@ def seconds_per_round(states: list) -> float | None:
 def plus_minus(fraction: float, digits: int | None = None) -> str:
     """0.05 → "±5 %"; with ``digits``, 0.0723 → "±7.2 %"."""
     return f"±{fraction * 100:.{digits}f} %" if digits is not None else f"±{fraction * 100:g} %"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

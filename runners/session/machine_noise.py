@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from runners.session.state.formatting import fmt_span
 from runners.session.verdict.confidence import paired_logs
 from runners.session.verdict.precision import MIN_SURE_PAIRS, pairs_needed, seconds_per_round
 
@@ -50,7 +51,7 @@ class MachineNoise:
                  f"paired turn (sd of {self.pairs} paired {self.slice_s:g}-s turns)"]
         for target in (0.05, 0.10):
             lines.append(f"on this machine a ±{target * 100:g} % verdict on {PROBE_WORKLOAD} takes about "
-                         f"{self.turns_for(target)} paired turns, {_seconds(self.seconds_for(target, runners))} with "
+                         f"{self.turns_for(target)} paired turns, about {fmt_span(self.seconds_for(target, runners))} with "
                          f"{runners} runners (kvp-dash --until ±{target * 100:g}%)")
         return lines
 
@@ -84,7 +85,3 @@ def measure_noise(pair: tuple[str, str], device: str) -> MachineNoise | None:
     if len(logs) < 3 or round_s is None:
         return None
     return MachineNoise(pair, len(logs), statistics.stdev(logs), round_s, PROBE_SLICE_S)
-
-
-def _seconds(seconds: float) -> str:
-    return f"about {seconds:.0f} s" if seconds < 120 else f"about {seconds / 60:.0f} min"
