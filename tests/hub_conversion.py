@@ -1,6 +1,6 @@
 """``python -m tests.hub_conversion FOLDER NAME...`` (KERAS_BACKEND=jax): each hub workload's tiny checkpoint, made
 by Transformers and loaded by KerasHub's converter; prints, as one JSON line, each model's logits shapes on both
-sides and their largest difference. Run by tests/test_hub_workloads.py in a process of its own."""
+sides and their largest difference (token ids for a text model, images for a vision model: NCHW for PyTorch). Run by tests/test_hub_workloads.py in a process of its own."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from workloads.hub import HUB_WORKLOADS, torch_model
 
 
 def main(folder: str, names: list[str]) -> dict:
-    reference, tokens = {}, {}
+    reference, inputs = {}, {}
     for name in names:  # Transformers first: its lazy imports look for TensorFlow
         workload = HUB_WORKLOADS[name]
         settings = workload.settings(size="tiny")
         torch_model.make_checkpoint(settings, workload.hyper(settings), f"{folder}/{name}")
-        tokens[name] = workload.dataset(settings).x[:2].astype(np.int32)
+        inputs[name] = workload.dataset(settings).x[:2]
         with torch.no_grad():
             model = torch_model.build(settings, workload.hyper(settings), f"{folder}/{name}").eval()
-            reference[name] = model(torch.from_numpy(tokens[name]).long()).numpy()
+            reference[name] = model(torch_inputs(workload, inputs[name])).numpy()
     import keras  # noqa: F401  (before the finder below, as in a runner)
 
     from runners.child.keras3.frameworks_kept_out import keep_tensorflow_out
@@ -35,10 +35,17 @@ def main(folder: str, names: list[str]) -> dict:
         workload = HUB_WORKLOADS[name]
         settings = workload.settings(size="tiny")
         model = keras_model.build(settings, workload.hyper(settings), f"{folder}/{name}")
-        converted = np.asarray(model.predict(tokens[name], verbose=0))
+        converted = np.asarray(model.predict(inputs[name], verbose=0))
         found[name] = [list(reference[name].shape), list(converted.shape),
                        float(np.max(np.abs(converted - reference[name])))]
     return found
+
+
+def torch_inputs(workload, x: np.ndarray) -> torch.Tensor:
+    """The batch as the PyTorch runner feeds it: token ids as int64, images moved to NCHW."""
+    if workload.input_dtype == "int32":
+        return torch.from_numpy(x.astype(np.int64))
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(workload.torch_input_axes)))
 
 
 if __name__ == "__main__":

@@ -28,10 +28,17 @@ def run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
     "args, message",
     [
         (["--workload", "nope"], "unknown workload 'nope' (known: mlp, cnn, resnet18, lstm, gpt, llama, gemma, gpt2, "
-                                    "qwen2, bert, a path to a .py file, or hub:CHECKPOINT_FOLDER)"),
+                                    "qwen2, bert, vit, deit, a path to a .py file, or hub:CHECKPOINT_FOLDER)"),
         (["--workload", "missing_file.py"], "missing_file.py does not exist"),
         (["--size", "huge"], "argument --size: invalid choice: 'huge'"),
         (["--seq-len", "16"], "--seq-len does not apply to mlp, which is not a sequence workload"),
+        (["--workload", "vit", "--image-size", "96"], "--image-size does not apply to vit: its images are its "
+                                                      "checkpoint's 64 px at this size"),
+        (["--workload", "vit", "--seq-len", "16"], "--seq-len does not apply to vit, which is not a sequence workload"),
+        (["--repeats", "auto", "--headless"], "--repeats auto runs processes until a precision: give it with --until"),
+        (["--until", "5%", "--repeats", "3", "--headless"], "--until with --repeats: use --repeats auto"),
+        (["--until", "5%", "--repeats", "auto"], "--repeats runs whole runs one after another: use it with --headless"),
+        (["--repeats", "many", "--headless"], "argument --repeats: "),
         (["check", "--workload", "nope"], "unknown workload 'nope'"),
         (["check", "--runners", "keras/theano"], "unknown runner spec 'keras/theano'"),
         (["--runners", "keras/theano"], "unknown runner spec 'keras/theano'"),
@@ -59,7 +66,6 @@ def run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
         (["--until", "±100%"], "argument --until: must be above 0 % and below 100 %"),
         (["--until", "5%", "--schedule", "parallel"], "--until is judged on paired turns: it needs the interleaved"),
         (["--until", "5%", "--runners", "torch"], "--until compares runners: name two or more in --runners"),
-        (["--until", "5%", "--headless", "--repeats", "3"], "--until and --repeats: choose one"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):

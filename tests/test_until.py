@@ -13,7 +13,7 @@ from runners.session.record.finished_run import read_run
 from runners.session.launching.endings import PrecisionGoal
 from runners.session.state.runner_state import RunnerState
 from runners.session.verdict.confidence import paired_ratio, t_quantile
-from runners.session.verdict.precision import MIN_SURE_PAIRS, headline_pairs, pairs_needed, precision_now
+from runners.session.verdict.precision import MIN_SURE_PAIRS, headline_pairs, pairs_needed, precision_now, side_by_side
 from tests.test_headless import headless
 
 ROUND_S = 4.0  # wall seconds from one of a runner's turns to its next, in the simulated rounds
@@ -163,3 +163,55 @@ def test_the_noise_probe_measures_paired_turns_of_real_runners_and_says_what_a_v
     assert noise.seconds_for(0.05, runners=4) == 2 * noise.seconds_for(0.05, runners=2)
     lines = noise.sentences(runners=4)
     assert lines[1].startswith(f"on this machine a ±5 % verdict on mlp takes about {five} paired turns")
+
+
+def test_each_round_puts_the_headline_comparisons_side_by_side():
+    names = ["keras/jax", "keras/tensorflow", "keras/torch", "torch"]
+    rates = {"keras/jax": 900.0, "keras/tensorflow": 400.0, "keras/torch": 300.0, "torch": 600.0}
+    # The fastest Keras backend next to torch: the pair the verdict words is one turn apart, not three.
+    assert side_by_side(names, rates) == ["keras/tensorflow", "keras/torch", "torch", "keras/jax"]
+    # With torch/compile too, the fastest Keras backend sits between the two PyTorch runners.
+    five = names + ["torch/compile"]
+    assert side_by_side(five, {**rates, "keras/torch": 1000.0}) == [
+        "keras/jax", "keras/tensorflow", "torch", "keras/torch", "torch/compile"]
+    # Until every Keras runner has a throughput, the order stays.
+    assert side_by_side(names, {"keras/jax": 900.0, "torch": 600.0}) == names
+    assert side_by_side(["keras/jax", "keras/torch"], rates) == ["keras/jax", "keras/torch"]
+
+
+async def test_the_rotation_asks_for_each_round_s_order_as_the_last_turn_of_a_round_ends(monkeypatch):
+    """The rotation alone, its processes faked (stopping and continuing them is the launcher tests' part)."""
+    from types import SimpleNamespace
+
+    from runners.session.launching import rotation as rotation_module
+
+    async def stopped(pid, timeout_s=None):
+        return True
+
+    monkeypatch.setattr(rotation_module, "_until_stopped", stopped)
+    monkeypatch.setattr(rotation_module, "_continue", lambda pid: None)
+    names = ["keras/jax", "keras/tensorflow", "torch"]
+    children = [SimpleNamespace(spec=SimpleNamespace(name=n), alive=True, ended=False,
+                                process=SimpleNamespace(pid=10_000 + i)) for i, n in enumerate(names)]
+    asked = []
+
+    def arrange(order):
+        asked.append([c.spec.name for c in order])
+        return list(reversed(order))
+
+    async def announce(child, event):
+        pass
+
+    rotation = rotation_module.Rotation(60.0, announce, arrange)
+    for child in children:
+        await rotation.join(child, take_if_free=False)
+    await rotation.begin()
+    held = []
+    for _ in range(7):
+        held.append(rotation.holder.spec.name)
+        await rotation.yielded(rotation.holder)
+    rotation.pause()
+    # Round one in the joining order; each next round in the order asked for at the end of the last (reversed,
+    # then back), from its first runner even when that one's turn just ended: no runner misses a round.
+    assert held == ["keras/jax", "keras/tensorflow", "torch", "torch", "keras/tensorflow", "keras/jax", "keras/jax"]
+    assert asked == [names, list(reversed(names))]

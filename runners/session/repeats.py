@@ -73,8 +73,11 @@ def ratio_over_repeats(by_repeat: dict[str, dict[int, float]], first: str, secon
 
 
 def repeats_verdict(table: list[Standing], by_repeat: dict[str, dict[int, float]], workload: str, batch_size: int,
-                    device: str) -> str:
-    """The run verdict's question (best Keras backend against native PyTorch), answered over the repeats."""
+                    device: str, ratio_of: Callable[[str, str], Ratio | None] | None = None, over: str = "repeat"
+                    ) -> str:
+    """The run verdict's question (best Keras backend against native PyTorch), answered over the repeats;
+    ``ratio_of(first, second)``: the ratios when not from each repeat's throughput (an --until run over
+    processes: from their turns)."""
     from runners.session.verdict.summary import KERAS_PREFIX, PYTORCH_RUNNERS, comparison, keras_backends
 
     ranked = [s for s in table if s.rank is not None]
@@ -84,9 +87,9 @@ def repeats_verdict(table: list[Standing], by_repeat: dict[str, dict[int, float]
     keras = [s for s in ranked if s.runner.startswith(KERAS_PREFIX)]
     parts = []
     for other in (s for s in ranked if s.runner in PYTORCH_RUNNERS and keras):
-        ratio = ratio_over_repeats(by_repeat, keras[0].runner, other.runner)
+        ratio = (ratio_of or (lambda a, b: ratio_over_repeats(by_repeat, a, b)))(keras[0].runner, other.runner)
         if ratio is not None:
-            parts.append(comparison(keras[0], other, ratio, workload, batch_size, device, over="repeat"))
+            parts.append(comparison(keras[0], other, ratio, workload, batch_size, device, over=over))
     if not parts:
         fastest, slowest = ranked[0], ranked[-1]
         parts.append(f"{fastest.runner} trained {workload} {slowest.slower_by:.2f}× faster than {slowest.runner} "
@@ -104,20 +107,29 @@ def run_repeats(plan, parent: Path, count: int, view: Callable[[object], int], s
     under ``parent``, one after another in fresh processes, the runners' order rotated each time;
     ``view(session)`` follows each and returns its exit code. Returns each finished repeat's folder and
     standings, and the worst exit code (130: interrupted, and no repeat after it)."""
-    from runners.session.run_session import RunSession
-
     done, worst = [], 0
     for repeat in range(count):
         name = stem if count == 1 else f"{stem}-repeat-{repeat + 1}"
-        session = RunSession(replace(plan, specs=rotated(plan.specs, repeat)), parent, folder_name=name,
-                             **session_options)
-        code = view(session)
+        folder, standings, code = run_one(replace(plan, specs=rotated(plan.specs, repeat)), parent, name, view,
+                                          **session_options)
         worst = max(worst, code)
-        try:
-            summary = json.loads((session.folder.path / "summary.json").read_text())
-            done.append((session.folder.path, [Standing(**row) for row in summary["standings"]]))
-        except (OSError, ValueError):  # not written (a full disk): the session said so; this repeat counts not
-            pass
+        if standings is not None:
+            done.append((folder, standings))
         if code == 130:
             break
     return done, worst
+
+
+def run_one(plan, parent: Path, name: str, view: Callable[[object], int], **session_options
+            ) -> tuple[Path, list[Standing] | None, int]:
+    """One whole run session in ``parent/name``, followed by ``view``: its folder, standings (None when its summary
+    was not written, a full disk: the session said so) and exit code."""
+    from runners.session.run_session import RunSession
+
+    session = RunSession(plan, parent, folder_name=name, **session_options)
+    code = view(session)
+    try:
+        summary = json.loads((session.folder.path / "summary.json").read_text())
+        return session.folder.path, [Standing(**row) for row in summary["standings"]], code
+    except (OSError, ValueError):
+        return session.folder.path, None, code

@@ -88,6 +88,7 @@ class RunSession:
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
             schedule=plan.schedule, gpus=plan.gpus, read_every_s=read_every_s, slice_s=slice_s, until=plan.until,
+            turns=plan.turns,
         )
         self.folder.write_json("run.json", self.run_record())
         self.folder.write_json("meta.json", self._meta())
@@ -168,6 +169,7 @@ class RunSession:
         summary["workload_source"] = self.plan.workload.source
         summary["target"] = asdict(self.plan.target) if self.plan.target else None  # for replay and attach
         summary["until"] = self.plan.until
+        summary["turns"] = self.plan.turns
         summary["parity"] = asdict(self.parity_context)  # every view judges parity alike
         return {"argv": sys.argv, "config": summary}
 

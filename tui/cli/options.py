@@ -44,6 +44,11 @@ def number_in(kind: type, low: float, high: float | None, bounds: str, expected:
 
 
 positive_int = number_in(int, 1, None, "at least 1", "a whole number")
+
+
+def repeat_count(text: str) -> int | str:
+    """--repeats: a count, or "auto" (with --until: as many processes as the target needs)."""
+    return "auto" if text.strip().lower() == "auto" else positive_int(text)
 seed = number_in(int, 0, 2**32 - 1, "between 0 and 2**32-1", "a whole number")
 refresh = number_in(float, 0.2, 60, "between 0.2 and 60 redraws per second", "a number of redraws per second")
 speed = number_in(float, 0.01, 10_000, "between 0.01 and 10000")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from runners.session.planning.defaults import DEFAULT_DURATION_S, DEFAULT_SLICE_S, UNTIL_CAP_S
+from runners.session.planning.defaults import (
+    DEFAULT_DURATION_S,
+    DEFAULT_SLICE_S,
+    UNTIL_CAP_S,
+    UNTIL_PROCESSES_CAP_S,
+)
 from runners.specs import SPECS
 from tui.cli.options import (
     THEMES,
@@ -17,6 +22,7 @@ from tui.cli.options import (
     half_width,
     plan_from,
     positive_int,
+    repeat_count,
     seconds,
 )
 from workloads import get_workload, workload_names
@@ -50,9 +56,12 @@ def register(commands) -> None:
     parser.add_argument("--headless", action="store_true",
                         help="no dashboard: a live table on a terminal, plain lines otherwise (CI logs); "
                         "standings and verdict at the end; exit code 1 if a runner failed")
-    parser.add_argument("--repeats", type=positive_int, default=1, metavar="N",
+    parser.add_argument("--repeats", type=repeat_count, default=1, metavar="N|auto",
                         help="with --headless: N whole runs, one after another in fresh processes (runner order "
-                        "rotated), combined with 95%% intervals across runs (default: 1)")
+                        "rotated), combined with 95%% intervals across runs (default: 1); with --until, auto: "
+                        "fresh processes until the interval over processes is within the target, each given the "
+                        "turns the measured noise says reach it soonest (--duration: the cap over all of them, "
+                        f"default {UNTIL_PROCESSES_CAP_S:g}s a runner)")
     parser.add_argument("--hosts", type=positive_int, default=1, metavar="H",
                         help="train every runner across H hosts (torch and keras/torch through torchrun, "
                         "keras/jax through jax.distributed, keras/tensorflow through MultiWorkerMirroredStrategy, one "
@@ -72,17 +81,26 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         print_list()
         return 0
-    if args.repeats > 1 and not args.headless:
+    auto = args.repeats == "auto"
+    if (auto or args.repeats > 1) and not args.headless:
         raise InputError("--repeats runs whole runs one after another: use it with --headless")
-    if args.until and args.repeats > 1:
-        raise InputError("--until and --repeats: choose one (--until runs one run as long as it takes)")
-    duration_s = args.duration or (UNTIL_CAP_S if args.until else None if args.steps else DEFAULT_DURATION_S)
+    if auto and not args.until:
+        raise InputError("--repeats auto runs processes until a precision: give it with --until (--until 5%)")
+    if args.until and not auto and args.repeats > 1:
+        raise InputError("--until with --repeats: use --repeats auto (the processes the target needs are chosen "
+                         "from the noise measured)")
+    cap = UNTIL_PROCESSES_CAP_S if auto else UNTIL_CAP_S
+    duration_s = args.duration or (cap if args.until else None if args.steps else DEFAULT_DURATION_S)
     if args.hosts > 1 and not args.listen:
         raise InputError("--hosts needs --listen ADDR:PORT: the address the other hosts reach this one at")
     # No --schedule: interleaved, or (ranks on other hosts cannot take turns with this host's) parallel.
     plan = plan_from(args, steps=args.steps, schedule=args.schedule, duration_s=duration_s, until=args.until)
     options = dict(precision=args.precision, keras_jit=args.keras_jit, tf32=args.tf32 == "on",
                    overrides=crash_overrides(args.inject_crash), read_every_s=1 / args.refresh, slice_s=args.slice)
+    if auto:
+        from tui.console.repeated import run_until_sure_over_processes
+
+        return run_until_sure_over_processes(plan, args.output, options)
     if args.repeats > 1:
         from tui.console.repeated import run_repeated
 
@@ -191,14 +209,16 @@ def print_list() -> None:
         w = get_workload(name)
         preset = w.sizes[w.default_size]
         image = f", {preset.image_size} px" if preset.image_size else ""
-        tokens = f", {preset.model['length']} tokens" if w.loads_checkpoint else ""
+        tokens = f", {preset.model['length']} tokens" if w.loads_checkpoint and "length" in preset.model else ""
+        if w.loads_checkpoint and "image_size" in preset.model.get("config", {}):
+            tokens = f", {preset.model['config']['image_size']} px images"
         print(f"  {name:10s} {w.description}")
         print(f"  {'':10s} batch {preset.batch_size}{image}{tokens}, {preset.steps} preset steps; "
               f"sizes {_sizes(name, w)}")
     print("  or --workload path/to/your_workload.py; examples in workloads/examples/: convnet_workload.py (no\n"
           "             tensor list), regression_workload.py, multilabel_workload.py, tabular_workload.py (param_specs)")
-    print("  or --workload hub:FOLDER, a Llama, Gemma, GPT-2, Qwen2 or BERT checkpoint on disk in the Hugging Face\n"
-          f"             hub's layout (config.json + model.safetensors){_hub_status()}")
+    print("  or --workload hub:FOLDER, a Llama, Gemma, GPT-2, Qwen2, BERT, ViT or DeiT checkpoint on disk in the\n"
+          f"             Hugging Face hub's layout (config.json + model.safetensors){_hub_status()}")
     print("runner specs:")
     for spec in SPECS.values():
         missing = spec.missing_modules()

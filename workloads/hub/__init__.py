@@ -45,6 +45,18 @@ def _check_length(settings, hyper: dict) -> None:
 
 def _workload(arch: HubArchitecture, name: str, description: str, sizes: dict[str, SizePreset],
               default_size: str, folder: str | None = None) -> Workload:
+    made = dict(make_checkpoint=None if folder else "workloads.hub.torch_model:make_checkpoint",
+                checkpoint_folder=folder, source="built-in" if folder is None else folder,
+                keras_builder="workloads.hub.keras_model:build", torch_builder="workloads.hub.torch_model:build",
+                param_specs=None, default_size=default_size, sizes=sizes, task=arch.task,
+                name=name, description=description)
+    if arch.takes_images:
+        return Workload(**made, **_image_inputs(arch))
+    return Workload(**made, **_token_inputs(arch), check_settings=_check_length if folder else None)
+
+
+def _token_inputs(arch: HubArchitecture) -> dict:
+    """Text: byte-level token ids of real text, a sequence of ``length``."""
     language_model = arch.task == "language_model"
 
     def dataset(settings, hyper):
@@ -54,26 +66,37 @@ def _workload(arch: HubArchitecture, name: str, description: str, sizes: dict[st
     def forward(settings, hyper):
         return flops.forward_flops(hyper["config"], hyper["length"], arch.task, class_count(hyper["config"]))
 
-    return Workload(
-        name=name,
-        description=description,
-        keras_builder="workloads.hub.keras_model:build",
-        torch_builder="workloads.hub.torch_model:build",
-        param_specs=None,
+    return dict(
         make_dataset=dataset,
         sample_shape=lambda settings, hyper: (hyper["length"],),
         target_shape=(lambda settings, hyper: (hyper["length"],)) if language_model else (lambda settings, hyper: ()),
         input_dtype="int32",
         num_classes=(lambda hyper: hyper["config"]["vocab_size"]) if language_model
         else (lambda hyper: class_count(hyper["config"])),
-        default_size=default_size,
         forward_flops=forward,
-        task=arch.task,
-        sizes=sizes,
-        make_checkpoint=None if folder else "workloads.hub.torch_model:make_checkpoint",
-        checkpoint_folder=folder,
-        check_settings=_check_length if folder else None,
-        source="built-in" if folder is None else folder,
+    )
+
+
+def _image_inputs(arch: HubArchitecture) -> dict:
+    """Images: the checkpoint's own size and channels (its position table is sized for them), NHWC for Keras and
+    NCHW for PyTorch, one pattern a class."""
+    from workloads.data import pattern_images
+
+    def shape(hyper) -> tuple[int, int, int]:
+        config = hyper["config"]
+        return config["image_size"], config["image_size"], config.get("num_channels", 3)
+
+    def dataset(settings, hyper):
+        size, _, channels = shape(hyper)
+        return pattern_images(settings, class_count(hyper["config"]), channels=channels, size=size)
+
+    return dict(
+        make_dataset=dataset,
+        sample_shape=lambda settings, hyper: shape(hyper),
+        num_classes=lambda hyper: class_count(hyper["config"]),
+        forward_flops=lambda settings, hyper: flops.vision_forward_flops(hyper["config"], class_count(hyper["config"]),
+                                                                         extra_tokens=arch.extra_tokens),
+        torch_input_axes=(0, 3, 1, 2),  # NHWC -> NCHW
     )
 
 
@@ -101,6 +124,11 @@ def checkpoint_workload(ref: str) -> Workload:
         found = ", ".join(config.get("architectures") or []) or "none named"
         raise InputError(f"{folder}: kvp-dash cannot race architecture {config.get('model_type')!r} "
                          f"({found}); it races {known}")
+    if arch.takes_images:
+        preset = SizePreset(steps=CHECKPOINT_PRESET["steps"], batch_size=CHECKPOINT_PRESET["batch_size"],
+                            model={"config": config, "arch": arch.model_type})
+        return _workload(arch, folder.name, f"{arch.torch_class} checkpoint in {folder}", {"checkpoint": preset},
+                         "checkpoint", folder=str(folder.resolve()))
     preset = SizePreset(steps=CHECKPOINT_PRESET["steps"], batch_size=CHECKPOINT_PRESET["batch_size"],
                         model={"length": CHECKPOINT_PRESET["length"], "config": config, "arch": arch.model_type})
     if config.get("vocab_size", 0) < text.BYTE_VOCAB:

@@ -30,6 +30,12 @@ class HubArchitecture:
     backbone_kwargs_from_config: dict[str, str] = field(default_factory=dict)
     # Dropout: HF config key(s) read to give the KerasHub backbone the same rate (None: KerasHub reads it).
     dropout_keys: tuple[str, ...] = ()
+    inputs: str = "tokens"  # "tokens" (token ids, a sequence) or "images" (NHWC pixels; NCHW for PyTorch)
+    extra_tokens: int = 1  # a vision transformer's tokens besides the patches: the class token (DeiT: distillation)
+
+    @property
+    def takes_images(self) -> bool:
+        return self.inputs == "images"
 
 
 def _decoder(hidden, inter, layers, heads, kv, vocab=256, **extra) -> dict:
@@ -51,6 +57,28 @@ QWEN_2_5 = {"rope_theta": 1000000.0, "rms_norm_eps": 1e-6, "tie_word_embeddings"
 CPU_DECODERS = {
     "tiny": _preset(40, 8, 64, _decoder(64, 128, 2, 4, 2, tie_word_embeddings=False)),
     "small": _preset(60, 8, 128, _decoder(128, 384, 4, 4, 2, tie_word_embeddings=False)),
+}
+def _vision(image, patch, hidden, layers, heads, inter, classes=10, **extra) -> dict:
+    """A vision transformer's config: no dropout, and LayerNorm's epsilon at 1e-6, the value KerasHub's layers
+    use (Transformers' ViT default is 1e-12; KerasHub's ViT converter does not read it, so a checkpoint with
+    another epsilon has it passed to the Keras side: ``backbone_kwargs_from_config``)."""
+    return {"image_size": image, "patch_size": patch, "num_channels": 3, "hidden_size": hidden,
+            "num_hidden_layers": layers, "num_attention_heads": heads, "intermediate_size": inter,
+            "num_labels": classes, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0,
+            "layer_norm_eps": 1e-6, "qkv_bias": True, **extra}
+
+
+def _images(steps, batch, config) -> SizePreset:
+    return SizePreset(steps=steps, batch_size=batch, model={"config": config})
+
+
+# Tiny and small suit a CPU; base and large have the shapes of the published checkpoints (ImageNet's 224 px
+# and 16-px patches), with ten classes: the pattern images kvp-dash generates.
+VISION_SIZES = {
+    "tiny": _images(40, 8, _vision(32, 8, 64, 2, 4, 128)),
+    "small": _images(60, 16, _vision(64, 8, 128, 4, 4, 512)),
+    "base": _images(300, 32, _vision(224, 16, 768, 12, 12, 3072)),
+    "large": _images(300, 16, _vision(224, 16, 1024, 24, 16, 4096)),
 }
 NO_DROPOUT_GPT2 = {"resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
 NO_DROPOUT_BERT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
@@ -127,6 +155,23 @@ ARCHITECTURES: dict[str, HubArchitecture] = {
         },
         shapes_of={"base": "BERT-base", "large": "BERT-large"},
         dropout_keys=("hidden_dropout_prob",),
+    ),
+    "vit": HubArchitecture(
+        "vit", "ViTConfig", "ViTForImageClassification", "ViTBackbone", "ViTImageClassifier", "classification",
+        "ViT (Transformers ViTForImageClassification vs KerasHub ViTImageClassifier) on pattern images",
+        sizes=VISION_SIZES,
+        shapes_of={"base": "ViT-B/16", "large": "ViT-L/16"},
+        backbone_kwargs_from_config={"layer_norm_eps": "layer_norm_epsilon"},
+        inputs="images",
+    ),
+    "deit": HubArchitecture(
+        "deit", "DeiTConfig", "DeiTForImageClassification", "DeiTBackbone", "DeiTImageClassifier",
+        "classification",
+        "DeiT (Transformers DeiTForImageClassification vs KerasHub DeiTImageClassifier) on pattern images",
+        sizes=VISION_SIZES,
+        shapes_of={"base": "DeiT-B/16", "large": "DeiT-L/16 shape"},
+        inputs="images",
+        extra_tokens=2,
     ),
 }
 

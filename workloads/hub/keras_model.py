@@ -23,8 +23,9 @@ def _backbone_kwargs(arch, config: dict) -> dict:
 
 
 def _port_classifier_head(task, checkpoint: str) -> None:
-    """The classification head: KerasHub's converter ports the backbone only and leaves the head random,
-    so its two tensors are read from the checkpoint with KerasHub's own safetensors loader."""
+    """The classification head: a backbone's ``from_preset`` ports the backbone only and leaves the head random,
+    so its two tensors are read from the checkpoint with KerasHub's own safetensors loader (Transformers names the
+    head ``classifier`` in BERT, ViT and DeiT alike)."""
     from keras_hub.src.utils.transformers.safetensor_utils import SafetensorLoader
 
     with SafetensorLoader(checkpoint, prefix="") as loader:
@@ -33,8 +34,9 @@ def _port_classifier_head(task, checkpoint: str) -> None:
 
 
 def build(settings, hyper: dict, checkpoint: str):
-    """A model that takes token ids and returns logits, as kvp-dash's Keras runner trains every workload:
-    KerasHub's task model inside, given the all-ones padding mask (and zero segment ids) its inputs expect."""
+    """A model that takes token ids (or images) and returns logits, as kvp-dash's Keras runner trains every
+    workload: KerasHub's task model inside, given the all-ones padding mask (and zero segment ids) a text model's
+    inputs expect."""
     import keras_hub
 
     arch = ARCHITECTURES[hyper["arch"]]
@@ -48,6 +50,10 @@ def build(settings, hyper: dict, checkpoint: str):
         _port_classifier_head(task, checkpoint)
     else:
         task = task_class(backbone=backbone, preprocessor=None)
+    if arch.takes_images:
+        size, channels = config["image_size"], config.get("num_channels", 3)
+        images = keras.Input(shape=(size, size, channels), name="images")
+        return keras.Model(images, task(images), name=f"{arch.model_type}_{arch.keras_task}")
     token_ids = keras.Input(shape=(hyper["length"],), dtype="int32", name="token_ids")
     inputs = {"token_ids": token_ids, "padding_mask": keras.ops.ones_like(token_ids)}
     if "segment_ids" in backbone.input:

@@ -26,7 +26,7 @@ def hf_config(hyper: dict):
     arch = ARCHITECTURES[hyper["arch"]]
     values = dict(hyper["config"])
     for key in ("n_positions", "max_position_embeddings"):
-        if key in values:
+        if key in values and "length" in hyper:
             values[key] = max(values[key], hyper["length"])
     return getattr(_transformers(), arch.config_class)(**values)
 
@@ -55,9 +55,20 @@ class Logits(nn.Module):
         return self.model(input_ids=input_ids, use_cache=False).logits
 
 
+class ImageLogits(nn.Module):
+    """The Transformers vision model called as the runners call every model: images (NCHW) in, logits out."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.model(pixel_values=pixel_values).logits
+
+
 def build(settings, hyper: dict, checkpoint: str) -> nn.Module:
     arch = ARCHITECTURES[hyper["arch"]]
     model_class = getattr(_transformers(), arch.torch_class)
     # float32 master weights whatever the checkpoint holds: --precision bf16 autocasts, as for every workload.
     model = model_class.from_pretrained(checkpoint, dtype=torch.float32, local_files_only=True)
-    return Logits(model)
+    return ImageLogits(model) if arch.takes_images else Logits(model)

@@ -1,4 +1,5 @@
-"""When the launcher asks runners to finish early: a ``--duration`` budget spent, or an ``--until`` precision reached.
+"""When the launcher asks runners to finish early: a ``--duration`` budget spent, an ``--until`` precision reached, or
+a count of turns taken (each process of an ``--until`` run over processes).
 
 Both are measured from the runners' own events exactly as the figures are (``RunnerState``: warm-up, held
 time and windows that touch a hold left out), so a runner that waits for its turn or is paused does not
@@ -78,6 +79,30 @@ class PrecisionGoal(_Ending):
         if not (isinstance(event, Phase) and event.phase in ("waiting", "done")):
             return []
         if not precision_now(list(self.states.values()), self.target).reached:
+            return []
+        names = [name for name in self.states if name not in self.asked]
+        self.asked.update(names)
+        return names
+
+
+class TurnCount(_Ending):
+    """Every runner finishes once each one still training has had ``turns`` timed turns: the turns one process
+    gives to an ``--until`` run over processes (``runners.session.until_processes``).
+
+    All at once, as ``PrecisionGoal`` does: a runner that finished alone would leave the last one without anyone
+    to hand its turn to, training on to the cap; and a runner whose first turns went to compilation needs a round
+    more than the others to have its count. Judged when a turn ends."""
+
+    def __init__(self, turns: int, total_steps: int, fold: StateFold | None = None):
+        super().__init__(total_steps, fold)
+        self.turns = turns
+
+    def to_finish(self, event: Event) -> list[str]:
+        self.fold(event)
+        if not (isinstance(event, Phase) and event.phase in ("waiting", "done")):
+            return []
+        going = [s for s in self.states.values() if s.phase not in ("failed", "stopped", "done")]
+        if not going or any(len(s.turn_rates()) < self.turns for s in going):
             return []
         names = [name for name in self.states if name not in self.asked]
         self.asked.update(names)

@@ -21,7 +21,7 @@ from runners.config import RunConfig
 from runners.protocol import EVENT_FD_ENV, FINISH_SIGNAL, PARENT_PID_ENV, TAKES_TURNS_ENV, Error, Event, Phase
 from runners.session.launching.channel_reader import ChannelDecoder, ChannelReader
 from runners.session.launching.controls import ProcessControls
-from runners.session.launching.endings import DurationBudget, PrecisionGoal, StateFold
+from runners.session.launching.endings import DurationBudget, PrecisionGoal, StateFold, TurnCount
 from runners.session.launching.event_record import EventRecord, line_of
 from runners.session.launching.exit_reason import exit_reason
 from runners.session.launching.joined_hosts import JoinedHosts
@@ -37,6 +37,7 @@ from runners.session.planning.defaults import DEFAULT_REFRESH_HZ, DEFAULT_SLICE_
 from runners.session.planning.schedules import Schedule, schedule_named
 from runners.session.record.run_folder import RunFolder
 from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.precision import side_by_side
 from runners.specs import RunnerSpec
 
 _ENDED = object()
@@ -87,6 +88,7 @@ class Launcher:
         read_every_s: float = READ_EVERY_S,
         slice_s: float = DEFAULT_SLICE_S,
         until: float | None = None,
+        turns: int | None = None,
     ):
         """Runners on ``config.device``; with ``gpus``, assigned to them round-robin, ``config.devices`` each.
 
@@ -97,6 +99,7 @@ class Launcher:
         ``read_every_s``: how often the channels are read while events keep coming; a
         dashboard passes its frame interval, so each read makes one frame.
         ``until``: every runner finishes once the headline comparisons are this sure (0.05: ±5 %).
+        ``turns``: each runner finishes after this many timed turns.
         """
         schedule = schedule_named(schedule)
         shares = [list(cpus)] * len(specs) if schedule.alone else plan_cpu_shares(len(specs), cpus)
@@ -115,9 +118,10 @@ class Launcher:
         self.duration_s = config.duration_s
         self.until = until
         # What ends runners early, besides their step count.
-        fold = StateFold(self.total_steps)  # one fold of the events for every ending
+        fold = self._fold = StateFold(self.total_steps)  # one fold of the events for every ending and the turn order
         self._endings = ([DurationBudget(config.duration_s, self.total_steps, fold)] if config.duration_s else []) + (
-            [PrecisionGoal(until, self.total_steps, fold)] if until else [])
+            [PrecisionGoal(until, self.total_steps, fold)] if until else []) + (
+            [TurnCount(turns, self.total_steps, fold)] if turns else [])
         self.schedule = schedule
         self.slice_s = slice_s
         self._record = EventRecord(folder)
@@ -211,6 +215,12 @@ class Launcher:
     def child(self, runner: str) -> _Child:
         return self._children[runner]
 
+    def arrange_round(self, order: list[_Child]) -> list[_Child]:
+        """The next round's order: the headline comparisons' turns side by side (``precision.side_by_side``)."""
+        rates = {name: state.throughput[0] for name, state in self._fold.states.items()}
+        by_name = {child.spec.name: child for child in order}
+        return [by_name[name] for name in side_by_side(list(by_name), rates)]
+
     async def announce(self, child: _Child, event: Event) -> None:
         """An event the launcher says for a runner: recorded and queued like the runner's own."""
         self._record.append(child.spec, event)
@@ -300,6 +310,7 @@ class Launcher:
 
     def _watch_endings(self, event: Event) -> None:
         """Ask runners to finish once their --duration is spent, or the run is as sure as --until asks."""
+        self._fold.fold(event)  # the turn order reads it too, with or without an ending
         for ending in self._endings:
             for name in ending.to_finish(event):
                 child = self._children.get(name)

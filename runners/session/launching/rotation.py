@@ -27,10 +27,13 @@ _POLL_S = 0.005
 
 
 class Rotation:
-    def __init__(self, slice_s: float, announce: Callable[[object, Phase], Awaitable[None]]):
-        """``announce(child, event)`` records and queues an event the launcher says for a runner."""
+    def __init__(self, slice_s: float, announce: Callable[[object, Phase], Awaitable[None]],
+                 arrange: Callable[[list], list] | None = None):
+        """``announce(child, event)`` records and queues an event the launcher says for a runner; ``arrange(order)``,
+        the order of the next round, asked as each round ends (the same children, perhaps reordered)."""
         self.slice_s = slice_s
         self._announce = announce
+        self._arrange = arrange
         self._order: list = []  # every runner that takes turns, in rotation order (children of the launcher)
         self.holder = None  # the runner whose turn it is
         self._yield_timer: asyncio.TimerHandle | None = None
@@ -94,8 +97,14 @@ class Rotation:
             self.holder = None
             return
         start = self._order.index(after) + 1 if after in self._order else 0
-        ring = self._order[start:] + self._order[:start]
-        following = next((c for c in ring if c in candidates and c is not after), None)
+        if self._arrange is not None and after is not None and not any(c in candidates for c in self._order[start:]):
+            # A round ends: the next goes in the order asked for, from its first runner (which may be the one
+            # whose turn just ended: two turns back to back, rather than a round without its turn).
+            self._order = self._arrange(self._order)
+            following = next(c for c in self._order if c in candidates)
+        else:
+            ring = self._order[start:] + self._order[:start]
+            following = next((c for c in ring if c in candidates and c is not after), None)
         chosen = following or (after if after in candidates else None)
         if chosen is None:
             self.holder = None

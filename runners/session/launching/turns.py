@@ -18,10 +18,12 @@ from runners.session.planning.schedules import Schedule
 class Turns:
     def __init__(self, schedule: Schedule, slice_s: float, launcher):
         """``launcher``: spawns (``spawn``), says events for a runner (``announce``), counts a runner that will never
-        start as ended (``never_starts``), and knows its children and whether it is stopping."""
+        start as ended (``never_starts``), orders each round of turns (``arrange_round``), and knows its children
+        and whether it is stopping."""
         self.schedule = schedule
         self._launcher = launcher
-        self.rotation = Rotation(slice_s, launcher.announce) if schedule.takes_turns else None
+        self.rotation = (Rotation(slice_s, launcher.announce, launcher.arrange_round) if schedule.takes_turns
+                         else None)
         self.queue: list = []  # sequential: runners whose turn has not come
         self.paused = False
         self._tasks: set[asyncio.Task] = set()

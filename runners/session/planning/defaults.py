@@ -16,3 +16,6 @@ DEFAULT_SLICE_S = 3.0
 DEFAULT_DURATION_S = 20.0
 # --until's cap when no --duration is given: steady training seconds per runner (about 4 runners × this, wall).
 UNTIL_CAP_S = 120.0
+# --until with --repeats auto: the cap on a runner's steady training over all its processes. Each process pays
+# its start-up again, so the same precision takes more wall time than in one process.
+UNTIL_PROCESSES_CAP_S = 300.0

@@ -55,6 +55,7 @@ class Plan:
     # How the runners share the machine: chosen once (``schedule_named``), used by run, check, sweep and repeats.
     schedule: Schedule = field(default_factory=lambda: schedule_named("sequential"))
     until: float | None = None  # --until: the run ends once the headline ratios are this sure (0.05: ±5 %)
+    turns: int | None = None  # each runner finishes after this many timed turns (--until over processes sets it)
 
     def describe(self) -> str:
         """The one-line description every view shows as its title."""
@@ -62,6 +63,8 @@ class Plan:
         length = f"{self.duration_s:g} s each" if self.duration_s else f"{s.steps} steps"
         if self.until:
             length = f"until ±{self.until * 100:g} % (at most {length})"
+        if self.turns:
+            length = f"{self.turns} turns each (at most {length})"
         text = f"{self.workload.name} ({s.size}) · batch {s.batch_size} · {length} · seed {s.seed} · {self.device}"
         if self.devices > 1 or self.hosts > 1:
             text += f" × {self.devices} data-parallel" + (f" × {self.hosts} hosts" if self.hosts > 1 else "")
@@ -99,6 +102,11 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
 
         require_hub_extra()
     if image_size and not chosen.takes_images:
+        fixed = chosen.sizes[size or chosen.default_size].model.get("config", {}).get("image_size") \
+            if (size or chosen.default_size) in chosen.sizes else None
+        if fixed:  # a vision transformer: its position table is sized for its checkpoint's images
+            raise InputError(f"--image-size does not apply to {chosen.name}: its images are its checkpoint's "
+                             f"{fixed} px at this size (--size chooses another)")
         raise InputError(f"--image-size does not apply to {chosen.name}, which is not an image workload")
     task = get_task(chosen.task)
     chosen_recipe = recipe_from(chosen.recipe, **(recipe or {}))

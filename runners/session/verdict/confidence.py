@@ -74,7 +74,12 @@ def spread(rates: dict[int, float]) -> float | None:
 
 def describe(ratio: Ratio, over: str = "turn") -> str:
     """"95 % CI 1.31–1.44 over 14 turns" (or repeats), or why there is none."""
-    plural = f"{over}{'s' if ratio.pairs != 1 else ''}"
+    plural = over if ratio.pairs == 1 else plural_of(over)
     if ratio.low is None:
         return f"{ratio.pairs} paired {plural}: too few for an interval"
     return f"95 % CI {ratio.low:.2f}–{ratio.high:.2f} over {ratio.pairs} {plural}"
+
+
+def plural_of(unit: str) -> str:
+    """What the intervals pair, more than one: "turns", "repeats", "processes"."""
+    return unit + ("es" if unit.endswith("s") else "s")

@@ -60,7 +60,7 @@ class Precision:
         """What ended an --until run, for the verdict: the target reached, or how far the cap let it get."""
         wanted = plus_minus(self.target)
         if self.reached:
-            return f"sure to {plus_minus(self.half_width, 1)} after {self.pairs} paired turns (--until {wanted})"
+            return f"sure to {plus_minus(self.half_width, 1)} after {self.pairs} paired turns of one process (--until {wanted})"
         if self.half_width is None:
             return f"--until {wanted} not reached: {self.pairs} paired turns, too few for an interval, when the run ended"
         text = f"--until {wanted} not reached: {plus_minus(self.half_width, 1)} after {self.pairs} paired turns when the run ended"
@@ -82,6 +82,23 @@ def headline_pairs(states: list) -> list[tuple[object, object]]:
         return [(keras[0], other) for other in pytorch]
     ranked = sorted(going, key=lambda s: -s.throughput[0])
     return [(ranked[0], other) for other in ranked[1:]]
+
+
+def side_by_side(names: list[str], rates: dict[str, float]) -> list[str]:
+    """The interleaved schedule's order for the next round: each headline comparison's turns next to each other.
+
+    The pairs are the k-th turns of two runners; the farther apart in a round, the more of the machine's drift
+    lies between them (about 6 % between adjacent 3-s stretches here, 12 % over 6–24 s). The fastest Keras
+    backend goes between the first two PyTorch runners, the other Keras backends before them: [other Keras…,
+    torch, fastest Keras, torch/compile]. ``rates``: each runner's throughput so far; until every Keras runner
+    has one, the order stays as it is."""
+    keras = [n for n in names if is_keras(n)]
+    pytorch = [n for n in names if is_pytorch(n)]
+    if not keras or not pytorch or any(not rates.get(n) for n in keras):
+        return names
+    fastest = max(keras, key=lambda n: rates[n])
+    rest = [n for n in names if n not in keras and n not in pytorch]
+    return [n for n in keras if n != fastest] + pytorch[:1] + [fastest] + pytorch[1:] + rest
 
 
 def precision_now(states: list, target: float, level: float = LEVEL) -> Precision:

@@ -11,7 +11,7 @@ import io
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
-from runners.session.verdict.confidence import Ratio, describe, paired_ratio, spread
+from runners.session.verdict.confidence import Ratio, describe, paired_ratio, plural_of, spread
 from runners.session.planning.device_check import device_kind
 from runners.session.monitoring.host_steal import steal_sentence
 from runners.session.record.run_folder import RunFolder
@@ -347,7 +347,7 @@ def relative(s: Standing, over: str = "turn") -> str:
         return "–"
     if s.rank == 1:
         return "1.00× (fastest)"
-    interval = f" (95 % CI {s.slower_low:.2f}–{s.slower_high:.2f}, {s.turns} {over}s)" if s.slower_low else ""
+    interval = f" (95 % CI {s.slower_low:.2f}–{s.slower_high:.2f}, {s.turns} {plural_of(over)})" if s.slower_low else ""
     return f"{s.slower_by:.2f}× slower{interval}"
 
 
