@@ -42,6 +42,10 @@ class RunConfig:
     parity_floor: bool = True
     # For tests of crash handling: raise inside the training loop at this step.
     crash_at_step: int | None = None
+    # --images DIR --input native: the folder the runner's own input pipeline reads its training batches from
+    # (runners.child.input), with this many workers; None: the arrays (settings.data_path) in memory.
+    images: str | None = None
+    input_workers: int = 2
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -100,6 +100,8 @@ class Hello(Event):
     weights_sha256: str | None = None  # of the initial-weights file it loaded, when there is one
     devices: int = 1  # data-parallel over this many devices (--devices)
     distribution: str | None = None  # the data-parallel engine and its communication settings, in words
+    input_pipeline: str | None = None  # --input native: the framework's own pipeline, in words
+    input_note: str | None = None  # ... and how its first batch differs from the decoded arrays, if it does
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,9 @@ class Metrics(Event):
     device_bytes: int | None = None
     device_peak_bytes: int | None = None
     device_reserved_bytes: int | None = None
+    # Seconds of the window the training loop waited for its input pipeline's next batch (--input native, where
+    # the loop is the runner's own); None where it is not seen (arrays in memory, or inside Keras's fit()).
+    input_wait_s: float | None = None
 
     @property
     def steps(self) -> int:

@@ -46,6 +46,16 @@ class WindowReporter:
         # Whether this turn has had a window its timing counts: the turn is not given back before it has.
         self._timed_this_turn = True
         self.forced_edge: Callable[[int], bool] = lambda step: False  # e.g. an evaluation after this step
+        # Seconds the loop waited for input since the last edge; None while nothing measures it.
+        self._input_wait_s: float | None = None
+
+    def waited_for_input(self, seconds: float) -> None:
+        """The training loop waited this long for its input pipeline's next batch (in the window now open)."""
+        self._input_wait_s = (self._input_wait_s or 0.0) + seconds
+
+    def take_input_wait(self) -> float | None:
+        waited, self._input_wait_s = self._input_wait_s, (0.0 if self._input_wait_s is not None else None)
+        return waited
 
     def begin(self) -> None:
         """Call right before step 0 is dispatched."""
@@ -78,6 +88,7 @@ class WindowReporter:
                 device_bytes=device.in_use,
                 device_peak_bytes=device.peak,
                 device_reserved_bytes=device.reserved,
+                input_wait_s=self.take_input_wait(),
             )
         )
         # A window that holds a wait counts for nothing, nor does the steady one after it when it began within

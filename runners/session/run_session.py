@@ -83,7 +83,8 @@ class RunSession:
             keras_jit=keras_jit, tf32=tf32, device=plan.device, devices=plan.devices, hosts=plan.hosts, duration_s=plan.duration_s,
             eval_every_steps=plan.eval_every_steps, eval_every_s=plan.eval_every_s, validation=plan.validation,
             weights_file=str(self.weights_file) if self.weights_file else None,
-            checkpoint=str(self.checkpoint) if self.checkpoint else None, **extra,
+            checkpoint=str(self.checkpoint) if self.checkpoint else None,
+            images=plan.images if plan.input_mode == "native" else None, input_workers=plan.input_workers, **extra,
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
@@ -170,6 +171,8 @@ class RunSession:
         summary["target"] = asdict(self.plan.target) if self.plan.target else None  # for replay and attach
         summary["until"] = self.plan.until
         summary["turns"] = self.plan.turns
+        summary["images"] = self.plan.images  # the folder settings.data_path was decoded from
+        summary["input"] = self.plan.input_mode if self.plan.images else None
         summary["parity"] = asdict(self.parity_context)  # every view judges parity alike
         return {"argv": sys.argv, "config": summary}
 

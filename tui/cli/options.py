@@ -138,6 +138,17 @@ def add_plan_options(parser: argparse.ArgumentParser, device_ladder: bool = Fals
     parser.add_argument("--seed", type=seed, default=0, help="seed for data and initial weights (default: 0)")
     parser.add_argument("--data", type=Path, metavar="FILE.npz",
                         help="train on your own arrays: x_train, y_train (and optionally x_val, y_val)")
+    parser.add_argument("--images", type=Path, metavar="DIR",
+                        help="train an image classifier on a folder of JPEG/PNG images, one subfolder a class "
+                        "(`kvp-dash make-images DIR` writes one): decoded once, every tenth image of a class held "
+                        "out for validation, a seeded random crop and flip for training")
+    parser.add_argument("--input", choices=("native", "memory"), dest="input_mode",
+                        help="with --images: native feeds each runner through its framework's own input pipeline "
+                        "(tf.data, DataLoader, PyDataset) reading the files as it trains; memory decodes them once "
+                        "and feeds the same arrays to all (the model-only comparison) (default: native)")
+    parser.add_argument("--input-workers", type=positive_int, default=2, metavar="N",
+                        help="with --input native: the pipelines' workers (DataLoader processes, PyDataset "
+                        "threads, tf.data parallel calls) (default: 2)")
     parser.add_argument("--output", type=Path, default=Path("runs"), metavar="DIR",
                         help="where run folders go (default: ./runs)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -234,7 +245,8 @@ def plan_from(args: argparse.Namespace, steps: int | None, schedule: str | None 
         gpus=args.gpus, devices=args.devices, hosts=getattr(args, "hosts", 1),
         schedule=schedule, allow_mixed_devices=args.allow_mixed_devices, duration_s=duration_s,
         recipe=recipe_given(args), eval_every=getattr(args, "eval_every", None), target=getattr(args, "target", None),
-        until=until,
+        until=until, images=getattr(args, "images", None), input_mode=getattr(args, "input_mode", None),
+        input_workers=getattr(args, "input_workers", 2),
     )
     for notice in plan.skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)

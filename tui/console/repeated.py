@@ -21,7 +21,7 @@ def run_repeated(plan, output: Path, count: int, session_options: dict) -> int:
     done, code = run_repeats(plan, parent.path, count, headless.run, plan.workload.name,
                              on_progress=_progress(plan), **session_options)
     tables = [table for _, table in done]
-    _report(parent, plan, tables, f"{len(tables)} of {count} repeats", "repeat")
+    _report(parent, plan, tables, f"{len(tables)} of {count} repeats", "repeat", shown=f"{len(tables)} repeats")
     return code
 
 
@@ -58,8 +58,10 @@ def _progress(plan):
 
 
 def _report(parent: RunFolder, plan, tables: list[list[Standing]], count: str, over: str, ratio_of=None,
-            outcome: str | None = None, method: str | None = None, until: dict | None = None) -> None:
-    """The runs combined: a leaderboard and a verdict on the console, repeats.json and repeats.md in ``parent``."""
+            outcome: str | None = None, method: str | None = None, until: dict | None = None,
+            shown: str | None = None) -> None:
+    """The runs combined: a leaderboard and a verdict on the console, repeats.json and repeats.md in ``parent``.
+    ``count``: the runs, in the header ("2 of 3 repeats"); ``shown``: in the leaderboard's title, if other."""
     table, by_repeat = combine(tables)
     header = f"{plan.describe()} · {count}"
     verdict = repeats_verdict(table, by_repeat, plan.workload.name, plan.settings.batch_size, plan.device,
@@ -68,7 +70,7 @@ def _report(parent: RunFolder, plan, tables: list[list[Standing]], count: str, o
         verdict += f"; {outcome}"
     console = output_console()
     plural = plural_of(over)
-    title = f"over {count} (geometric means; × slower with its 95 % interval across {plural})"
+    title = f"over {shown or count} (geometric means; × slower with its 95 % interval across {plural})"
     console.print(leaderboard_table(table, title=title))
     console.print(f"verdict over {plural}: {verdict}")
     if method:

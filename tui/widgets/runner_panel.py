@@ -269,7 +269,8 @@ def _meta_line(state: RunnerState) -> Content:
     # What decides speed first (device, compiler, precision); versions last, where a narrow panel cuts.
     device = hello.device + (f" ×{hello.devices}" if hello.devices > 1 else "")
     engine = f" · {engine_name(hello)}" if hello.distribution else ""
-    return Content.assemble(_bold(device), f"{engine} · {hello.compiler} · {precision} · {libs}")
+    pipeline = f" · {hello.input_pipeline}" if hello.input_pipeline else ""
+    return Content.assemble(_bold(device), f"{engine} · {hello.compiler} · {precision}{pipeline} · {libs}")
 
 
 def engine_name(hello) -> str:
@@ -322,7 +323,17 @@ def _host_line(state: RunnerState, host_memory: int | None) -> Content:
     rss_share = host.rss_bytes / host_memory if host_memory else None
     return Content(
         f"{cpu} · RSS {meter(rss_share, 6)} {fmt_bytes(host.rss_bytes)} (peak {fmt_bytes(state.peak_rss_bytes)})"
+        + _input_wait(state)
     )
+
+
+def _input_wait(state: RunnerState) -> str:
+    """" · input wait 12%": a runner fed by its input pipeline (--input native); inside Keras's fit() the wait is
+    not seen, and says so."""
+    if state.hello is None or not state.hello.input_pipeline:
+        return ""
+    share = state.input_wait_share
+    return f" · input wait {share:.0%}" if share is not None else " · input wait not seen in fit()"
 
 
 def _gpu_line(state: RunnerState, gpu: GpuSnapshot | None) -> Content:

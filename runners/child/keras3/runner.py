@@ -17,6 +17,8 @@ from runners.child.distributed import keras_data_parallel
 from runners.child.keras3 import recipe as keras_recipe
 from runners.child.keras3.frameworks_kept_out import keep_tensorflow_out
 from runners.child.initial_weights import initial_weights
+from runners.child.input import keras_sources
+from runners.child.input.native import input_note, native_input
 from runners.child.keras3.weights import load_initial_weights, order_notes
 from runners.child.probe import PROBE_SAMPLES, probe_values
 from runners.child.distributed.rank_report import RankReport
@@ -190,6 +192,18 @@ def fit_steps(model, data, batch_size: int, steps: int, callbacks: list, finishe
                   callbacks=callbacks)
 
 
+def fit_source_steps(model, make_source, epoch_batches: int, steps: int, callbacks: list, finished=lambda: False
+                     ) -> None:
+    """``fit_steps`` over an input pipeline (``--input native``): ``make_source(batches)`` gives one epoch of
+    batches in step order (or the first ``batches``), as ``fit()`` takes a ``tf.data.Dataset``, a ``PyDataset`` or
+    a ``DataLoader``."""
+    epochs, rest = divmod(steps, epoch_batches)
+    if epochs:
+        model.fit(make_source(None), epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
+    if rest and not finished():
+        model.fit(make_source(rest), epochs=1, shuffle=False, verbose=0, callbacks=callbacks)
+
+
 MIXED_POLICIES = {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 JIT_COMPILE = {"auto": "auto", "on": True, "off": False}
 
@@ -260,6 +274,7 @@ def run(spec, config: RunConfig, writer) -> None:
         model = _built_and_compiled(workload, settings, spec, config, weights)
     task = get_task(workload.task)
     data = workload.dataset(settings)
+    native = native_input(workload, config)  # --input native: training batches from the image files
     emit(
         Hello(
             name,
@@ -284,6 +299,10 @@ def run(spec, config: RunConfig, writer) -> None:
             weights_sha256=weights.sha256,
             devices=config.devices * nodes,
             distribution=distribution,
+            input_pipeline=keras_sources.describe(spec.backend, config.input_workers) if native else None,
+            input_note=input_note(keras_sources.describe(spec.backend, config.input_workers), keras_sources.first_batch(
+                spec.backend, native.recipe, native.order, config.input_workers), data.x[:settings.batch_size])
+            if native else None,
         )
     )
     # Inference mode: batch-norm uses its (initial) running statistics, as PyTorch's eval() does.
@@ -325,6 +344,15 @@ def run(spec, config: RunConfig, writer) -> None:
     if across_workers:
         keras_multi_worker.build(model, share.x[:batch], share.y[:batch])
         keras_multi_worker.train_steps(model, share, batch, settings.steps, [step_reporter])
+    elif native is not None:
+        def make_source(batches):
+            return keras_sources.source(spec.backend, native.recipe, native.order, config.input_workers, batches)
+
+        if keras_sources.needs_built_loss(spec.backend):
+            model.test_on_batch(data.x[:batch], data.y[:batch])  # builds the loss and metrics: see needs_built_loss
+
+        fit_source_steps(model, make_source, native.order.epoch_batches, settings.steps, [step_reporter],
+                         lambda: reporter.finishing)
     else:
         finished = (lambda: reporter.finishing) if nodes == 1 else (lambda: step_reporter.finished)
         fit_steps(model, share, batch, settings.steps, [step_reporter], finished)

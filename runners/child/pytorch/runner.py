@@ -13,6 +13,9 @@ from runners.child import devices
 from runners.child.pytorch import noise_floor
 from runners.child.pytorch import recipe as torch_recipe
 from runners.child.initial_weights import initial_weights
+from runners.child.input.native import input_note, native_input
+from runners.child.input.torch_loader import describe as describe_loader
+from runners.child.input.torch_loader import first_batch as loader_first_batch
 from runners.child.probe import PROBE_SAMPLES, probe_values
 from runners.child.pytorch.weights import load_initial_weights
 from runners.child.validation import Validator
@@ -54,17 +57,45 @@ def stochastic_layers(model) -> list[str]:
     return [name for name, module in model.named_modules() if isinstance(module, STOCHASTIC_MODULES) and module.p > 0]
 
 
-def train_steps(train_step, inputs, targets, epoch_batches: int, batch: int, steps: int, device, reporter,
-                validator=None, evaluate=None, crash_at_step: int | None = None) -> int:
-    """The timed loop: ``steps`` steps epoch after epoch over the same batches, windows closed at device syncs.
+class ArrayBatches:
+    """Batches sliced from arrays in step order: epoch after epoch over the same batches, as Keras's fit goes."""
+
+    def __init__(self, inputs, targets, epoch_batches: int, batch: int):
+        self.inputs, self.targets, self.epoch_batches, self.batch = inputs, targets, epoch_batches, batch
+
+    def get(self, step: int):
+        start = step % self.epoch_batches * self.batch
+        return self.inputs[start : start + self.batch], self.targets[start : start + self.batch]
+
+
+class LoaderBatches:
+    """Batches from a ``DataLoader``, epoch after epoch, the wait for each told to the window reporter."""
+
+    def __init__(self, loader, reporter):
+        self.loader, self.reporter = loader, reporter
+        self._batches = iter(loader)
+
+    def get(self, step: int):
+        started = time.perf_counter()
+        try:
+            batch = next(self._batches)
+        except StopIteration:  # an epoch's end: the next one, in the same order
+            self._batches = iter(self.loader)
+            batch = next(self._batches)
+        self.reporter.waited_for_input(time.perf_counter() - started)
+        return batch
+
+
+def train_steps(train_step, batches, steps: int, device, reporter, validator=None, evaluate=None,
+                crash_at_step: int | None = None) -> int:
+    """The timed loop: ``steps`` steps over ``batches`` (``get(step)``), windows closed at device syncs.
     Returns the last step taken (earlier than ``steps - 1`` when the launcher asked the runner to finish)."""
     pending: list[torch.Tensor] = []
     for step in range(steps):
         if step == crash_at_step:
             raise RuntimeError(f"crash injected at step {step} (--inject-crash)")
-        start = step % epoch_batches * batch  # epoch after epoch over the same batches, as Keras's fit goes
-        xb = inputs[start : start + batch].to(device, non_blocking=True)
-        yb = targets[start : start + batch].to(device, non_blocking=True)
+        xb, yb = batches.get(step)
+        xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
         loss = train_step(xb, yb)
         # Keep the loss on the device; it is read once per window, not once per step.
         pending.append(loss.detach())
@@ -95,6 +126,7 @@ def run(spec, config: RunConfig, writer) -> None:
     task = get_task(workload.task)
     inputs = torch_inputs(workload, data.x)
     targets = torch.from_numpy(task.targets(data.y))  # class ids int64 (nn.CrossEntropyLoss), else float32
+    native = native_input(workload, config)  # --input native: training batches from the image files
 
     def built():
         torch.manual_seed(settings.seed)  # the same draws for every model built here
@@ -135,6 +167,9 @@ def run(spec, config: RunConfig, writer) -> None:
             task=task.name,
             stochastic_layers=stochastic_layers(model),
             weights_sha256=weights.sha256,
+            input_pipeline=describe_loader(config.input_workers) if native else None,
+            input_note=input_note(describe_loader(config.input_workers), loader_first_batch(native.recipe, native.order),
+                                  data.x[:settings.batch_size]) if native else None,
         )
     )
     values, shape = probe_values(probe(model))
@@ -162,10 +197,17 @@ def run(spec, config: RunConfig, writer) -> None:
         model.train()
         reporter.restart_clock()
 
+    if native is not None:
+        from runners.child.input.torch_loader import data_loader
+
+        batches = LoaderBatches(data_loader(native.recipe, native.order, config.input_workers, channels_first=True),
+                                reporter)
+    else:
+        batches = ArrayBatches(inputs, targets, epoch_batches, settings.batch_size)
     model.train()
     reporter.begin()
-    step = train_steps(train_step, inputs, targets, epoch_batches, settings.batch_size, settings.steps, device,
-                       reporter, validator, evaluate, config.crash_at_step)
+    step = train_steps(train_step, batches, settings.steps, device, reporter, validator, evaluate,
+                       config.crash_at_step)
     train_s = time.perf_counter() - reporter.started_at - validator.spent_s
     evaluate(step)  # the model as trained (nothing when the last step was just evaluated)
     emit(Done(name, steps=step + 1, train_s=train_s))

@@ -56,6 +56,10 @@ class Plan:
     schedule: Schedule = field(default_factory=lambda: schedule_named("sequential"))
     until: float | None = None  # --until: the run ends once the headline ratios are this sure (0.05: ±5 %)
     turns: int | None = None  # each runner finishes after this many timed turns (--until over processes sets it)
+    images: str | None = None  # --images: the folder the data was decoded from (settings.data_path holds the arrays)
+    # --input: "native" (each runner reads the files through its framework's pipeline) or "memory" (the arrays)
+    input_mode: str = "memory"
+    input_workers: int = 2  # --input-workers: the native pipelines' workers
 
     def describe(self) -> str:
         """The one-line description every view shows as its title."""
@@ -72,7 +76,9 @@ class Plan:
             text += f" · {s.image_size}px"
         if s.seq_len:
             text += f" · {s.seq_len} tokens"
-        if s.data_path:
+        if self.images:
+            text += f" · images {Path(self.images).name} ({self.input_mode} input)"
+        elif s.data_path:
             text += f" · data {Path(s.data_path).name}"
         if self.recipe != Recipe():
             text += f" · {self.recipe.describe()}"
@@ -87,7 +93,8 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
               device: str = "auto", gpus: list[int] | None = None, schedule: "str | Schedule | None" = "sequential",
               allow_mixed_devices: bool = False, duration_s: float | None = None, recipe: dict | None = None,
               eval_every: int | None = None, target: str | None = None, devices: int = 1, hosts: int = 1,
-              until: float | None = None) -> Plan:
+              until: float | None = None, images: Path | None = None, input_mode: str | None = None,
+              input_workers: int = 2) -> Plan:
     """Check the input and resolve what "auto" and the defaults mean on this machine (``schedule`` None: the
     default for ``hosts``)."""
     schedule = schedule_named(schedule, hosts)
@@ -115,6 +122,17 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
         # A decaying schedule needs a horizon: the size's preset step count, where the run then ends at the
         # latest (its --duration may end it sooner).
         time_only = False  # settings() below takes the preset's steps when none are given
+    if input_mode and images is None:
+        raise InputError("--input chooses how an image folder is fed: give the folder with --images DIR")
+    if images is not None:
+        if data is not None:
+            raise InputError("--images and --data: choose one (--images decodes a folder into the run's data)")
+        if (input_mode or "native") == "native" and (devices > 1 or hosts > 1):
+            raise InputError("--input native feeds one process a runner: use --input memory with --devices or "
+                             "--hosts")
+        from runners.session.planning.image_folder import images_as_data
+
+        data = images_as_data(chosen, chosen.settings(size=size, seed=seed, image_size=image_size), images)
     settings = chosen.settings(
         size=size, steps=DURATION_STEP_CAP if time_only else steps, batch_size=batch_size, seed=seed,
         image_size=image_size, data_path=data.resolve() if data else None, seq_len=seq_len,
@@ -152,7 +170,8 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
         every_steps, every_s = eval_every or max(1, settings.steps // 4), None
     return Plan(chosen, workload_ref, settings, specs, resolved_device, resolved_gpus, skipped, mixed, duration_s,
                 chosen_recipe, every_steps, every_s, target=chosen_target, devices=devices, hosts=hosts,
-                schedule=schedule, until=until)
+                schedule=schedule, until=until, images=str(Path(images).resolve()) if images else None,
+                input_mode=(input_mode or "native") if images else "memory", input_workers=input_workers)
 
 
 def check_until(until: float | None, schedule: Schedule, specs: list[RunnerSpec]) -> None:

@@ -65,6 +65,9 @@ class RunnerState:
     timed: TimedWindows = field(default_factory=TimedWindows)
     paused_windows: int = 0  # steady windows a hold fell into: left out of every timing figure
     settling_windows: int = 0  # steady windows begun within SETTLING_S of a hold's end: left out as well
+    # --input native: seconds the loop waited for its input pipeline in steady windows, and those windows' seconds
+    input_wait_s: float = 0.0
+    input_seen_s: float = 0.0
     phase_since: dict[str, float] = field(default_factory=dict)
     # [start, end or None]: paused, waiting, or measuring the parity floor: time that is not the runner's own.
     holds: list[list[float | None]] = field(default_factory=list)
@@ -159,6 +162,9 @@ class RunnerState:
             self.step_time.add(event.step, event.step_time_s, event.t)
             self.rate.add(event.step, event.samples_per_s, event.t)
             self.timed.add(self.turn, event.steps, event.window_s, event.step_time_s)
+            if event.input_wait_s is not None:
+                self.input_wait_s += event.input_wait_s
+                self.input_seen_s += event.window_s
 
     # The figures come from the steady state (runners.session.state.timed_windows); --duration counts every
     # timed window.
@@ -166,6 +172,12 @@ class RunnerState:
     @property
     def steady_state(self) -> SteadyState:
         return self.timed.steady_state(self.ended)
+
+    @property
+    def input_wait_share(self) -> float | None:
+        """The share of steady training time spent waiting for the next batch (--input native, where the training
+        loop is the runner's own); None where nothing measured it."""
+        return self.input_wait_s / self.input_seen_s if self.input_seen_s > 0 else None
 
     @property
     def timed_s(self) -> float:

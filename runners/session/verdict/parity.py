@@ -36,6 +36,7 @@ class RunnerFacts:
     stochastic_layers: list[str] = field(default_factory=list)  # dropout: its training losses differ by draw
     conversion_notes: list[str] = field(default_factory=list)  # what its weight conversion could not tell
     task: str = "classification"
+    input_note: str | None = None  # how its input pipeline's first batch differs from the decoded arrays
 
 
 @dataclass
@@ -66,6 +67,8 @@ class ParityReport:
     initial_rtol: float = INITIAL_LOSS_RTOL
     floor_logits_diff: float | None = None  # how far the perturbation moved the reference's initial logits
     floor_initial_rdiff: float | None = None  # and its initial loss (relative)
+    # Runners whose input pipeline's first batch differs from the decoded arrays (--input native), and how.
+    input_notes: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -170,7 +173,8 @@ def compare(
     else:
         status = "verified" if complete and not floor_pending else "pending"
     return ParityReport(status, reference, rows, step_rtol, not_compared, floor, logits_atol, initial_rtol,
-                        floor_logits_diff, floor_initial_rdiff)
+                        floor_logits_diff, floor_initial_rdiff,
+                        input_notes=[f"{name}: {f.input_note}" for name, f in facts.items() if f.input_note])
 
 
 class ParityTracker:
@@ -205,7 +209,8 @@ class ParityTracker:
         elif isinstance(event, Hello):
             facts.params = event.params
             facts.stochastic_layers = list(event.stochastic_layers)
-            facts.conversion_notes = list(event.conversion_notes)
+            facts.conversion_notes = list(event.conversion_notes) + ([event.input_note] if event.input_note else [])
+            facts.input_note = event.input_note
             facts.task = event.task
         elif isinstance(event, Probe):
             facts.logits = event.values
@@ -292,9 +297,10 @@ def describe(report: ParityReport, failed: list[str], judged: bool = True) -> st
     steps = (f"steps 1–{PARITY_STEPS} Δ {worst_steps:.0e} rel against a floor of {report.floor_rdiff:.0e}"
              if report.floor_rdiff is not None else f"steps 1–{PARITY_STEPS} Δ {worst_steps:.0e} rel")
     step_tolerance = f"{report.step_rtol:.0e}" if report.floor_rdiff is not None else f"{report.step_rtol:g}"
+    inputs = "".join(f" · inputs differ: {note}" for note in report.input_notes)
     return (f"parity ✓ verified · initial loss {initial:.4f} in all {len(report.rows)} · logits Δ {worst_logits:.0e} · "
             f"{steps} (tolerances {report.logits_atol:.2g} / {report.initial_rtol:.2g} / {step_tolerance}) · same parameters"
-            + excluded)
+            + inputs + excluded)
 
 
 def recorded_report(folder, runners: list[str], context: ParityContext, failed: list[str]) -> ParityReport:

@@ -1,0 +1,106 @@
+"""Keras's ways, by backend: ``tf.data`` on tensorflow (``tf.io`` decode, ``tf.image`` crop, resize and flip,
+parallel map, prefetch), a ``keras.utils.PyDataset`` with Pillow and worker threads on jax, and PyTorch's
+``DataLoader`` on torch (Keras's torch backend trains from one as it is)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from runners.child.input.order import StepOrder
+from workloads.images.decode import MEAN, STD, ImageRecipe, pixels
+
+
+def source(backend: str, recipe: ImageRecipe, order: StepOrder, workers: int, batches: int | None = None):
+    """What ``fit()`` trains on: one epoch of batches in step order (or the first ``batches``)."""
+    if backend == "tensorflow":
+        return tf_data(recipe, order, workers, batches)
+    if backend == "torch":
+        from runners.child.input.torch_loader import data_loader
+
+        return data_loader(recipe, order, workers, channels_first=False, batches=batches)
+    return RecipeBatches(recipe, order, workers, batches)
+
+
+def first_batch(backend: str, recipe: ImageRecipe, order: StepOrder, workers: int) -> np.ndarray:
+    """The pipeline's first batch of images (NHWC), for ``native.input_note``."""
+    made = source(backend, recipe, order, workers, batches=1)
+    if backend == "tensorflow":
+        return next(iter(made))[0].numpy()
+    if backend == "torch":
+        return np.stack([made.dataset[i][0].numpy() for i in range(order.batch)])
+    return made[0][0]
+
+
+def needs_built_loss(backend: str) -> bool:
+    """Whether the model's loss and metrics must be built before ``fit()`` meets the source.
+
+    ``fit()`` builds them from the source's first batch and then rewinds it; a ``PyDataset`` with workers (Keras
+    3.15) resumes after the rewind at its second batch, so the run would train from batch 1 where every other
+    runner trains from batch 0 (found here: keras/jax's first loss was another batch's). Built beforehand (one
+    ``test_on_batch`` on the decoded arrays' first batch, no weights change), ``fit()`` takes nothing out."""
+    return backend not in ("tensorflow", "torch")
+
+
+def describe(backend: str, workers: int) -> str:
+    if backend == "tensorflow":
+        return f"tf.data, tf.image, {workers} parallel call{'s' * (workers != 1)}"
+    if backend == "torch":
+        from runners.child.input.torch_loader import describe as loader
+
+        return loader(workers)
+    return f"PyDataset, Pillow, {workers} worker thread{'s' * (workers != 1)}"
+
+
+def tf_data(recipe: ImageRecipe, order: StepOrder, workers: int, batches: int | None = None):
+    import tensorflow as tf
+
+    positions = order.positions(batches=batches)
+    files = tf.constant(np.array(recipe.files)[positions])
+    boxes = tf.constant(recipe.boxes[positions])
+    flips = tf.constant(recipe.flips[positions])
+    labels = tf.constant(recipe.labels[positions])
+    size, channels = recipe.size, recipe.channels
+
+    def decode(contents):
+        # JPEG with the accurate integer IDCT, as Pillow's libjpeg decodes (TensorFlow's default, INTEGER_FAST,
+        # gives pixels up to 4 levels apart from it); PNG is lossless either way.
+        return tf.cond(tf.io.is_jpeg(contents),
+                       lambda: tf.io.decode_jpeg(contents, channels=channels, dct_method="INTEGER_ACCURATE"),
+                       lambda: tf.io.decode_png(contents, channels=channels))
+
+    def load(file, box, flip, label):
+        image = decode(tf.io.read_file(file))
+        image = tf.image.crop_to_bounding_box(image, box[1], box[0], box[3] - box[1], box[2] - box[0])
+        # Antialiased bilinear, as Pillow resizes; rounded to whole pixel values as Pillow's 8-bit images are.
+        image = tf.image.resize(image, (size, size), method="bilinear", antialias=True)
+        image = tf.clip_by_value(tf.round(image), 0.0, 255.0)
+        image = tf.cond(flip, lambda: tf.image.flip_left_right(image), lambda: image)
+        return (image / 255.0 - MEAN) / STD, label
+
+    dataset = tf.data.Dataset.from_tensor_slices((files, boxes, flips, labels))
+    dataset = dataset.map(load, num_parallel_calls=workers or None, deterministic=True)
+    return dataset.batch(order.batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def _py_dataset_base():
+    import keras
+
+    return keras.utils.PyDataset
+
+
+class RecipeBatches(_py_dataset_base()):
+    """Batches of the recipe's images decoded with Pillow on ``workers`` threads (Keras's own worker pool)."""
+
+    def __init__(self, recipe: ImageRecipe, order: StepOrder, workers: int, batches: int | None = None):
+        super().__init__(workers=max(workers, 1), use_multiprocessing=False, max_queue_size=4)
+        self.recipe, self.order = recipe, order
+        self.batches = order.epoch_batches if batches is None else batches
+
+    def __len__(self) -> int:
+        return self.batches
+
+    def __getitem__(self, index: int):
+        r = self.recipe
+        positions = self.order.positions(first_batch=index, batches=1)
+        x = np.stack([pixels(r.files[i], r.size, r.channels, r.boxes[i], bool(r.flips[i])) for i in positions])
+        return x, r.labels[positions]
