@@ -48,5 +48,31 @@ def torch_inputs(workload, x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x.transpose(workload.torch_input_axes)))
 
 
+def own_vit_checkpoint(folder: str, epsilon: float) -> float:
+    """A user's ViT checkpoint with another LayerNorm epsilon (Transformers' default, 1e-12), loaded as
+    ``hub:FOLDER`` loads it: the largest logit difference between Transformers and KerasHub."""
+    from workloads.hub import checkpoint_workload
+
+    workload = HUB_WORKLOADS["vit"]
+    settings = workload.settings(size="tiny")
+    hyper = {**workload.hyper(settings), "config": {**workload.hyper(settings)["config"], "layer_norm_eps": epsilon}}
+    torch_model.make_checkpoint(settings, hyper, folder)
+    own = checkpoint_workload(f"hub:{folder}")
+    own_settings = own.settings()
+    images = own.dataset(own_settings).x[:2]
+    with torch.no_grad():
+        reference = torch_model.build(own_settings, own.hyper(own_settings), folder).eval()(
+            torch_inputs(own, images)).numpy()
+    import keras  # noqa: F401
+
+    from workloads.hub import keras_model
+
+    converted = np.asarray(keras_model.build(own_settings, own.hyper(own_settings), folder).predict(images, verbose=0))
+    return float(np.max(np.abs(converted - reference)))
+
+
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], sys.argv[2:])))
+    if sys.argv[1] == "--own-vit":
+        print(json.dumps({"max_diff": own_vit_checkpoint(sys.argv[2], float(sys.argv[3]))}))
+    else:
+        print(json.dumps(main(sys.argv[1], sys.argv[2:])))

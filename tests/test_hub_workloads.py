@@ -93,6 +93,15 @@ def test_kerashub_loads_every_other_checkpoint_as_transformers_does(tmp_path):
         assert max_diff <= LOGITS_ATOL, (name, max_diff)
 
 
+def test_a_users_vit_checkpoint_with_another_layer_norm_epsilon_converts_faithfully(tmp_path):
+    """KerasHub's ViT converter does not read layer_norm_eps; kvp-dash passes it (Transformers' default, 1e-12,
+    here): the logits agree as the generated checkpoints' do."""
+    result = subprocess.run([sys.executable, "-m", "tests.hub_conversion", "--own-vit", str(tmp_path / "vit"), "1e-12"],
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1])["max_diff"] <= LOGITS_ATOL
+
+
 @pytest.mark.extended
 def test_bert_agrees_and_learns_in_every_runner(tmp_path):
     """The classifier needs more steps than a check takes: its tiny preset's 100, every runner, headless, as a

@@ -139,8 +139,30 @@ def test_host_monitor_counts_a_runners_children_against_it():
         sample, own = _sampled_beside_its_own(monitor, {"runner": parent.pid}, psutil.Process(parent.pid).children()[0])
         # The parent only waits: the CPU is its child's.
         assert sample["runner"].cpu_percent == pytest.approx(own, rel=0.4)
-        child_rss = psutil.Process(parent.pid).children()[0].memory_info().rss
-        assert sample["runner"].rss_bytes > psutil.Process(parent.pid).memory_info().rss + child_rss / 2
+        # The child's own memory (its unique set: the interpreter's shared libraries are counted once, the parent's).
+        child_uss = psutil.Process(parent.pid).children()[0].memory_full_info().uss
+        assert sample["runner"].rss_bytes > psutil.Process(parent.pid).memory_info().rss + child_uss / 2
+    finally:
+        for child in psutil.Process(parent.pid).children(recursive=True):
+            child.kill()
+        parent.kill()
+        parent.wait()
+
+
+def test_host_monitor_counts_a_forked_workers_shared_pages_once():
+    """A DataLoader worker is a fork of its runner: the pages they share are the runner's, counted once."""
+    fork = ("import os, time; block = bytearray(200 * 2**20); block[::4096] = b'x' * len(block[::4096]); "
+            "[os.fork() or time.sleep(60) for _ in range(2)] if True else None; time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", fork])
+    try:
+        deadline = time.monotonic() + 10
+        while len(psutil.Process(parent.pid).children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = psutil.Process(parent.pid).children()
+        assert len(workers) == 2 and all(w.memory_info().rss > 150 * 2**20 for w in workers)  # each "holds" 200 MiB
+        sample = HostMonitor().sample({"runner": parent.pid})["runner"]
+        own = psutil.Process(parent.pid).memory_info().rss
+        assert own <= sample.rss_bytes < own + 100 * 2**20, (sample.rss_bytes, own)  # not three times 200 MiB
     finally:
         for child in psutil.Process(parent.pid).children(recursive=True):
             child.kill()

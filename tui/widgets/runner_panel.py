@@ -158,7 +158,9 @@ def _compact_lines(runner: str, colour: str, label: str, state: RunnerState, gpu
     spinner = _spinner(state, frame)
     fraction, words = state.progress, fmt_steps(state)
     style = "bold $error" if state.phase == "failed" else ("bold $warning" if state.phase in ACTIVE_PHASES else "bold")
-    head = Content.assemble(("■ ", colour), (runner, "bold"), " · ", (label, style), f" · {spinner}{words} ")
+    # --input native: the pipeline's name ("tf.data", "DataLoader", "PyDataset"), what the panels differ by.
+    pipeline = f" · {state.hello.input_pipeline.split(',')[0]}" if state.hello and state.hello.input_pipeline else ""
+    head = Content.assemble(("■ ", colour), (runner, "bold"), pipeline, " · ", (label, style), f" · {spinner}{words} ")
     right = _eta(state)
     room = width - head.cell_length - 1 - right.cell_length
     if room >= 4:
@@ -174,6 +176,8 @@ def _compact_lines(runner: str, colour: str, label: str, state: RunnerState, gpu
     if value:
         rate = f"{value / 1000:.1f}k" if value >= 10_000 else fmt_rate(value)
         parts += [" · ", _bold(rate), f" {unit}"]
+    if state.input_wait_share is not None:
+        parts.append(f" · input wait {state.input_wait_share:.0%}")
     hello = state.hello
     if hello is not None and hello.gpu is not None and gpu is not None and gpu.available and state.gpu is not None:
         sm, used = state.gpu.sm_utilization, state.gpu.used_bytes
