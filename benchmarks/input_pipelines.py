@@ -3,7 +3,7 @@ image, on a generated image folder (``kvp-dash make-images``), against decoding 
 
 Each pipeline runs in a process of its own (only its framework imported) and iterates ``--batches`` batches of
 the same recipe the runners follow (``runners.child.input``): decode, crop, resize, flip, batch. The first batch is
-left out of the timing (worker start-up, tracing). CPU is the process's and its workers' (``resource``).
+left out of the timing (worker start-up, tracing). CPU is the process's and its live workers' (psutil).
 
     python benchmarks/input_pipelines.py --images /tmp/images --size 64 --batch 32 --batches 40 --workers 2
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,8 +27,17 @@ PIPELINES = {  # name: (KERAS_BACKEND or None, how the runner builds it)
 
 
 def _cpu_s() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    """CPU seconds of this process and its live workers (DataLoader's processes; threads are this process's)."""
+    import psutil
+
+    total = 0.0
+    for process in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
 
 
 def one(name: str, images: str, size: int, batch: int, batches: int, workers: int) -> dict:

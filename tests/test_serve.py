@@ -10,6 +10,7 @@ import time
 
 import aiohttp
 import psutil
+import pytest
 
 from runners.session.record.replay import SHIPPED
 
@@ -20,17 +21,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _descendants(pid: int) -> list[str]:
-    try:
-        return [" ".join(p.cmdline()) for p in psutil.Process(pid).children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-async def test_each_browser_tab_runs_a_read_only_viewer():
+@pytest.mark.parametrize("stop", ["terminate", "kill"])
+async def test_each_browser_tab_runs_a_read_only_viewer_that_ends_with_the_server(stop):
+    """Two tabs, two `kvp-dash attach` viewers and not one runner; however the server ends (SIGTERM, or SIGKILL
+    where it can do nothing), no viewer is left behind with its tab still open."""
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "tui.cli", "serve", str(SHIPPED), "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    viewers: list[psutil.Process] = []
     try:
         async with aiohttp.ClientSession() as session:
             deadline = time.monotonic() + 30
@@ -43,19 +41,26 @@ async def test_each_browser_tab_runs_a_read_only_viewer():
                     assert time.monotonic() < deadline, "the server did not come up"
                     await asyncio.sleep(0.2)
             assert response.status == 200 and "kvp-dash" in page
-            # Two tabs: two viewers, each `kvp-dash attach`, and not one runner.
             sockets = [await session.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30") for _ in range(2)]
             received = [await asyncio.wait_for(ws.receive(), 30) for ws in sockets]
             assert all(message.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT) for message in received)
-            children = _descendants(server.pid)
-            viewers = [c for c in children if "tui.cli attach" in c and not c.startswith("/bin/sh")]
-            assert len(viewers) == 2, children
-            assert not [c for c in children if "runners.child" in c]
+            children = psutil.Process(server.pid).children(recursive=True)
+            viewers = [c for c in children if "tui.cli attach" in " ".join(c.cmdline())]
+            assert len(viewers) == 2, [c.cmdline() for c in children]
+            assert all(v.ppid() == server.pid for v in viewers)  # exec'd: no shell between server and viewer
+            assert not [c for c in children if "runners.child" in " ".join(c.cmdline())]
+            getattr(server, stop)()  # the tabs stay open
+            server.wait(10)
+            _, alive = psutil.wait_procs(viewers, timeout=10)
+            assert not alive, [v.cmdline() for v in alive]
             for ws in sockets:
                 await ws.close()
     finally:
-        server.terminate()
+        server.kill()
         server.wait(10)
+        for viewer in viewers:
+            if viewer.is_running():
+                viewer.kill()
 
 
 def test_binding_beyond_this_machine_warns_that_there_is_no_authentication():

@@ -6,13 +6,12 @@ thread caps and backend environment variables before this process started.
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import os
-import signal
 import sys
 import traceback
 
+from runners import parent_death
 from runners.child import finish, turns
 from runners.child.event_writer import EventWriter, RankOnlyWriter
 from runners.config import RunConfig
@@ -22,16 +21,9 @@ from workloads.base import resolve
 
 
 def die_with_parent() -> None:
-    """Ask Linux to SIGKILL us when the dashboard dies, even by SIGKILL (no orphans)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: a closed event pipe still stops us at the next report
+    """SIGKILL from Linux when the dashboard dies, even by SIGKILL (no orphans)."""
     parent = os.environ.get(PARENT_PID_ENV)
-    if parent and os.getppid() != int(parent):
-        os._exit(3)  # the parent died before prctl took effect
+    parent_death.die_with_parent(int(parent) if parent else None)
 
 
 def _out_of_memory(exc: BaseException) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 from pathlib import Path
 
 from tui.cli.options import THEMES, add_screen_options, command, speed
@@ -30,6 +32,12 @@ def register(commands) -> None:
 
 def watch(args: argparse.Namespace) -> int:
     from runners.session.record.replay import SHIPPED, AttachedRun, RecordedRun
+    from tui.cli.serve import SERVER_PID_ENV
+
+    if args.attach and os.environ.get(SERVER_PID_ENV):  # a browser tab's viewer: gone with its server, however
+        from runners.parent_death import die_with_parent  # the server ends (SIGKILL included)
+
+        die_with_parent(int(os.environ[SERVER_PID_ENV]), signal.SIGTERM)
 
     source = AttachedRun(args.run_dir) if args.attach else RecordedRun(args.run_dir or SHIPPED, speed=args.speed)
     viewer(source, args.attach, refresh_hz=args.refresh, theme=THEMES[args.theme]).run()

@@ -8,7 +8,9 @@ runner, so however many tabs open, nothing trains twice.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import signal
 import sys
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from tui.cli.options import command, port
 from workloads.errors import InputError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+# Set in each viewer's environment: the server it must not outlive.
+SERVER_PID_ENV = "KVP_DASH_SERVER_PID"
 
 
 def register(commands) -> None:
@@ -48,7 +52,9 @@ def serve_command(args: argparse.Namespace) -> int:
 def viewer_command(run_dir: Path) -> str:
     """What each browser tab runs: the read-only attach viewer, with this Python."""
     # -P: the folder serve was started in (a user's own tui/ package, say) is not put on the viewer's sys.path.
-    return shlex.join([sys.executable, "-P", "-m", "tui.cli", "attach", str(run_dir.resolve())])
+    # exec: textual-serve starts it through a shell; the viewer replaces it, so the server is its parent and its
+    # death (tui.cli.replay) takes the viewer with it.
+    return "exec " + shlex.join([sys.executable, "-P", "-m", "tui.cli", "attach", str(run_dir.resolve())])
 
 
 def latest_run(base: Path) -> Path | None:
@@ -65,5 +71,39 @@ def serve(run_dir: Path, host: str, port: int) -> int:
               "this port sees the run (read-only)", file=sys.stderr)
     print(f"kvp-dash: serving {run_dir} read-only at http://{host}:{port} (Ctrl+C stops the server, "
           "not the session)", file=sys.stderr)
-    Server(viewer_command(run_dir), host=host, port=port, title=f"kvp-dash · {run_dir.name}").serve()
+    class ViewerServer(Server):
+        def request_exit(self) -> None:
+            """Ctrl+C or SIGTERM: the open tabs' viewers first, so the server's shutdown has no session to wait
+            for (aiohttp would wait a minute for each open websocket)."""
+            _stop_viewers()
+            super().request_exit()
+
+    os.environ[SERVER_PID_ENV] = str(os.getpid())
+    signal.signal(signal.SIGHUP, _exit_on_signal)  # a dropped SSH session: the viewers are stopped below
+    try:
+        ViewerServer(viewer_command(run_dir), host=host, port=port, title=f"kvp-dash · {run_dir.name}").serve()
+    finally:
+        _stop_viewers()
     return 0
+
+
+def _exit_on_signal(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _stop_viewers(grace_s: float = 3.0) -> None:
+    """Every viewer still running (a tab open when the server stops): SIGTERM, then SIGKILL after ``grace_s``."""
+    import psutil
+
+    viewers = psutil.Process().children(recursive=True)
+    for viewer in viewers:
+        try:
+            viewer.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(viewers, timeout=grace_s)
+    for viewer in alive:
+        try:
+            viewer.kill()
+        except psutil.Error:
+            pass
