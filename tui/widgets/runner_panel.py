@@ -332,12 +332,12 @@ def _host_line(state: RunnerState, host_memory: int | None) -> Content:
 
 
 def _input_wait(state: RunnerState) -> str:
-    """" · input wait 12%": a runner fed by its input pipeline (--input native); inside Keras's fit() the wait is
-    not seen, and says so."""
+    """" · input wait 12%": a runner fed by its input pipeline (--input native); where the batch is fetched inside
+    tf.data's graph the wait is not seen, and it says so."""
     if state.hello is None or not state.hello.input_pipeline:
         return ""
     share = state.input_wait_share
-    return f" · input wait {share:.0%}" if share is not None else " · input wait not seen in fit()"
+    return f" · input wait {share:.0%}" if share is not None else " · input wait not seen inside tf.data"
 
 
 def _gpu_line(state: RunnerState, gpu: GpuSnapshot | None) -> Content:

@@ -1,8 +1,15 @@
 """Keras's ways, by backend: ``tf.data`` on tensorflow (``tf.io`` decode, ``tf.image`` crop, resize and flip,
 parallel map, prefetch), a ``keras.utils.PyDataset`` with Pillow and worker threads on jax, and PyTorch's
-``DataLoader`` on torch (Keras's torch backend trains from one as it is)."""
+``DataLoader`` on torch.
+
+``fit()`` takes the ``tf.data.Dataset`` as it is: its batches are fetched inside the compiled step, where no
+callback sees the wait. On jax and torch ``fit()`` pulls each batch in Python on the training thread (no
+look-ahead on a CPU), so the pipeline's batches are handed over by a generator that times each pull: the input
+wait, told to the window reporter as the native PyTorch loop tells it."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -31,14 +38,36 @@ def first_batch(backend: str, recipe: ImageRecipe, order: StepOrder, workers: in
     return made[0][0]
 
 
-def needs_built_loss(backend: str) -> bool:
-    """Whether the model's loss and metrics must be built before ``fit()`` meets the source.
+def waits_seen(backend: str) -> bool:
+    """Whether the training loop's wait for input is measured (``timed_batches``): not inside tf.data's graph."""
+    return backend != "tensorflow"
 
-    ``fit()`` builds them from the source's first batch and then rewinds it; a ``PyDataset`` with workers (Keras
-    3.15) resumes after the rewind at its second batch, so the run would train from batch 1 where every other
-    runner trains from batch 0 (found here: keras/jax's first loss was another batch's). Built beforehand (one
-    ``test_on_batch`` on the decoded arrays' first batch, no weights change), ``fit()`` takes nothing out."""
-    return backend not in ("tensorflow", "torch")
+
+def timed_batches(backend: str, recipe: ImageRecipe, order: StepOrder, workers: int, reporter):
+    """The pipeline's batches, epoch after epoch without end (``fit()`` stops at its step count), each pull's
+    wait told to ``reporter``. The pipeline is the backend's own: PyDataset's worker pool as ``fit()`` drives it
+    on jax, a ``DataLoader`` on torch."""
+    if backend == "torch":
+        from runners.child.input.torch_loader import data_loader
+
+        loader = data_loader(recipe, order, workers, channels_first=False)
+        fresh = lambda: iter(loader)  # noqa: E731 - its workers persist across epochs
+    else:
+        # Keras has no public iterator over a PyDataset's workers; this is the one fit() itself uses.
+        from keras.src.trainers.data_adapters import get_data_adapter
+
+        batches = RecipeBatches(recipe, order, workers)
+        fresh = lambda: get_data_adapter(batches, shuffle=False).get_numpy_iterator()  # noqa: E731
+    while True:
+        iterator = fresh()
+        while True:
+            started = time.perf_counter()
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                break
+            reporter.waited_for_input(time.perf_counter() - started)
+            yield batch
 
 
 def describe(backend: str, workers: int) -> str:

@@ -344,12 +344,13 @@ def run(spec, config: RunConfig, writer) -> None:
     if across_workers:
         keras_multi_worker.build(model, share.x[:batch], share.y[:batch])
         keras_multi_worker.train_steps(model, share, batch, settings.steps, [step_reporter])
+    elif native is not None and keras_sources.waits_seen(spec.backend):
+        batches = keras_sources.timed_batches(spec.backend, native.recipe, native.order, config.input_workers,
+                                              reporter)
+        model.fit(batches, steps_per_epoch=settings.steps, epochs=1, verbose=0, callbacks=[step_reporter])
     elif native is not None:
         def make_source(batches):
             return keras_sources.source(spec.backend, native.recipe, native.order, config.input_workers, batches)
-
-        if keras_sources.needs_built_loss(spec.backend):
-            model.test_on_batch(data.x[:batch], data.y[:batch])  # builds the loss and metrics: see needs_built_loss
 
         fit_source_steps(model, make_source, native.order.epoch_batches, settings.steps, [step_reporter],
                          lambda: reporter.finishing)

@@ -60,6 +60,9 @@ class Standing:
     # "no steady state" or "too short", and the first timed window of it.
     steady_state: str | None = None
     steady_from_window: int = 0
+    # --input native: its framework's input pipeline, and the share of steady training spent waiting for it
+    input_pipeline: str | None = None
+    input_wait_share: float | None = None
 
 
 def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
@@ -95,6 +98,8 @@ def standings(states: Iterable[RunnerState], target=None) -> list[Standing]:
                 steps=s.steps_done,
                 steady_state=s.steady_state.kind,
                 steady_from_window=s.steady_state.start,
+                input_pipeline=s.hello.input_pipeline if s.hello else None,
+                input_wait_share=s.input_wait_share,
             )
         )
     rates = {s.name: s.turn_rates() for s in states}
