@@ -67,7 +67,7 @@ def timed_batches(backend: str, recipe: ImageRecipe, order: StepOrder, workers: 
             except StopIteration:
                 break
             reporter.waited_for_input(time.perf_counter() - started)
-            yield batch
+            yield tuple(batch)  # a DataLoader's batch is a list; fit() takes (inputs, targets)
 
 
 def describe(backend: str, workers: int) -> str:

@@ -347,7 +347,7 @@ def run(spec, config: RunConfig, writer) -> None:
     elif native is not None and keras_sources.waits_seen(spec.backend):
         batches = keras_sources.timed_batches(spec.backend, native.recipe, native.order, config.input_workers,
                                               reporter)
-        model.fit(batches, steps_per_epoch=settings.steps, epochs=1, verbose=0, callbacks=[step_reporter])
+        model.fit(batches, steps_per_epoch=settings.steps, epochs=1, shuffle=False, verbose=0, callbacks=[step_reporter])
     elif native is not None:
         def make_source(batches):
             return keras_sources.source(spec.backend, native.recipe, native.order, config.input_workers, batches)
