@@ -63,7 +63,9 @@ def _compare(*args) -> subprocess.CompletedProcess:
 def test_a_slower_run_fails_the_gate_and_a_rerun_of_the_same_settings_passes(tmp_path):
     base, rerun = _run(tmp_path), _run(tmp_path)
     smaller = _run(tmp_path, "--batch-size", "4")  # a quarter of the default batch: far fewer samples a second
-    caught = _compare(base, rerun, smaller, "--fail-if-slower", "5%")
+    # The rerun is not in this comparison: at 5 % it fails whenever the other test worker loads one run and not
+    # the other (seen in CI: torch 17 % slower in a rerun beside the --until-over-processes test).
+    caught = _compare(base, smaller, "--fail-if-slower", "5%")
     assert caught.returncode == 1, caught.stdout + caught.stderr
     assert "differs: batch 32 → 4" in caught.stdout
     fails = [line for line in caught.stdout.splitlines() if line.startswith("FAIL")]

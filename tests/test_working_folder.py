@@ -3,7 +3,6 @@ every process kvp-dash starts imports kvp-dash's packages and the user's named f
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import subprocess
 import sys
@@ -50,7 +49,8 @@ def test_a_workload_file_still_imports_the_modules_beside_it(tmp_path):
 def test_the_served_viewer_does_not_import_the_folder_serve_started_in(tmp_path):
     """Each browser tab runs the viewer command in serve's folder: it must reach kvp-dash's own tui."""
     folder = _decoy_folder(tmp_path)
-    command = shlex.split(viewer_command(tmp_path / "no-such-run"))
-    result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=60)
+    # Through a shell, as textual-serve starts it.
+    result = subprocess.run(viewer_command(tmp_path / "no-such-run"), shell=True, cwd=folder, capture_output=True,
+                            text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert "is not a kvp-dash run folder" in result.stderr

@@ -217,8 +217,8 @@ def print_list() -> None:
               f"sizes {_sizes(name, w)}")
     print("  or --workload path/to/your_workload.py; examples in workloads/examples/: convnet_workload.py (no\n"
           "             tensor list), regression_workload.py, multilabel_workload.py, tabular_workload.py (param_specs)")
-    print("  or --workload hub:FOLDER, a Llama, Gemma, GPT-2, Qwen2, BERT, ViT or DeiT checkpoint on disk in the\n"
-          f"             Hugging Face hub's layout (config.json + model.safetensors){_hub_status()}")
+    print("  or --workload hub:FOLDER, a Llama, Gemma, GPT-2, Qwen2, BERT, ViT, DeiT or Swin checkpoint on disk in\n"
+          f"             the Hugging Face hub's layout (config.json + model.safetensors){_hub_status()}")
     print("runner specs:")
     for spec in SPECS.values():
         missing = spec.missing_modules()

@@ -90,12 +90,17 @@ def _image_inputs(arch: HubArchitecture) -> dict:
         size, _, channels = shape(hyper)
         return pattern_images(settings, class_count(hyper["config"]), channels=channels, size=size)
 
+    def forward(settings, hyper):
+        config, classes = hyper["config"], class_count(hyper["config"])
+        if arch.model_type == "swin":  # windowed attention and patch merging: its own count
+            return flops.swin_forward_flops(config, classes)
+        return flops.vision_forward_flops(config, classes, extra_tokens=arch.extra_tokens)
+
     return dict(
         make_dataset=dataset,
         sample_shape=lambda settings, hyper: shape(hyper),
         num_classes=lambda hyper: class_count(hyper["config"]),
-        forward_flops=lambda settings, hyper: flops.vision_forward_flops(hyper["config"], class_count(hyper["config"]),
-                                                                         extra_tokens=arch.extra_tokens),
+        forward_flops=forward,
         torch_input_axes=(0, 3, 1, 2),  # NHWC -> NCHW
     )
 

@@ -80,6 +80,21 @@ VISION_SIZES = {
     "base": _images(300, 32, _vision(224, 16, 768, 12, 12, 3072)),
     "large": _images(300, 16, _vision(224, 16, 1024, 24, 16, 4096)),
 }
+def _swin(image, patch, embed, depths, heads, window, classes=10) -> dict:
+    """A Swin transformer's config: no dropout nor stochastic depth, LayerNorm's epsilon at Transformers' 1e-5,
+    which KerasHub's Swin layers use (its converter does not read another)."""
+    return {"image_size": image, "patch_size": patch, "num_channels": 3, "embed_dim": embed, "depths": depths,
+            "num_heads": heads, "window_size": window, "mlp_ratio": 4.0, "qkv_bias": True, "num_labels": classes,
+            "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "drop_path_rate": 0.0,
+            "layer_norm_eps": 1e-5}
+
+
+SWIN_SIZES = {
+    "tiny": _images(40, 8, _swin(32, 4, 32, [2, 2], [2, 4], 4)),
+    "small": _images(60, 16, _swin(64, 4, 48, [2, 2, 2], [2, 4, 8], 4)),
+    "base": _images(300, 32, _swin(224, 4, 96, [2, 2, 6, 2], [3, 6, 12, 24], 7)),
+    "large": _images(300, 16, _swin(224, 4, 128, [2, 2, 18, 2], [4, 8, 16, 32], 7)),
+}
 NO_DROPOUT_GPT2 = {"resid_pdrop": 0.0, "embd_pdrop": 0.0, "attn_pdrop": 0.0}
 NO_DROPOUT_BERT = {"hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}
 
@@ -172,6 +187,14 @@ ARCHITECTURES: dict[str, HubArchitecture] = {
         shapes_of={"base": "DeiT-B/16", "large": "DeiT-L/16 shape"},
         inputs="images",
         extra_tokens=2,
+    ),
+    "swin": HubArchitecture(
+        "swin", "SwinConfig", "SwinForImageClassification", "SwinTransformerBackbone",
+        "SwinTransformerImageClassifier", "classification",
+        "Swin (Transformers SwinForImageClassification vs KerasHub SwinTransformerImageClassifier) on pattern images",
+        sizes=SWIN_SIZES,
+        shapes_of={"base": "Swin-T", "large": "Swin-B"},
+        inputs="images",
     ),
 }
 

@@ -46,3 +46,19 @@ def vision_forward_flops(config: dict, classes: int, extra_tokens: int = 1) -> f
     per_token = layers * (4 * d * d + 2 * d * inter)
     attention = layers * 2 * 2 * tokens * tokens * d
     return embedding + 2 * per_token * tokens + attention + 2 * d * classes
+
+
+def swin_forward_flops(config: dict, classes: int) -> float:
+    """Forward FLOPs of one image through a Swin transformer: the patch embedding; at each stage, every block's
+    projections and MLP over all tokens and its attention within windows of M×M tokens (2·N·M²·C); the patch
+    merging between stages (4C → 2C on a quarter of the tokens); the classifier."""
+    side = config["image_size"] // config["patch_size"]
+    dim, ratio = config["embed_dim"], config.get("mlp_ratio", 4.0)
+    total = side * side * config["patch_size"] ** 2 * config.get("num_channels", 3) * dim
+    for stage, depth in enumerate(config["depths"]):
+        tokens, window = side * side, min(config["window_size"], side)
+        total += depth * (tokens * dim * dim * (4 + 2 * ratio) + 2 * tokens * window * window * dim)
+        if stage < len(config["depths"]) - 1:
+            total += 2 * tokens * dim * dim  # merging: (N/4) tokens, 4C in, 2C out
+            side, dim = side // 2, dim * 2
+    return 2 * (total + dim * classes)
