@@ -64,46 +64,43 @@ class DurationBudget(_Ending):
         return [event.runner]
 
 
-class PrecisionGoal(_Ending):
-    """``--until ±X%``: every runner finishes once the headline comparisons' intervals are within ±X %.
+class _AllAtOnce(_Ending):
+    """Every runner finishes at once when ``reached()`` says so, judged at each turn's end (a runner says
+    "waiting", or ends): a runner finished alone would leave the last one with nobody to hand its turn to."""
 
-    Judged at each turn's end (a runner says "waiting", or ends), when a new pair may have formed.
-    """
+    def reached(self) -> bool:
+        raise NotImplementedError
+
+    def to_finish(self, event: Event) -> list[str]:
+        self.fold(event)
+        if not (isinstance(event, Phase) and event.phase in ("waiting", "done")) or not self.reached():
+            return []
+        names = [name for name in self.states if name not in self.asked]
+        self.asked.update(names)
+        return names
+
+
+class PrecisionGoal(_AllAtOnce):
+    """``--until ±X%``: every runner finishes once the headline comparisons' intervals are within ±X % (a new pair
+    may have formed at each turn's end)."""
 
     def __init__(self, target: float, total_steps: int, fold: StateFold | None = None):
         super().__init__(total_steps, fold)
         self.target = target
 
-    def to_finish(self, event: Event) -> list[str]:
-        self.fold(event)
-        if not (isinstance(event, Phase) and event.phase in ("waiting", "done")):
-            return []
-        if not precision_now(list(self.states.values()), self.target).reached:
-            return []
-        names = [name for name in self.states if name not in self.asked]
-        self.asked.update(names)
-        return names
+    def reached(self) -> bool:
+        return precision_now(list(self.states.values()), self.target).reached
 
 
-class TurnCount(_Ending):
+class TurnCount(_AllAtOnce):
     """Every runner finishes once each one still training has had ``turns`` timed turns: the turns one process
-    gives to an ``--until`` run over processes (``runners.session.until_processes``).
-
-    All at once, as ``PrecisionGoal`` does: a runner that finished alone would leave the last one without anyone
-    to hand its turn to, training on to the cap; and a runner whose first turns went to compilation needs a round
-    more than the others to have its count. Judged when a turn ends."""
+    gives to an ``--until`` run over processes (``runners.session.until_processes``). A runner whose first turns
+    went to compilation needs a round more than the others to have its count; the others train it with it."""
 
     def __init__(self, turns: int, total_steps: int, fold: StateFold | None = None):
         super().__init__(total_steps, fold)
         self.turns = turns
 
-    def to_finish(self, event: Event) -> list[str]:
-        self.fold(event)
-        if not (isinstance(event, Phase) and event.phase in ("waiting", "done")):
-            return []
+    def reached(self) -> bool:
         going = [s for s in self.states.values() if s.phase not in ("failed", "stopped", "done")]
-        if not going or any(len(s.turn_rates()) < self.turns for s in going):
-            return []
-        names = [name for name in self.states if name not in self.asked]
-        self.asked.update(names)
-        return names
+        return bool(going) and all(len(s.turn_rates()) >= self.turns for s in going)
