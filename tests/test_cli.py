@@ -28,7 +28,7 @@ def run_cli(*args: str, tmp_path) -> subprocess.CompletedProcess:
     "args, message",
     [
         (["--workload", "nope"], "unknown workload 'nope' (known: mlp, cnn, resnet18, lstm, gpt, llama, gemma, gpt2, "
-                                    "qwen2, bert, vit, deit, swin, a path to a .py file, or hub:CHECKPOINT_FOLDER)"),
+                                    "qwen2, bert, vit, deit, dinov2, swin, a path to a .py file, or hub:CHECKPOINT_FOLDER)"),
         (["--workload", "missing_file.py"], "missing_file.py does not exist"),
         (["--size", "huge"], "argument --size: invalid choice: 'huge'"),
         (["--seq-len", "16"], "--seq-len does not apply to mlp, which is not a sequence workload"),

@@ -102,6 +102,23 @@ def test_a_users_vit_checkpoint_with_another_layer_norm_epsilon_converts_faithfu
     assert json.loads(result.stdout.strip().splitlines()[-1])["max_diff"] <= LOGITS_ATOL
 
 
+def test_a_dinov2_checkpoint_whose_epsilon_kerashub_cannot_follow_is_refused_in_one_line(tmp_path):
+    from safetensors.numpy import save_file
+
+    from workloads.hub.architectures import DINOV2_SIZES
+
+    folder = tmp_path / "dinov2"
+    folder.mkdir()
+    config = {**DINOV2_SIZES["tiny"].model["config"], "layer_norm_eps": 1e-5, "model_type": "dinov2",
+              "architectures": ["Dinov2ForImageClassification"]}
+    (folder / "config.json").write_text(json.dumps(config))
+    save_file({"classifier.bias": np.zeros(10, dtype=np.float32)}, str(folder / "model.safetensors"))
+    result = _run_cli("--workload", f"hub:{folder}", "--headless", "--output", str(tmp_path / "runs"), timeout=120)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "KerasHub's DINOv2 layers use LayerNorm epsilon 1e-6" in result.stderr and "1e-05" in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.extended
 def test_bert_agrees_and_learns_in_every_runner(tmp_path):
     """The classifier needs more steps than a check takes: its tiny preset's 100, every runner, headless, as a

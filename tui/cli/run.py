@@ -217,7 +217,7 @@ def print_list() -> None:
               f"sizes {_sizes(name, w)}")
     print("  or --workload path/to/your_workload.py; examples in workloads/examples/: convnet_workload.py (no\n"
           "             tensor list), regression_workload.py, multilabel_workload.py, tabular_workload.py (param_specs)")
-    print("  or --workload hub:FOLDER, a Llama, Gemma, GPT-2, Qwen2, BERT, ViT, DeiT or Swin checkpoint on disk in\n"
+    print("  or --workload hub:FOLDER, a Llama, Gemma, GPT-2, Qwen2, BERT, ViT, DeiT, DINOv2 or Swin checkpoint on disk in\n"
           f"             the Hugging Face hub's layout (config.json + model.safetensors){_hub_status()}")
     print("runner specs:")
     for spec in SPECS.values():

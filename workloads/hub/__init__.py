@@ -94,7 +94,8 @@ def _image_inputs(arch: HubArchitecture) -> dict:
         config, classes = hyper["config"], class_count(hyper["config"])
         if arch.model_type == "swin":  # windowed attention and patch merging: its own count
             return flops.swin_forward_flops(config, classes)
-        return flops.vision_forward_flops(config, classes, extra_tokens=arch.extra_tokens)
+        return flops.vision_forward_flops(config, classes, extra_tokens=arch.extra_tokens,
+                                          head_inputs=2 if arch.model_type == "dinov2" else 1)
 
     return dict(
         make_dataset=dataset,
@@ -129,6 +130,10 @@ def checkpoint_workload(ref: str) -> Workload:
         found = ", ".join(config.get("architectures") or []) or "none named"
         raise InputError(f"{folder}: kvp-dash cannot race architecture {config.get('model_type')!r} "
                          f"({found}); it races {known}")
+    if arch.model_type == "dinov2" and config.get("layer_norm_eps", 1e-6) != 1e-6:
+        raise InputError(f"{folder}: KerasHub's DINOv2 layers use LayerNorm epsilon 1e-6 and its converter does not "
+                         f"read this checkpoint's {config['layer_norm_eps']:g}: the two models would differ "
+                         "(by 1.2e-2 in the features at 1e-5)")
     if arch.takes_images:
         preset = SizePreset(steps=CHECKPOINT_PRESET["steps"], batch_size=CHECKPOINT_PRESET["batch_size"],
                             model={"config": config, "arch": arch.model_type})

@@ -80,6 +80,23 @@ VISION_SIZES = {
     "base": _images(300, 32, _vision(224, 16, 768, 12, 12, 3072)),
     "large": _images(300, 16, _vision(224, 16, 1024, 24, 16, 4096)),
 }
+def _dinov2(image, patch, hidden, layers, heads, classes=10) -> dict:
+    """A DINOv2 config: no dropout nor stochastic depth, LayerNorm's epsilon at 1e-6 (Transformers' default, and
+    the value KerasHub's DINOv2 layers are fixed at), no register tokens."""
+    return {"image_size": image, "patch_size": patch, "num_channels": 3, "hidden_size": hidden,
+            "num_hidden_layers": layers, "num_attention_heads": heads, "mlp_ratio": 4, "num_labels": classes,
+            "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "drop_path_rate": 0.0,
+            "layer_norm_eps": 1e-6, "layerscale_value": 1.0, "use_swiglu_ffn": False, "qkv_bias": True}
+
+
+DINOV2_SIZES = {
+    "tiny": _images(40, 8, _dinov2(32, 8, 64, 2, 4)),
+    "small": _images(60, 16, _dinov2(64, 8, 128, 4, 4)),
+    "base": _images(300, 32, _dinov2(224, 14, 768, 12, 12)),
+    "large": _images(300, 16, _dinov2(224, 14, 1024, 24, 16)),
+}
+
+
 def _swin(image, patch, embed, depths, heads, window, classes=10) -> dict:
     """A Swin transformer's config: no dropout nor stochastic depth, LayerNorm's epsilon at Transformers' 1e-5,
     which KerasHub's Swin layers use (its converter does not read another)."""
@@ -187,6 +204,16 @@ ARCHITECTURES: dict[str, HubArchitecture] = {
         shapes_of={"base": "DeiT-B/16", "large": "DeiT-L/16 shape"},
         inputs="images",
         extra_tokens=2,
+    ),
+    "dinov2": HubArchitecture(
+        # KerasHub has no DINOv2 classifier: the Keras side is its backbone with Transformers' head written out
+        # (workloads.hub.keras_model: the class token and the mean of the patch tokens, then one dense layer).
+        "dinov2", "Dinov2Config", "Dinov2ForImageClassification", "DINOV2Backbone", "", "classification",
+        "DINOv2 (Transformers Dinov2ForImageClassification vs KerasHub DINOV2Backbone + the same head) on "
+        "pattern images",
+        sizes=DINOV2_SIZES,
+        shapes_of={"base": "DINOv2-B/14", "large": "DINOv2-L/14"},
+        inputs="images",
     ),
     "swin": HubArchitecture(
         "swin", "SwinConfig", "SwinForImageClassification", "SwinTransformerBackbone",

@@ -35,17 +35,18 @@ def forward_flops(config: dict, length: int, task: str, classes: int = 2) -> flo
     return 2 * per_token * length + attention + 2 * (d * d + d * classes)  # pooler and classifier: one token
 
 
-def vision_forward_flops(config: dict, classes: int, extra_tokens: int = 1) -> float:
+def vision_forward_flops(config: dict, classes: int, extra_tokens: int = 1, head_inputs: int = 1) -> float:
     """Forward FLOPs of one image through a vision transformer: the patch embedding, then the encoder over the
     patches and ``extra_tokens`` more (the class token; DeiT's distillation token too), then the classifier on one
-    token."""
+    token (DINOv2's: the class token beside the patches' mean, ``head_inputs`` 2)."""
     patches = (config["image_size"] // config["patch_size"]) ** 2
     tokens = patches + extra_tokens
-    d, inter, layers = config["hidden_size"], config["intermediate_size"], config["num_hidden_layers"]
+    d, layers = config["hidden_size"], config["num_hidden_layers"]
+    inter = config.get("intermediate_size") or int(d * config["mlp_ratio"])
     embedding = 2 * patches * config["patch_size"] ** 2 * config.get("num_channels", 3) * d
     per_token = layers * (4 * d * d + 2 * d * inter)
     attention = layers * 2 * 2 * tokens * tokens * d
-    return embedding + 2 * per_token * tokens + attention + 2 * d * classes
+    return embedding + 2 * per_token * tokens + attention + 2 * head_inputs * d * classes
 
 
 def swin_forward_flops(config: dict, classes: int) -> float:

@@ -22,15 +22,15 @@ def _backbone_kwargs(arch, config: dict) -> dict:
     return kwargs
 
 
-def _port_classifier_head(task, checkpoint: str) -> None:
+def _port_classifier_head(dense, checkpoint: str) -> None:
     """The classification head: a backbone's ``from_preset`` ports the backbone only and leaves the head random,
     so its two tensors are read from the checkpoint with KerasHub's own safetensors loader (Transformers names the
     head ``classifier`` in BERT, ViT and DeiT alike)."""
     from keras_hub.src.utils.transformers.safetensor_utils import SafetensorLoader
 
     with SafetensorLoader(checkpoint, prefix="") as loader:
-        loader.port_weight(task.output_dense.kernel, "classifier.weight", hook_fn=lambda w, _: w.T)
-        loader.port_weight(task.output_dense.bias, "classifier.bias")
+        loader.port_weight(dense.kernel, "classifier.weight", hook_fn=lambda w, _: w.T)
+        loader.port_weight(dense.bias, "classifier.bias")
 
 
 def build(settings, hyper: dict, checkpoint: str):
@@ -43,11 +43,13 @@ def build(settings, hyper: dict, checkpoint: str):
     config = json.loads((Path(checkpoint) / "config.json").read_text())
     backbone_kwargs = _backbone_kwargs(arch, config)
     backbone = getattr(keras_hub.models, arch.keras_backbone).from_preset(checkpoint, **backbone_kwargs)
+    if not arch.keras_task:
+        return _with_class_and_mean_head(arch, backbone, config, checkpoint)
     task_class = getattr(keras_hub.models, arch.keras_task)
     if arch.task == "classification":
         task = task_class(backbone=backbone, preprocessor=None, num_classes=class_count(config),
                           dropout=backbone_kwargs.get("dropout", 0.0))
-        _port_classifier_head(task, checkpoint)
+        _port_classifier_head(task.output_dense, checkpoint)
     else:
         task = task_class(backbone=backbone, preprocessor=None)
     if arch.takes_images:
@@ -59,3 +61,16 @@ def build(settings, hyper: dict, checkpoint: str):
     if "segment_ids" in backbone.input:
         inputs["segment_ids"] = keras.ops.zeros_like(token_ids)
     return keras.Model(token_ids, task(inputs), name=f"{arch.model_type}_{arch.keras_task}")
+
+
+def _with_class_and_mean_head(arch, backbone, config: dict, checkpoint: str):
+    """Transformers' DINOv2 classifier head on KerasHub's backbone (KerasHub has no DINOv2 task): the class token
+    and the mean of the patch tokens, side by side, into one dense layer, its weights ported from the checkpoint."""
+    size, channels = config["image_size"], config.get("num_channels", 3)
+    images = keras.Input(shape=(size, size, channels), name="images")
+    tokens = backbone(images)  # (batch, 1 + patches, hidden), layer-normed as Transformers' last_hidden_state
+    pooled = keras.ops.concatenate([tokens[:, 0], keras.ops.mean(tokens[:, 1:], axis=1)], axis=-1)
+    dense = keras.layers.Dense(class_count(config), name="classifier")
+    model = keras.Model(images, dense(pooled), name=f"{arch.model_type}_classifier")
+    _port_classifier_head(dense, checkpoint)
+    return model

@@ -19,7 +19,7 @@ def images_as_data(workload: Workload, settings: WorkloadSettings, images: Path)
     hyper = workload.hyper(settings)
     shape = tuple(workload.sample_shape(settings, hyper))
     if workload.task != "classification" or len(shape) != 3 or workload.input_dtype != "float32":
-        raise InputError(f"--images trains image classifiers (cnn, resnet18, vit, deit, swin, or your own); "
+        raise InputError(f"--images trains image classifiers (cnn, resnet18, vit, deit, dinov2, swin, or your own); "
                          f"{workload.name} is not one")
     folder = read_folder(images)
     classes = workload.num_classes(hyper)
