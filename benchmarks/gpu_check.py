@@ -7,7 +7,10 @@ The checks, in order:
    every runner finishes; framework memory (the runner's own report) and NVML memory
    (the driver's) are figures, not n/a; MFU is between 1 % and 100 %; the verdict has its interval;
 3. timing fidelity against the bare loops on the GPU (``benchmarks/timing_fidelity.py --device cuda``);
-4. a hub model (``llama`` at ``base``: Llama-3.2-1B's shape) in bf16, KerasHub against Transformers from one
+4. a vision transformer (``vit`` at ``base``: ViT-B/16, 224 px) on a generated image folder, each runner's own
+   input pipeline (``--input native``) against the decoded arrays (``--input memory``): every runner finishes in
+   both, images/s and the input wait are figures;
+5. a hub model (``llama`` at ``base``: Llama-3.2-1B's shape) in bf16, KerasHub against Transformers from one
    checkpoint: every runner finishes, tokens/s and MFU are figures; ``check`` at ``small`` on the GPU verifies parity.
 A runner whose framework is missing (keras/tensorflow on an image without tensorflow) is marked "not run".
 
@@ -107,6 +110,24 @@ def hub_run(device: str, workload: str, size: str, duration_s: float, runners: l
     return {"exit_code": result.returncode, "summary": summary, "output_tail": result.stdout[-4000:]}
 
 
+def vision_run(device: str, size: str, duration_s: float, runners: list[str], output: Path, checks: list) -> dict:
+    """vit on a generated folder of JPEGs a little larger than its images (so every pipeline crops and resizes),
+    native pipelines against memory; the figures a table in benchmarks/README.md would want."""
+    images = output / "images"
+    made = _cli("make-images", str(images), "--classes", "10", "--per-class", "40", "--size", "256", timeout_s=120)
+    _check(checks, "make-images", made.returncode == 0, made.stderr[-300:])
+    figures = {}
+    for mode in ("native", "memory"):
+        _, _, rows = _timed_run(f"vit {size} --input {mode} run", "vit", runners, output / mode, checks,
+                                "--size", size, "--device", device, "--images", str(images), "--input", mode,
+                                "--duration", f"{duration_s:g}s", timeout_s=240)
+        figures[mode] = {name: {"images_per_s": row.get("throughput"), "input_wait_share": row.get("input_wait_share"),
+                                "input_pipeline": row.get("input_pipeline")} for name, row in rows.items()}
+    for name, row in figures.get("native", {}).items():
+        _check(checks, f"{name} names its input pipeline", bool(row["input_pipeline"]), str(row["input_pipeline"]))
+    return figures
+
+
 def fidelity(device: str, runners: list[str], pairs: int, checks: list) -> list[dict]:
     with tempfile.NamedTemporaryFile(suffix=".json") as figures:
         result = subprocess.run(
@@ -134,6 +155,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="steady seconds per runner in the run")
     parser.add_argument("--size", default="base", help="resnet18's size in the run (base: a GPU's ImageNet shape)")
     parser.add_argument("--hub-size", default="base", help="llama's size in the hub run (none: no hub run)")
+    parser.add_argument("--vision-size", default="base", help="vit's size in the image-folder runs (none: none)")
+    parser.add_argument("--checks", default="doctor,run,fidelity,vision,hub",
+                        help="which checks, in this order (a subset tries one on its own)")
     parser.add_argument("--pairs", type=int, default=10,
                         help="fidelity: kvp-dash/bare pairs of 1 s segments per runner, in one process")
     args = parser.parse_args()
@@ -145,12 +169,21 @@ def main() -> int:
         print(f"SKIP  {name}: {why}", flush=True)
     checks: list[dict] = []
     report = {"device": args.device, "runners": runners, "not_run": not_run, "checks": checks}
+    wanted = set(args.checks.split(","))
     try:
-        report["doctor"] = doctor(args.device, checks)
-        with tempfile.TemporaryDirectory() as output:
-            report["run"] = interleaved_run(args.device, args.size, args.duration, runners, Path(output), checks)
-        report["fidelity"] = fidelity(args.device, [r for r in FIDELITY_RUNNERS if r in runners], args.pairs, checks)
-        if args.hub_size != "none":  # last: a 1B model's preparation and loading take the longest
+        if "doctor" in wanted:
+            report["doctor"] = doctor(args.device, checks)
+        if "run" in wanted:
+            with tempfile.TemporaryDirectory() as output:
+                report["run"] = interleaved_run(args.device, args.size, args.duration, runners, Path(output), checks)
+        if "fidelity" in wanted:
+            report["fidelity"] = fidelity(args.device, [r for r in FIDELITY_RUNNERS if r in runners], args.pairs,
+                                          checks)
+        if "vision" in wanted and args.vision_size != "none":
+            with tempfile.TemporaryDirectory() as output:
+                report["vision"] = vision_run(args.device, args.vision_size, min(args.duration, 5.0),
+                                              [r for r in HUB_RUNNERS if r in runners], Path(output), checks)
+        if "hub" in wanted and args.hub_size != "none":  # last: a 1B model's preparation and loading take the longest
             with tempfile.TemporaryDirectory() as output:
                 hub_runners = [r for r in HUB_RUNNERS if r in runners]
                 report["hub"] = hub_run(args.device, "llama", args.hub_size, args.duration, hub_runners,
