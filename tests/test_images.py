@@ -167,3 +167,17 @@ def test_images_for_a_workload_that_cannot_take_them_is_refused(folder, tmp_path
 def test_make_images_refuses_a_folder_that_is_not_empty(folder, tmp_path):
     result = _cli("make-images", str(folder), tmp_path=tmp_path)
     assert result.returncode == 2 and "exists and is not an empty folder" in result.stderr
+
+
+def test_the_pipelines_alone_deliver_images_and_say_what_they_cost(folder, tmp_path):
+    """`kvp-dash pipelines`: each framework's pipeline over the folder, nothing trained, one row each."""
+    result = _cli("pipelines", "--images", str(folder), "--image-size", "32", "--batch-size", "8", "--batches", "3",
+                  "--input-workers", "1", tmp_path=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    rows = [line.split() for line in result.stdout.splitlines() if "images/s" in line]
+    assert [row[0] for row in rows] == ["decode", "DataLoader", "PyDataset", "tf.data"], result.stdout
+    for row in rows:
+        assert float(row[row.index("images/s") - 1].replace(",", "")) > 0
+    assert not list(tmp_path.glob("runs")), "nothing trains"
+    refused = _cli("pipelines", "--images", str(tmp_path / "nowhere"), tmp_path=tmp_path)
+    assert refused.returncode == 2 and "is not a folder" in refused.stderr and "Traceback" not in refused.stderr
