@@ -48,7 +48,6 @@ class UntilSure:
     """Where an ``--until`` run over processes stands: its processes, each comparison's levels, the split."""
 
     target: float
-    cap_s: float
     processes: list[Process] = field(default_factory=list)
     levels: list[Levels] = field(default_factory=list)
     split: Split | None = None
@@ -137,7 +136,7 @@ class UntilSure:
                 "levels": [lv.record() for lv in self.levels],
                 "best_turns": self.split.turns if self.split else None,
                 "processes_needed": self.split.processes if self.split else None,
-                "seconds_left": self.split.seconds_left if self.split and not self.reached else 0.0 if self.reached else None}
+                "seconds_left": 0.0 if self.reached else self.split.seconds_left if self.split else None}
 
 
 def measured_levels(processes: list[Process]) -> list[Levels]:
@@ -174,7 +173,7 @@ def run_until_sure(plan, parent: Path, target: float, cap_s: float, view: Callab
                    ) -> tuple[UntilSure, int]:
     """Processes of ``plan`` under ``parent`` until sure to ±``target`` or ``cap_s`` of a runner's steady time is
     spent; ``on_process`` hears after each. Returns where it stands and the worst exit code (130: interrupted)."""
-    sure = UntilSure(target, cap_s)
+    sure = UntilSure(target)
     slice_s = session_options.get("slice_s", DEFAULT_SLICE_S)
     worst = 0
     while not sure.reached:

@@ -39,6 +39,10 @@ class ImageRecipe:
     size: int
     channels: int
 
+    def image(self, index: int) -> np.ndarray:
+        """Training image ``index`` as every Pillow pipeline makes it: decoded, cropped, resized, flipped."""
+        return pixels(self.files[index], self.size, self.channels, self.boxes[index], bool(self.flips[index]))
+
 
 def crop_box(width: int, height: int, rng: np.random.Generator) -> tuple[int, int, int, int]:
     """A random-resized crop's box (left, top, right, bottom), drawn as torchvision draws it: ten tries at a share
@@ -94,8 +98,7 @@ def pixels(path: str, size: int, channels: int, box=None, flip: bool = False) ->
 
 def decoded(folder: ImageFolder, size: int, channels: int, seed: int) -> dict[str, np.ndarray]:
     recipe = image_recipe(folder, size, channels, seed)
-    x_train = np.stack([pixels(f, size, channels, box, flip)
-                        for f, box, flip in zip(recipe.files, recipe.boxes, recipe.flips)])
+    x_train = np.stack([recipe.image(index) for index in range(len(recipe.files))])
     arrays = {"x_train": x_train, "y_train": recipe.labels}
     if folder.val:
         arrays["x_val"] = np.stack([pixels(str(path), size, channels) for path, _ in folder.val])

@@ -33,17 +33,15 @@ def cpu_seconds() -> float:
 
 def iterate(pipeline: str, images: str, size: int, batch: int, batches: int, workers: int) -> dict:
     from runners.child.input.order import StepOrder
-    from workloads.images.decode import image_recipe, pixels
+    from workloads.images.decode import image_recipe
     from workloads.images.folder import read_folder
 
     recipe = image_recipe(read_folder(images), size, 3, seed=0)
     order = StepOrder(len(recipe.files), batch, batches + 1)
     if pipeline == "memory":
-        def decode_all():
-            for first in range(0, len(order.positions()), batch):
-                yield [pixels(recipe.files[i], size, 3, recipe.boxes[i], bool(recipe.flips[i]))
-                       for i in order.positions()[first:first + batch]]
-        iterator = decode_all()
+        positions = order.positions()
+        iterator = ([recipe.image(i) for i in positions[first:first + batch]]
+                    for first in range(0, len(positions), batch))
     elif pipeline == "DataLoader":
         from runners.child.input.torch_loader import data_loader
 

@@ -9,12 +9,11 @@ wait, told to the window reporter as the native PyTorch loop tells it."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from runners.child.input.native import timed_pulls
 from runners.child.input.order import StepOrder
-from workloads.images.decode import MEAN, STD, ImageRecipe, pixels
+from workloads.images.decode import MEAN, STD, ImageRecipe
 
 
 def source(backend: str, recipe: ImageRecipe, order: StepOrder, workers: int, batches: int | None = None):
@@ -30,12 +29,13 @@ def source(backend: str, recipe: ImageRecipe, order: StepOrder, workers: int, ba
 
 def first_batch(backend: str, recipe: ImageRecipe, order: StepOrder, workers: int) -> np.ndarray:
     """The pipeline's first batch of images (NHWC), for ``native.input_note``."""
-    made = source(backend, recipe, order, workers, batches=1)
     if backend == "tensorflow":
-        return next(iter(made))[0].numpy()
+        return next(iter(tf_data(recipe, order, workers, batches=1)))[0].numpy()
     if backend == "torch":
-        return np.stack([made.dataset[i][0].numpy() for i in range(order.batch)])
-    return made[0][0]
+        from runners.child.input.torch_loader import first_batch as loader_first_batch
+
+        return loader_first_batch(recipe, order)
+    return RecipeBatches(recipe, order, workers, batches=1)[0][0]
 
 
 def waits_seen(backend: str) -> bool:
@@ -58,16 +58,8 @@ def timed_batches(backend: str, recipe: ImageRecipe, order: StepOrder, workers: 
 
         batches = RecipeBatches(recipe, order, workers)
         fresh = lambda: get_data_adapter(batches, shuffle=False).get_numpy_iterator()  # noqa: E731
-    while True:
-        iterator = fresh()
-        while True:
-            started = time.perf_counter()
-            try:
-                batch = next(iterator)
-            except StopIteration:
-                break
-            reporter.waited_for_input(time.perf_counter() - started)
-            yield tuple(batch)  # a DataLoader's batch is a list; fit() takes (inputs, targets)
+    for batch in timed_pulls(fresh, reporter):
+        yield tuple(batch)  # a DataLoader's batch is a list; fit() takes (inputs, targets)
 
 
 def describe(backend: str, workers: int) -> str:
@@ -129,7 +121,5 @@ class RecipeBatches(_py_dataset_base()):
         return self.batches
 
     def __getitem__(self, index: int):
-        r = self.recipe
         positions = self.order.positions(first_batch=index, batches=1)
-        x = np.stack([pixels(r.files[i], r.size, r.channels, r.boxes[i], bool(r.flips[i])) for i in positions])
-        return x, r.labels[positions]
+        return np.stack([self.recipe.image(i) for i in positions]), self.recipe.labels[positions]

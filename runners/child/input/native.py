@@ -3,7 +3,9 @@ and step order its pipeline follows. The probe and validation still use the deco
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Callable, Iterator
 
 from runners.child.input.order import StepOrder, step_order
 from workloads.images.decode import ImageRecipe
@@ -25,6 +27,29 @@ def native_input(workload, config) -> NativeInput | None:
     size, _, channels = workload.sample_shape(settings, workload.hyper(settings))
     recipe = image_recipe(read_folder(config.images), size, channels, settings.seed)
     return NativeInput(recipe, step_order(len(recipe.files), size, channels, settings))
+
+
+def timed_pulls(fresh: Callable[[], Iterator], reporter) -> Iterator:
+    """A pipeline's batches epoch after epoch without end (``fresh()`` starts an epoch), each pull's wait told to
+    the window reporter: what the training thread spends waiting for input."""
+    while True:
+        iterator = fresh()
+        while True:
+            started = time.perf_counter()
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                break
+            reporter.waited_for_input(time.perf_counter() - started)
+            yield batch
+
+
+def hello_fields(native: NativeInput | None, pipeline: str, first_batch: Callable[[], object], memory_batch) -> dict:
+    """What a runner's hello says of its input: the pipeline in words, and how its first batch differs from the
+    decoded arrays; nothing from memory."""
+    if native is None:
+        return {}
+    return {"input_pipeline": pipeline, "input_note": input_note(pipeline, first_batch(), memory_batch)}
 
 
 def input_note(pipeline: str, first_batch, memory_batch) -> str | None:

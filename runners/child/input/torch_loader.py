@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from runners.child.input.order import StepOrder
-from workloads.images.decode import ImageRecipe, pixels
+from workloads.images.decode import ImageRecipe
 
 
 class RecipeImages(Dataset):
@@ -21,11 +21,11 @@ class RecipeImages(Dataset):
         return len(self.positions)
 
     def __getitem__(self, item: int):
-        r, index = self.recipe, int(self.positions[item])
-        image = pixels(r.files[index], r.size, r.channels, r.boxes[index], bool(r.flips[index]))
+        index = int(self.positions[item])
+        image = self.recipe.image(index)
         if self.channels_first:
             image = np.ascontiguousarray(image.transpose(2, 0, 1))
-        return torch.from_numpy(image), torch.tensor(r.labels[index])
+        return torch.from_numpy(image), torch.tensor(self.recipe.labels[index])
 
 
 def data_loader(recipe: ImageRecipe, order: StepOrder, workers: int, channels_first: bool,

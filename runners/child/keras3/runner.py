@@ -18,7 +18,7 @@ from runners.child.keras3 import recipe as keras_recipe
 from runners.child.keras3.frameworks_kept_out import keep_tensorflow_out
 from runners.child.initial_weights import initial_weights
 from runners.child.input import keras_sources
-from runners.child.input.native import input_note, native_input
+from runners.child.input.native import hello_fields, native_input
 from runners.child.keras3.weights import load_initial_weights, order_notes
 from runners.child.probe import PROBE_SAMPLES, probe_values
 from runners.child.distributed.rank_report import RankReport
@@ -299,10 +299,9 @@ def run(spec, config: RunConfig, writer) -> None:
             weights_sha256=weights.sha256,
             devices=config.devices * nodes,
             distribution=distribution,
-            input_pipeline=keras_sources.describe(spec.backend, config.input_workers) if native else None,
-            input_note=input_note(keras_sources.describe(spec.backend, config.input_workers), keras_sources.first_batch(
-                spec.backend, native.recipe, native.order, config.input_workers), data.x[:settings.batch_size])
-            if native else None,
+            **hello_fields(native, keras_sources.describe(spec.backend, config.input_workers),
+                           lambda: keras_sources.first_batch(spec.backend, native.recipe, native.order,
+                                                             config.input_workers), data.x[:settings.batch_size]),
         )
     )
     # Inference mode: batch-norm uses its (initial) running statistics, as PyTorch's eval() does.
@@ -347,7 +346,8 @@ def run(spec, config: RunConfig, writer) -> None:
     elif native is not None and keras_sources.waits_seen(spec.backend):
         batches = keras_sources.timed_batches(spec.backend, native.recipe, native.order, config.input_workers,
                                               reporter)
-        model.fit(batches, steps_per_epoch=settings.steps, epochs=1, shuffle=False, verbose=0, callbacks=[step_reporter])
+        model.fit(batches, steps_per_epoch=settings.steps, epochs=1, shuffle=False, verbose=0,
+                  callbacks=[step_reporter])
     elif native is not None:
         def make_source(batches):
             return keras_sources.source(spec.backend, native.recipe, native.order, config.input_workers, batches)

@@ -13,7 +13,7 @@ from runners.child import devices
 from runners.child.pytorch import noise_floor
 from runners.child.pytorch import recipe as torch_recipe
 from runners.child.initial_weights import initial_weights
-from runners.child.input.native import input_note, native_input
+from runners.child.input.native import hello_fields, native_input, timed_pulls
 from runners.child.input.torch_loader import describe as describe_loader
 from runners.child.input.torch_loader import first_batch as loader_first_batch
 from runners.child.probe import PROBE_SAMPLES, probe_values
@@ -72,18 +72,10 @@ class LoaderBatches:
     """Batches from a ``DataLoader``, epoch after epoch, the wait for each told to the window reporter."""
 
     def __init__(self, loader, reporter):
-        self.loader, self.reporter = loader, reporter
-        self._batches = iter(loader)
+        self._batches = timed_pulls(lambda: iter(loader), reporter)
 
     def get(self, step: int):
-        started = time.perf_counter()
-        try:
-            batch = next(self._batches)
-        except StopIteration:  # an epoch's end: the next one, in the same order
-            self._batches = iter(self.loader)
-            batch = next(self._batches)
-        self.reporter.waited_for_input(time.perf_counter() - started)
-        return batch
+        return next(self._batches)
 
 
 def train_steps(train_step, batches, steps: int, device, reporter, validator=None, evaluate=None,
@@ -167,9 +159,8 @@ def run(spec, config: RunConfig, writer) -> None:
             task=task.name,
             stochastic_layers=stochastic_layers(model),
             weights_sha256=weights.sha256,
-            input_pipeline=describe_loader(config.input_workers) if native else None,
-            input_note=input_note(describe_loader(config.input_workers), loader_first_batch(native.recipe, native.order),
-                                  data.x[:settings.batch_size]) if native else None,
+            **hello_fields(native, describe_loader(config.input_workers),
+                           lambda: loader_first_batch(native.recipe, native.order), data.x[:settings.batch_size]),
         )
     )
     values, shape = probe_values(probe(model))

@@ -310,7 +310,8 @@ class Launcher:
 
     def _watch_endings(self, event: Event) -> None:
         """Ask runners to finish once their --duration is spent, or the run is as sure as --until asks."""
-        self._fold.fold(event)  # the turn order reads it too, with or without an ending
+        if self.schedule.takes_turns:
+            self._fold.fold(event)  # the turn order reads it, with or without an ending (which fold it anyway)
         for ending in self._endings:
             for name in ending.to_finish(event):
                 child = self._children.get(name)
