@@ -110,6 +110,26 @@ def test_the_runners_own_clock_leaves_out_the_same_windows_as_the_dashboard(monk
     assert len(asked_at) == (3 if timed_s == 2.5 else 4)
 
 
+def test_the_input_wait_leaves_out_the_pull_that_may_hold_the_runners_own_stop(monkeypatch):
+    """SIGSTOP lands a moment after the runner stops itself: the next pull can hold the others' turns. Its wait is
+    left out; the pulls around it count."""
+
+    events = []
+    stops = iter([None, 1.0])
+    monkeypatch.setattr(windows_module.turns, "at_window_edge", lambda: next(stops, None))
+    reporter = windows_module.WindowReporter(events.append, "torch", batch_size=8, steps=100, warmup_steps=0,
+                                             interval_s=0.5, memory=lambda: (1, DeviceMemory()))
+    reporter.begin()
+    reporter.waited_for_input(0.1)
+    reporter.close(4, [1.0] * 5, 0.5)
+    reporter.waited_for_input(0.2)
+    reporter.close(9, [1.0] * 5, 1.0)  # the runner gives its turn back here
+    reporter.waited_for_input(13.0)  # the pull the stop landed in
+    reporter.waited_for_input(0.1)
+    reporter.close(14, [1.0] * 5, 15.0)
+    assert [e.input_wait_s for e in events if hasattr(e, "input_wait_s")] == pytest.approx([0.1, 0.2, 0.1])
+
+
 def test_a_wait_said_before_a_pause_and_read_after_it_does_not_count_the_pause_twice():
     # The runner said "waiting" at 2.0 as it gave its turn back, but p stopped it before that reached the pipe:
     # the dashboard reads the pause (2.1–5.0) first, the wait after the resume.

@@ -48,9 +48,18 @@ class WindowReporter:
         self.forced_edge: Callable[[int], bool] = lambda step: False  # e.g. an evaluation after this step
         # Seconds the loop waited for input since the last edge; None while nothing measures it.
         self._input_wait_s: float | None = None
+        self._pull_after_stop = False  # the next pull may hold this process's own stop for the others' turns
 
     def waited_for_input(self, seconds: float) -> None:
-        """The training loop waited this long for its input pipeline's next batch (in the window now open)."""
+        """The training loop waited this long for its input pipeline's next batch (in the window now open).
+
+        The first pull after the runner stopped itself is left out: SIGSTOP lands a moment after ``killpg``
+        returns (``turns.at_window_edge``), so that pull can hold the whole of the others' turns (13 s of "wait"
+        in a 0.5-s window, seen on keras/torch)."""
+        if self._pull_after_stop:
+            self._pull_after_stop = False
+            self._input_wait_s = self._input_wait_s or 0.0  # measured, but of unknown length: nothing added
+            return
         self._input_wait_s = (self._input_wait_s or 0.0) + seconds
 
     def take_input_wait(self) -> float | None:
@@ -115,6 +124,7 @@ class WindowReporter:
             if stopped is not None:
                 self._stops.append(stopped)
                 self._timed_this_turn = False
+                self._pull_after_stop = True
 
     @property
     def window_started_at(self) -> float:
