@@ -46,6 +46,11 @@ class RunConfig:
     # (runners.child.input), with this many workers; None: the arrays (settings.data_path) in memory.
     images: str | None = None
     input_workers: int = 2
+    # `kvp-dash infer`: the batch sizes every serving path is timed at, in turn (None: the runner trains).
+    batch_sizes: list[int] | None = None
+    # Where the native PyTorch runner writes its model as trained (``runners.weights_file``), for `infer --from`.
+    final_weights: str | None = None
+    exports: str | None = None  # `infer`: the folder each path's exported model is written to (one folder a path)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

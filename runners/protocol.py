@@ -155,6 +155,10 @@ class Metrics(Event):
     # Seconds of the window the training loop waited for its input pipeline's next batch (--input native, where
     # the loop is the runner's own); None where it is not seen (arrays in memory, or inside Keras's fit()).
     input_wait_s: float | None = None
+    # Serving (`kvp-dash infer`): each step is one timed call at ``batch_size``; every call's latency in the
+    # window, counted in log-spaced bins (``runners.latency``), and the slowest exactly. None when training.
+    call_bins: dict[str, int] | None = None
+    call_max_s: float | None = None
 
     @property
     def steps(self) -> int:
@@ -181,6 +185,22 @@ class Evaluation(Event):
     samples: int
     eval_s: float  # this evaluation's time
     eval_total_s: float  # every evaluation's time so far, this one included
+
+
+@dataclass(frozen=True)
+class Export(Event):
+    """Serving: what getting the weights onto a deployment path cost, before any call is timed."""
+
+    type: ClassVar[str] = "export"
+    route: str  # the path in words: "ONNX Runtime 1.32 (CPUExecutionProvider) on torch.onnx.export"
+    export_s: float  # exporting or converting the model (0 for a path that serves the model as built)
+    load_s: float  # loading or compiling the artifact into a callable
+    warmup_s: float  # the first calls at every batch size (tracing, shape specialisation)
+    artifact_bytes: int | None  # the exported files on disk; None when nothing is written
+    artifact: str | None  # the artifact's format and file name
+    peak_rss_bytes: int  # the process's peak resident memory once the path is ready
+    precision: str  # what the path computes in ("fp32", or "bf16" where a runtime chooses it)
+    batch_sizes: list[int]
 
 
 @dataclass(frozen=True)
@@ -214,7 +234,7 @@ class Rank(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (Hello, Phase, Probe, NoiseFloor, Metrics, Evaluation, Error, Done, Rank)
+    cls.type: cls for cls in (Hello, Phase, Probe, NoiseFloor, Metrics, Evaluation, Export, Error, Done, Rank)
 }
 
 # Looked up once: decode() runs for every event of every runner.

@@ -8,12 +8,16 @@ parameters from it without importing torch.
 from __future__ import annotations
 
 import hashlib
+import io
 import math
+import os
 from pathlib import Path
 
 import numpy as np
 
 FILE_NAME = "initial_weights.npz"
+# A training run's native PyTorch model as trained, in the same layout: what `kvp-dash infer --from RUN_DIR` serves.
+FINAL_NAME = "final_weights.npz"
 # The names of the trainable tensors (parameters, not buffers such as batch-norm statistics).
 TRAINABLE_KEY = "__trainable__"
 
@@ -36,3 +40,14 @@ def sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def write(out: str | Path, tensors: dict[str, np.ndarray], trainable: list[str]) -> None:
+    """The tensors by PyTorch name and which are trainable, whole or not at all (written beside, then renamed)."""
+    # Serialised in memory first: the partial file exists only while its bytes are written.
+    buffer = io.BytesIO()
+    np.savez(buffer, **tensors, **{TRAINABLE_KEY: np.array(trainable)})
+    partial = f"{out}.partial"
+    with open(partial, "wb") as handle:
+        handle.write(buffer.getbuffer())
+    os.replace(partial, out)

@@ -16,6 +16,7 @@ from runners.child import finish, turns
 from runners.child.event_writer import EventWriter, RankOnlyWriter
 from runners.config import RunConfig
 from runners.protocol import NODE_RANK_ENV, PARENT_PID_ENV, Error, Phase
+from runners.serving_paths import PATHS
 from runners.specs import SPECS
 from workloads.base import resolve
 
@@ -48,8 +49,8 @@ def report_failure(writer, runner: str, exc: BaseException, where: str = "") -> 
 
 def main(argv: list[str] | None = None) -> int:
     spec_name, config_json = (argv if argv is not None else sys.argv[1:])[:2]
-    spec = SPECS[spec_name]
     config = RunConfig.from_json(config_json)
+    spec = (PATHS if config.batch_sizes else SPECS)[spec_name]  # serving paths share the training runners' names
     on_joined_host = int(os.environ.get(NODE_RANK_ENV, "0")) > 0  # --hosts: node 0's process reports
     writer = (RankOnlyWriter if on_joined_host else EventWriter).from_environment(spec.name)
     die_with_parent()

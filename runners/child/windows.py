@@ -80,8 +80,10 @@ class WindowReporter:
             or self.forced_edge(step)
         )
 
-    def close(self, step: int, losses: list[float], now: float) -> None:
-        """``losses`` holds every step since the last edge; ``now`` is after they are on the host."""
+    def close(self, step: int, losses: list[float], now: float, batch_size: int | None = None,
+              call_bins: dict[str, int] | None = None, call_max_s: float | None = None) -> None:
+        """``losses`` holds every step since the last edge; ``now`` is after they are on the host. A serving path's
+        window names its batch size and its calls' latencies (``runners.child.serving.runner``)."""
         rss, device = self._memory()
         warmup = step < self._warmup_steps
         self._emit(
@@ -91,13 +93,15 @@ class WindowReporter:
                 step=step,
                 losses=[float(v) for v in losses],
                 window_s=now - self._edge_t,
-                batch_size=self._batch_size,
+                batch_size=batch_size or self._batch_size,
                 warmup=warmup,
                 rss_bytes=rss,
                 device_bytes=device.in_use,
                 device_peak_bytes=device.peak,
                 device_reserved_bytes=device.reserved,
                 input_wait_s=self.take_input_wait(),
+                call_bins=call_bins,
+                call_max_s=call_max_s,
             )
         )
         # A window that holds a wait counts for nothing, nor does the steady one after it when it began within

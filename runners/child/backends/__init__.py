@@ -8,4 +8,5 @@ BACKENDS = {
     "jax": "runners.child.backends.jax_backend:JaxBackend",
     "tensorflow": "runners.child.backends.tensorflow_backend:TensorFlowBackend",
     "torch": "runners.child.backends.torch_backend:TorchBackend",
+    "openvino": "runners.child.backends.openvino_backend:OpenVinoBackend",
 }

@@ -9,12 +9,9 @@ one line on stderr and exit status 1.
 
 from __future__ import annotations
 
-import io
-import os
 import sys
 
-import numpy as np
-
+from runners import weights_file
 from runners.child.preparing.common import prepare
 from runners.child.quick_exit import exit_now
 
@@ -22,20 +19,16 @@ from runners.child.quick_exit import exit_now
 def save_initial_weights(workload, settings, out: str) -> None:
     import torch
 
-    from runners.weights_file import TRAINABLE_KEY
-
     torch.manual_seed(settings.seed)
-    model = workload.build_torch(settings)
+    save_torch_weights(workload.build_torch(settings), out)
+
+
+def save_torch_weights(model, out: str) -> None:
+    """A PyTorch model's ``state_dict`` in the weights file's layout (``runners.weights_file``)."""
     state = {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()
              if not name.endswith("num_batches_tracked")}  # a counter, not a weight: Keras has none
     trainable = [name for name, p in model.named_parameters() if p.requires_grad]
-    # Serialised in memory first: the partial file exists only while its bytes are written.
-    buffer = io.BytesIO()
-    np.savez(buffer, **state, **{TRAINABLE_KEY: np.array(trainable)})
-    partial = f"{out}.partial"
-    with open(partial, "wb") as handle:
-        handle.write(buffer.getbuffer())
-    os.replace(partial, out)
+    weights_file.write(out, state, trainable)
 
 
 if __name__ == "__main__":

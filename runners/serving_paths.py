@@ -1,0 +1,94 @@
+"""Serving paths: the registry of the ways `kvp-dash infer` serves a model. Each is a runner spec (its side is the
+framework its weights come from, its backend the tensor library its process loads) whose child module is the
+serving runner (``runners.child.serving.runner``); what the path does is its route there
+(``runners.child.serving.routes``), under the same name. Adding a path is an entry here and a route there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runners.specs import KERAS_SETUP, RunnerSpec
+from workloads.errors import InputError
+
+SERVING_CHILD = "runners.child.serving.runner"
+
+
+@dataclass(frozen=True)
+class PathSpec(RunnerSpec):
+    route: str = ""  # the path in words, for --list-paths and the README's table
+    needs_gpu: bool = False  # only where a CUDA GPU serves (TensorRT, say): skipped on a CPU
+
+
+def _keras(name, backend, modules, extra, route, **kw) -> PathSpec:
+    return PathSpec(name, "keras", backend, ("keras", *modules), extra, SERVING_CHILD, setup=KERAS_SETUP,
+                    route=route, **kw)
+
+
+def _torch(name, modules, extra, route, **kw) -> PathSpec:
+    return PathSpec(name, "torch", "torch", ("torch", *modules), extra, SERVING_CHILD, route=route, **kw)
+
+
+PATHS: dict[str, PathSpec] = {
+    p.name: p
+    for p in (
+        _torch("torch", (), "torch", "PyTorch eager, inference mode (the parity reference)"),
+        _torch("torch/compile", (), "torch", "torch.compile (inductor)", default=False),
+        _torch("torch/export", (), "torch", "a torch.export program (ExportedProgram.module())"),
+        _keras("keras/jax", "jax", ("jax",), "jax", "Keras on jax: the model's stateless call under jax.jit"),
+        _keras("keras/tensorflow", "tensorflow", ("tensorflow",), "tensorflow",
+               "Keras on TensorFlow: the model's call in a tf.function"),
+        _keras("keras/torch", "torch", ("torch",), "torch", "Keras on torch: the model's call, eager, no grad"),
+        _keras("keras/openvino", "openvino", ("openvino",), "serving",
+               "Keras on its OpenVINO backend (inference only): predict_on_batch"),
+        _torch("onnxruntime/torch", ("onnxruntime", "onnxscript"), "serving",
+               "ONNX Runtime on torch.onnx.export's model"),
+        _keras("onnxruntime/keras", "torch", ("torch", "onnxruntime", "onnxscript"), "serving",
+               "ONNX Runtime on Keras's model.export(format='onnx') (torch backend)"),
+        _torch("openvino/torch", ("openvino",), "serving", "OpenVINO runtime on openvino.convert_model of the PyTorch model"),
+        _torch("openvino/bf16", ("openvino",), "serving",
+               "OpenVINO runtime on the PyTorch model at the CPU plugin's own precision (bf16 where the CPU has it)"),
+        _keras("openvino/keras", "tensorflow", ("tensorflow", "openvino"), "serving",
+               "OpenVINO runtime on Keras's model.export(format='openvino') (tensorflow backend)"),
+        _keras("savedmodel", "tensorflow", ("tensorflow",), "tensorflow",
+               "TensorFlow SavedModel from Keras's model.export(format='tf_saved_model'), its serve signature"),
+        _keras("litert", "tensorflow", ("tensorflow", "ai_edge_litert"), "serving",
+               "LiteRT (TFLite) interpreter on Keras's model.export(format='litert')"),
+        _torch("executorch", ("executorch",), "executorch", "ExecuTorch (XNNPACK) on a torch.export program",
+               default=False),
+    )
+}
+
+
+def parse_path_list(text: str) -> list[PathSpec]:
+    """``"torch,onnxruntime/torch"`` -> specs; InputError with a one-line reason otherwise."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise InputError("--paths needs at least one serving path")
+    unknown = [n for n in names if n not in PATHS]
+    if unknown:
+        raise InputError(f"unknown serving path {unknown[0]!r} (known: {', '.join(PATHS)})")
+    if len(set(names)) != len(names):
+        raise InputError("--paths lists a path twice")
+    return [PATHS[n] for n in names]
+
+
+def choose_paths(text: str | None) -> tuple[list[PathSpec], list[str]]:
+    """The paths to serve, and notices about default paths skipped for lack of a package."""
+    if text is not None:
+        chosen = parse_path_list(text)
+        for spec in chosen:
+            if spec.missing_modules():
+                raise InputError(path_install_hint(spec))
+        return chosen, []
+    defaults = [p for p in PATHS.values() if p.default]
+    installed = [p for p in defaults if not p.missing_modules()]
+    skipped = [path_install_hint(p) for p in defaults if p.missing_modules()]
+    if not installed:
+        raise InputError("no serving path is installed: pip install 'kvp-dash[all]'")
+    return installed, skipped
+
+
+def path_install_hint(spec: PathSpec) -> str:
+    missing = spec.missing_modules()
+    return (f"path {spec.name} needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not "
+            f"installed: pip install 'kvp-dash[{spec.extra}]'")
