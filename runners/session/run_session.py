@@ -69,7 +69,9 @@ class RunSession:
         self.parity_verdict: ParityVerdict | None = None  # once finished
         try:
             prepared = (plan.workload_ref, plan.workload, plan.settings, self.folder.path, on_progress, cancel)
-            if plan.workload.weights_from_torch:
+            if plan.weights_from:  # infer --from RUN_DIR: a training run's final weights, where they are
+                self.weights_file = Path(plan.weights_from)
+            elif plan.workload.weights_from_torch:
                 self.weights_file = prepare_initial_weights(*prepared)
             elif plan.workload.make_checkpoint:
                 self.checkpoint = prepare_checkpoint(*prepared)
@@ -84,7 +86,10 @@ class RunSession:
             eval_every_steps=plan.eval_every_steps, eval_every_s=plan.eval_every_s, validation=plan.validation,
             weights_file=str(self.weights_file) if self.weights_file else None,
             checkpoint=str(self.checkpoint) if self.checkpoint else None,
-            images=plan.images if plan.input_mode == "native" else None, input_workers=plan.input_workers, **extra,
+            images=plan.images if plan.input_mode == "native" else None, input_workers=plan.input_workers,
+            batch_sizes=plan.batch_sizes,
+            exports=str(self.folder.path / "exports") if plan.serving else None,
+            final_weights=None if plan.serving else str(self.folder.path / weights_file.FINAL_NAME), **extra,
         )
         self.launcher = Launcher(
             plan.specs, self.config, self.folder, available_cpus(), overrides=overrides,
@@ -144,13 +149,17 @@ class RunSession:
         """Start the runners, hand every event to ``on_event``, and stop them whatever happens."""
         await run_headless(self.launcher, on_event)
 
-    def finish(self, states: Iterable[RunnerState]) -> tuple[list[Standing], str]:
+    def finish(self, states: Iterable[RunnerState]) -> tuple[list, str]:
         """Rank, judge and record the run: runners that never ended count as stopped. Returns the verdict too."""
         states = list(states)
         for state in states:
             if not state.ended:
                 state.apply(Phase(state.name, "stopped"))
         p = self.plan
+        if p.serving:
+            from runners.session.verdict.serving import finish_serving
+
+            return finish_serving(self.folder, states, self.description, p.workload.name, p.batch_sizes, p.device)
         failed = [s.name for s in states if s.phase == "failed"]
         report = recorded_report(self.folder.path, self.launcher.runner_names, self.parity_context, failed)
         parity = ParityVerdict(report, describe(report, failed, self.parity_context.judged))
@@ -174,6 +183,7 @@ class RunSession:
         summary["images"] = self.plan.images  # the folder settings.data_path was decoded from
         summary["input"] = self.plan.input_mode if self.plan.images else None
         summary["parity"] = asdict(self.parity_context)  # every view judges parity alike
+        summary["kind"] = "infer" if self.plan.serving else "train"  # replay and attach draw a serving run as one
         return {"argv": sys.argv, "config": summary}
 
     def _meta(self) -> dict:

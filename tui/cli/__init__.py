@@ -1,7 +1,7 @@
 """The command line: a small package of commands, each a short function over a run session.
 
 ``kvp-dash [options]`` (the ``run`` command: the live dashboard, or
-``--headless``), ``check``, ``replay``, ``attach``, ``serve``, ``sweep``, ``compare``, ``doctor``, ``join``, ``make-images`` and ``pipelines``, as
+``--headless``), ``check``, ``infer``, ``replay``, ``attach``, ``serve``, ``sweep``, ``compare``, ``doctor``, ``join``, ``make-images`` and ``pipelines``, as
 argparse subparsers. Bad input (``workloads.errors.InputError``) gets one line on
 stderr and exit code 2, before any runner starts; anything else is a bug and
 keeps its traceback. Textual and the launcher are imported only once the input
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import sys
 
-from tui.cli import check, compare, doctor, join, make_images, pipelines, replay, run, serve, sweep
+from tui.cli import check, compare, doctor, infer, join, make_images, pipelines, replay, run, serve, sweep
 from tui.cli.options import Parser
 from workloads.errors import InputError
 
-COMMANDS = (run, check, replay, serve, sweep, compare, doctor, join, make_images, pipelines)
+COMMANDS = (run, check, infer, replay, serve, sweep, compare, doctor, join, make_images, pipelines)
 
 
 def build_parser() -> tuple[Parser, set[str]]:

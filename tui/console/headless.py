@@ -19,6 +19,7 @@ from runners.session.state.formatting import fmt_loss, fmt_steps
 from runners.session.observer import RunObserver, on_quit_signals
 from runners.session.run_session import RunSession
 from runners.session.state.runner_state import RunnerState
+from runners.session.verdict.serving import fmt_latency
 from runners.session.verdict.summary import metric_text, validation_cell
 from tui.console.output import console as output_console
 from tui.console.standings import leaderboard_table
@@ -31,6 +32,12 @@ def _figures(state: RunnerState) -> tuple[str, str, str, str]:
     step = f"{state.mean_step_time_s * 1000:.1f} ms" if state.mean_step_time_s else "–"
     value, unit = state.throughput
     rate = f"{value:,.0f} {unit}" if value else "–"
+    serving = state.serving.by_batch
+    if serving:  # a serving path: the smallest batch's median latency, the largest's throughput
+        smallest, largest = serving[min(serving)], serving[max(serving)]
+        p50, throughput = smallest.percentile(0.5), largest.throughput()
+        step = f"p50 {fmt_latency(p50)} @{smallest.batch_size}"
+        rate = f"{throughput:,.0f} samples/s @{largest.batch_size}" if throughput else "–"
     rss = f"{state.host.rss_bytes / 1024**2:,.0f} MiB" if state.host else "–"
     loss = fmt_loss(state.current_loss)
     return step, rate, rss, loss
@@ -119,6 +126,14 @@ def run(session: RunSession) -> int:
         interrupted = True
     observer.close()
     table, verdict_text = session.finish(states.values())
+    if session.plan.serving:
+        from tui.console.serving_table import serving_table
+
+        for size in session.plan.batch_sizes:
+            console.print(serving_table(table, size))
+        console.print(f"verdict: {verdict_text}")
+        console.print(f"run folder: {session.folder.path}")
+        return 1 if any(s.phase == "failed" for s in states.values()) else (130 if interrupted else 0)
     console.print(leaderboard_table(table, title="standings (steady-state throughput)"))
     target = session.plan.target
     for row in table:

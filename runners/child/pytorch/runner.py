@@ -201,4 +201,8 @@ def run(spec, config: RunConfig, writer) -> None:
                        config.crash_at_step)
     train_s = time.perf_counter() - reporter.started_at - validator.spent_s
     evaluate(step)  # the model as trained (nothing when the last step was just evaluated)
+    if config.final_weights and spec.name == PARITY_REFERENCE and not config.checkpoint:
+        from runners.child.preparing.weights import save_torch_weights
+
+        save_torch_weights(model, config.final_weights)  # what `kvp-dash infer --from` serves
     emit(Done(name, steps=step + 1, train_s=train_s))

@@ -60,10 +60,22 @@ class Plan:
     # --input: "native" (each runner reads the files through its framework's pipeline) or "memory" (the arrays)
     input_mode: str = "memory"
     input_workers: int = 2  # --input-workers: the native pipelines' workers
+    # `kvp-dash infer`: the batch sizes every serving path is timed at (the specs are then serving paths), and the
+    # weights file it serves (a training run's final weights: --from RUN_DIR), or None: the run's initial weights.
+    batch_sizes: list[int] | None = None
+    weights_from: str | None = None
+
+    @property
+    def serving(self) -> bool:
+        return self.batch_sizes is not None
 
     def describe(self) -> str:
         """The one-line description every view shows as its title."""
         s = self.settings
+        if self.serving:
+            weights = f" · weights of {Path(self.weights_from).parent.name}" if self.weights_from else ""
+            return (f"{self.workload.name} ({s.size}) · serving at batch {', '.join(map(str, self.batch_sizes))} · "
+                    f"{self.duration_s:g} s each · seed {s.seed} · {self.device}{weights}")
         length = f"{self.duration_s:g} s each" if self.duration_s else f"{s.steps} steps"
         if self.until:
             length = f"until ±{self.until * 100:g} % (at most {length})"

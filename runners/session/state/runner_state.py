@@ -29,16 +29,19 @@ from runners.protocol import (
     Error,
     Evaluation,
     Event,
+    Export,
     Hello,
     Metrics,
     NoiseFloor,
     Phase,
+    Probe,
     Rank,
 )
 from runners.session.monitoring.process_monitor import HostSample
 from runners.session.monitoring.nvml_monitor import ProcessSample
 from runners.session.monitoring.peaks import peak_flops
 from runners.session.state.series import Quantiles, StepSeries
+from runners.session.state.serving import ServingFigures
 from runners.session.state.steady_state import SteadyState
 from runners.session.state.timed_windows import TimedWindows
 
@@ -82,6 +85,10 @@ class RunnerState:
     evaluations: list[Evaluation] = field(default_factory=list)  # in step order
     val_loss: StepSeries = field(default_factory=StepSeries)  # validation loss by step, for its chart
     ranks: dict[int, Rank] = field(default_factory=dict)  # a data-parallel runner's processes: the latest of each
+    # A serving path (`kvp-dash infer`): what its export cost, and its timed calls by batch size.
+    export: Export | None = None
+    probe: Probe | None = None  # its outputs on the probe batch (serving parity is judged from them)
+    serving: ServingFigures = field(default_factory=ServingFigures)
     _resume_phase: str = "starting"
     _hold_is_wait: bool = False
     _settle_until: float | None = None  # the next steady window settles if it begins before this (wall time)
@@ -102,6 +109,10 @@ class RunnerState:
             self.val_loss.add(event.step, event.loss, event.t)
         elif isinstance(event, Rank):
             self.ranks[event.rank] = event
+        elif isinstance(event, Export):
+            self.export = event
+        elif isinstance(event, Probe):
+            self.probe = event
         elif isinstance(event, NoiseFloor) and event.seconds > 0 and not self.held:
             # The parity floor's extra model is kvp-dash's work, not the runner's: set aside like a hold, so
             # start-up, time-to-loss and time-to-target leave it out.
@@ -165,6 +176,8 @@ class RunnerState:
             if event.input_wait_s is not None:
                 self.input_wait_s += event.input_wait_s
                 self.input_seen_s += event.window_s
+            if event.call_bins is not None:
+                self.serving.add(self.turn, event)
 
     # The figures come from the steady state (runners.session.state.timed_windows); --duration counts every
     # timed window.

@@ -214,7 +214,7 @@ class ParityTracker:
             facts.task = event.task
         elif isinstance(event, Probe):
             facts.logits = event.values
-        elif isinstance(event, Metrics) and event.first_step <= PARITY_STEPS:
+        elif isinstance(event, Metrics) and event.first_step <= PARITY_STEPS and event.losses:  # (serving: none)
             windows = self._windows[event.runner]
             windows[event.first_step] = event.losses
             # Only an unbroken run of steps from 0 counts.

@@ -1,0 +1,80 @@
+"""`kvp-dash infer`'s plan: the workload and device resolved as a training run's, the serving paths chosen, the
+batch sizes and the weights checked; bad input is one line here, before anything starts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from runners import weights_file
+from runners.serving_paths import choose_paths
+from runners.session.planning.plan import Plan, make_plan
+from workloads.errors import InputError
+
+# The largest batch size a path is asked to serve: its inputs are held for every size at once.
+MAX_BATCH = 65536
+
+
+def parse_batch_sizes(text: str) -> list[int]:
+    """``"1,8,64"`` -> [1, 8, 64]; InputError for anything but distinct positive whole numbers."""
+    sizes = []
+    for word in (w.strip() for w in text.split(",")):
+        if not word.lstrip("-").isdigit():
+            raise InputError(f"--batch-sizes takes whole numbers separated by commas (1,8,64), got {word!r}")
+        size = int(word)
+        if size < 1:
+            raise InputError(f"--batch-sizes: a batch size of {size} serves nothing; each must be 1 or more")
+        if size > MAX_BATCH:
+            raise InputError(f"--batch-sizes: {size} is more than {MAX_BATCH}")
+        sizes.append(size)
+    if len(set(sizes)) != len(sizes):
+        raise InputError("--batch-sizes lists a size twice")
+    return sizes
+
+
+def trained_run(folder: Path) -> tuple[dict, Path]:
+    """A training run folder's recorded config and its final weights file; InputError when it has none."""
+    if not folder.is_dir():
+        raise InputError(f"--from {folder}: no such run folder")
+    record = folder / "run.json"
+    if not record.is_file():
+        raise InputError(f"--from {folder}: not a run folder (no run.json)")
+    weights = folder / weights_file.FINAL_NAME
+    if not weights.is_file():
+        raise InputError(f"--from {folder}: no saved weights ({weights_file.FINAL_NAME}): the native torch runner "
+                         "saves them at the end of a training run of a built-in or file workload (not a hub "
+                         "checkpoint, not --devices/--hosts); train with it in --runners")
+    try:
+        config = json.loads(record.read_text())["config"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"--from {folder}: unreadable run.json ({exc})") from None
+    return config, weights
+
+
+def make_serving_plan(workload: str | None, *, size: str | None, batch_sizes: list[int], paths: str | None,
+                      duration_s: float, seed: int = 0, image_size: int | None = None, seq_len: int | None = None,
+                      device: str = "auto", gpus: list[int] | None = None, schedule: str | None = "interleaved",
+                      from_run: Path | None = None, allow_mixed_devices: bool = False) -> Plan:
+    weights = None
+    if from_run is not None:
+        config, weights = trained_run(from_run)
+        if workload is not None and workload != config["workload"] and Path(workload).name != config["workload"]:
+            raise InputError(f"--from {from_run} trained {config['workload']}, not {workload}: leave --workload out")
+        settings = config["settings"]
+        if config.get("checkpoint"):
+            raise InputError(f"--from {from_run}: a hub checkpoint's run; serve the checkpoint with --workload hub:FOLDER")
+        workload, size, seed = config["workload"], settings["size"], settings["seed"]
+        image_size, seq_len = settings.get("image_size"), settings.get("seq_len")
+    specs, skipped = choose_paths(paths)
+    plan = make_plan(workload or "resnet18", size=size, seed=seed, image_size=image_size, seq_len=seq_len,
+                     device=device, gpus=gpus, schedule=schedule, duration_s=duration_s,
+                     runners=",".join(dict.fromkeys(installed_runner_for(spec) for spec in specs)),
+                     allow_mixed_devices=allow_mixed_devices)
+    return replace(plan, specs=specs, skipped=skipped, batch_sizes=batch_sizes, validation=False,
+                   weights_from=str(weights.resolve()) if weights else None)
+
+
+def installed_runner_for(spec) -> str:
+    """The training runner whose framework a path's process loads: what make_plan checks devices and memory for."""
+    return {"jax": "keras/jax", "tensorflow": "keras/tensorflow"}.get(spec.backend, "torch")
