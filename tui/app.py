@@ -33,6 +33,7 @@ from tui.screens.detail_screen import RunnerDetailScreen
 from tui.screens.help_screen import HelpScreen
 from tui.terminal_signals import resume_only_after_suspend
 from tui.widgets.metric_chart import ChartView
+from tui.widgets.serving_parity import serving_parity_text
 from tui.widgets.runner_panel import ACTIVE_PHASES
 
 # How often the dashboard samples CPU, RSS and GPU use of the runners itself.
@@ -75,6 +76,7 @@ class DashboardApp(App):
         theme: str | None = None,
         device: str | None = None,
         target=None,
+        batch_sizes: list[int] | None = None,
     ):
         """``on_finished`` ranks and records the run once every runner has ended, returning the verdict.
 
@@ -83,6 +85,7 @@ class DashboardApp(App):
         """
         super().__init__()
         self.device = device
+        self.batch_sizes = batch_sizes  # a serving run's (`kvp-dash infer`); None: training
         self.target = target  # --target: its time to reach, on the panels and the leaderboard
         if theme:
             self.theme = theme
@@ -120,7 +123,7 @@ class DashboardApp(App):
 
     def get_default_screen(self) -> MainScreen:
         self.main = MainScreen(self.source.runner_names, self.source.total_steps, self.colours, self.device,
-                               self.target)
+                               self.target, self.batch_sizes)
         return self.main
 
     def on_mount(self) -> None:
@@ -261,7 +264,9 @@ class DashboardApp(App):
             self.screen.show(self.states[self.screen.runner], self.colours, self.view)
         if frame.leaderboard:
             self._show_precision()
-        if frame.parity:
+        if frame.parity and self.batch_sizes:
+            main.parity_bar.update(serving_parity_text(self.states.values()), layout=False)
+        elif frame.parity:
             main.parity_bar.show(self.parity_report(), self._failed_runners(), self.observer.parity_context.judged)
 
     def _charts_on_screen(self, started: float, shown_at: float) -> None:
@@ -308,7 +313,9 @@ class DashboardApp(App):
         if action == "pause":
             return True if controls is not None or replay is not None else None
         if action == "next_chart":
-            return not self.main.wide
+            return not self.main.wide or bool(self.batch_sizes)  # serving: the next batch size
+        if action in ("smoothing", "log_scale", "x_axis") and self.batch_sizes:
+            return False  # the latency chart is a CDF: nothing to smooth, log already, no step axis
         return True
 
     def action_help(self) -> None:

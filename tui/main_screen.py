@@ -16,10 +16,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from tui.palette import hex_colour
+from tui.widgets.latency_chart import LatencyChart
 from tui.widgets.leaderboard import Leaderboard
 from tui.widgets.metric_chart import METRICS, MetricChart
 from tui.widgets.parity_bar import ParityBar
 from tui.widgets.runner_panel import RunnerPanel
+from tui.widgets.serving_board import ServingBoard
 
 # Terminal width from which the runners sit side by side and all three charts show.
 WIDE_FROM = 160
@@ -43,8 +45,11 @@ class MainScreen(Screen):
         """The screen's widgets exist: the app may lay them out and feed them."""
 
     def __init__(self, runner_names: list[str], total_steps: int, colours: dict[str, tuple[int, int, int]],
-                 device: str | None = None, target=None):
+                 device: str | None = None, target=None, batch_sizes: list[int] | None = None):
+        """``batch_sizes``: a serving run's (`kvp-dash infer`): its board and latency chart instead of the
+        leaderboard and the training charts, at one batch size at a time (``next_chart`` takes the next)."""
         super().__init__()
+        self._batch_sizes = batch_sizes
         self._target = target
         self._device = device  # the run's device kind: a runner on another is marked
         self._runner_names = runner_names
@@ -56,14 +61,19 @@ class MainScreen(Screen):
         yield Static("", id="too-small")
         yield ParityBar(id="parity")
         with VerticalScroll(id="body", can_focus=False):
-            yield Leaderboard(id="leaderboard")
-            with Horizontal(id="charts"):
-                for metric in CHART_ORDER:
-                    yield MetricChart(metric, id=f"chart-{metric}")
+            if self._batch_sizes:
+                yield ServingBoard(id="leaderboard")
+                with Horizontal(id="charts"):
+                    yield LatencyChart(id="chart-latency")
+            else:
+                yield Leaderboard(id="leaderboard")
+                with Horizontal(id="charts"):
+                    for metric in CHART_ORDER:
+                        yield MetricChart(metric, id=f"chart-{metric}")
             with Grid(id="panels"):
                 for name in self._runner_names:
                     yield RunnerPanel(name, self._total_steps, hex_colour(self._colours[name]), self._device,
-                                      self._target, id=_panel_id(name))
+                                      self._target, serving=bool(self._batch_sizes), id=_panel_id(name))
         yield Static("", id="verdict")
         yield Static("", id="devices")
         yield Footer(compact=True)
@@ -71,9 +81,14 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         # Held: other screens may be on top when the app redraws, and workers may report during teardown.
         self.panels = {name: self.query_one(f"#{_panel_id(name)}", RunnerPanel) for name in self._runner_names}
-        self.charts = {metric: self.query_one(f"#chart-{metric}", MetricChart) for metric in CHART_ORDER}
-        self.leaderboard = self.query_one(Leaderboard)
-        self.leaderboard.target = self._target
+        if self._batch_sizes:
+            self.charts = {"latency": self.query_one(LatencyChart)}
+            self.leaderboard = self.query_one(ServingBoard)
+            self.batch_size = self._batch_sizes[0]
+        else:
+            self.charts = {metric: self.query_one(f"#chart-{metric}", MetricChart) for metric in CHART_ORDER}
+            self.leaderboard = self.query_one(Leaderboard)
+            self.leaderboard.target = self._target
         self.parity_bar = self.query_one(ParityBar)
         self.devices_line = self.query_one("#devices", Static)
         self.verdict_line = self.query_one("#verdict", Static)
@@ -95,7 +110,19 @@ class MainScreen(Screen):
         self._show_charts()
 
     def next_chart(self) -> None:
+        if self._batch_sizes:
+            self.batch_size = self._batch_sizes[(self._batch_sizes.index(self.batch_size) + 1) % len(self._batch_sizes)]
+            return
         self.chart = CHART_ORDER[(CHART_ORDER.index(self.chart) + 1) % len(CHART_ORDER)]
+
+    @property
+    def batch_size(self) -> int:
+        return self.leaderboard.batch_size
+
+    @batch_size.setter
+    def batch_size(self, size: int) -> None:
+        """The serving board and the latency chart show this batch size."""
+        self.leaderboard.batch_size = self.charts["latency"].batch_size = size
 
     def watch_too_small(self, too_small: bool) -> None:
         self.set_class(too_small, "-too-small")
@@ -116,7 +143,7 @@ class MainScreen(Screen):
 
     def _show_charts(self) -> None:
         for metric, chart in self.charts.items():
-            chart.display = self.wide or metric == self.chart
+            chart.display = self.wide or metric == self.chart or bool(self._batch_sizes)
 
 
 def _panel_id(runner: str) -> str:

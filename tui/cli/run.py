@@ -153,6 +153,7 @@ def _dashboard(args: argparse.Namespace, session) -> int:
         settings=session.settings_shown(),
         device=plan.device,
         target=plan.target,
+        batch_sizes=plan.batch_sizes,
     )
     app.run()
     session.close()

@@ -21,6 +21,7 @@ from runners.session.state.formatting import (
 )
 from runners.session.monitoring.nvml_monitor import GpuSnapshot
 from runners.session.state.runner_state import RunnerState
+from tui.widgets import serving_lines
 from runners.session.verdict.summary import metric_text
 from tui.widgets.rows_view import RowsView
 
@@ -59,10 +60,13 @@ class RunnerPanel(RowsView, can_focus=True):
         Binding("right,down", "app.focus_next", "Next runner", show=False),
     ]
 
-    def __init__(self, runner: str, total_steps: int, colour: str, device: str | None = None, target=None, **kwargs):
+    def __init__(self, runner: str, total_steps: int, colour: str, device: str | None = None, target=None,
+                 serving: bool = False, **kwargs):
         """``device``: the run's device ("cpu" or "cuda"); a runner whose hello names another kind is marked.
-        ``target``: the run's --target (a ``Target``), whose time to reach the panel shows."""
+        ``target``: the run's --target (a ``Target``), whose time to reach the panel shows. ``serving``: a serving
+        path's panel (`kvp-dash infer`): latencies and the export's cost instead of loss and step time."""
         super().__init__(**kwargs)
+        self.serving = serving
         self.runner = runner
         self.target = target
         self.device = device
@@ -94,9 +98,12 @@ class RunnerPanel(RowsView, can_focus=True):
         every frame. ``stale`` then says they are behind the data.
         """
         self._last = (state, gpu, host_memory, frame, compact)
+        serving = self.serving
         if figures or self._figures is None:
             self._figures = {
-                "meta": _meta_line(state), "speed": _speed_line(state), "timing": _timing_line(state),
+                "meta": _meta_line(state),
+                "speed": serving_lines.throughput_line(state) if serving else _speed_line(state),
+                "timing": serving_lines.export_line(state) if serving else _timing_line(state),
                 "host": _host_line(state, host_memory), "gpu": _gpu_line(state, gpu),
             }
         self.stale = not figures
@@ -118,7 +125,7 @@ class RunnerPanel(RowsView, can_focus=True):
         self.set_class(compact, "-compact")
         if compact:  # a short terminal: two lines a runner, so every runner's news stays on screen
             compact_label = COMPACT_LABELS.get(state.phase, state.phase) + unsteady
-            lines = _compact_lines(self.runner, self.colour, compact_label, state, gpu, width, frame)
+            lines = _compact_lines(self.runner, self.colour, compact_label, state, gpu, width, frame, self.serving)
             if lines != self.lines:
                 self.lines = lines
                 self.set_rows(list(lines.values()))
@@ -127,7 +134,7 @@ class RunnerPanel(RowsView, can_focus=True):
         lines = {
             "meta": slow["meta"],
             "progress": _progress_line(state, width, frame),
-            "loss": _loss_line(state),
+            "loss": serving_lines.latency_line(state) if serving else _loss_line(state),
             "validation": _validation_line(state, self.target),
             "speed": slow["speed"],
             "timing": slow["timing"],
@@ -152,7 +159,7 @@ class RunnerPanel(RowsView, can_focus=True):
 
 
 def _compact_lines(runner: str, colour: str, label: str, state: RunnerState, gpu: GpuSnapshot | None,
-                   width: int, frame: int | None) -> dict[str, Content]:
+                   width: int, frame: int | None, serving: bool = False) -> dict[str, Content]:
     """Two lines: "■ keras/jax · training · step 120/200 ━━━── 0:12" and "loss 0.41 · 12,345 samples/s ·
     cpu 180% · 1.1 GiB" (a GPU's SM use and memory on a GPU); a failed runner's second line is its error."""
     spinner = _spinner(state, frame)
@@ -171,6 +178,8 @@ def _compact_lines(runner: str, colour: str, label: str, state: RunnerState, gpu
     if state.error is not None:
         second = Content.styled(f"{state.error.error_type}: {state.error.message}", "bold $error")
         return {"progress": first, "error": second}
+    if serving:
+        return {"progress": first, "serving": serving_lines.compact_line(state)}
     parts: list = ["loss ", _bold(fmt_loss(state.current_loss))]
     value, unit = state.throughput
     if value:

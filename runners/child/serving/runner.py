@@ -131,14 +131,14 @@ def run(spec, config: RunConfig, writer) -> None:
         tokens_per_sample=1, precision=route.precision, compiler=route.describe(), task=workload.task,
         conversion_notes=notes, weights_sha256=weights.sha256,
     ))
-    values, shape = probe_values(np.asarray(probe_out, dtype=np.float64))
-    emit(Probe(name, values=values, shape=shape))
     emit(Export(
         name, route=route.describe(), export_s=export_s, load_s=load_s, warmup_s=warmup_s,
         artifact_bytes=_folder_size(folder) if artifact is not None else None, artifact=route.artifact_format,
         peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, precision=route.precision,
         batch_sizes=sizes,
     ))
+    values, shape = probe_values(np.asarray(probe_out, dtype=np.float64))
+    emit(Probe(name, values=values, shape=shape))  # after the export's precision: parity is judged at it
     timed_calls(emit, name, serve, inputs, sizes, config, devices.memory_probe(spec.backend))
 
 
