@@ -128,6 +128,31 @@ def vision_run(device: str, size: str, duration_s: float, runners: list[str], ou
     return figures
 
 
+def serving_run(device: str, size: str, duration_s: float, output: Path, checks: list) -> dict:
+    """`kvp-dash infer` on resnet18 at batch 1, 8 and 64 with every serving path installed on the box: latency
+    percentiles, throughput, export cost and parity on the GPU (OpenVINO and LiteRT serve on its CPU)."""
+    from runners.serving_paths import PATHS
+
+    paths = [name for name, spec in PATHS.items() if spec.listed and not spec.missing_modules()
+             and name != "executorch"]
+    skipped = {name: f"not installed: {', '.join(spec.missing_modules())}" for name, spec in PATHS.items()
+               if spec.listed and spec.missing_modules()}
+    result = _cli("infer", "--headless", "--workload", "resnet18", "--size", size, "--paths", ",".join(paths),
+                  "--batch-sizes", "1,8,64", "--duration", f"{duration_s:g}s", "--device", device,
+                  "--output", str(output), timeout_s=300)
+    folder = next(output.glob("*-resnet18"), None)
+    summary = json.loads((folder / "summary.json").read_text()) if folder and (folder / "summary.json").exists() else {}
+    rows = summary.get("paths", [])
+    failed = sorted({r["runner"] for r in rows if r["phase"] != "done" or r["parity"] is False})
+    _check(checks, f"infer resnet18 {size}", bool(rows) and not failed,
+           f"exit {result.returncode}; {len({r['runner'] for r in rows})} paths; failed or disagreeing: "
+           f"{', '.join(failed) or 'none'}" + (f"; {result.stdout[-400:]}" if result.returncode else ""))
+    keep = ("runner", "batch_size", "p50_s", "p90_s", "p99_s", "throughput", "slower_by", "slower_low", "slower_high",
+            "precision", "parity", "export_s", "artifact_bytes", "route", "error")
+    return {"verdict": summary.get("verdict"), "skipped": skipped,
+            "rows": [{k: r.get(k) for k in keep} for r in rows]}
+
+
 def fidelity(device: str, runners: list[str], pairs: int, checks: list) -> list[dict]:
     with tempfile.NamedTemporaryFile(suffix=".json") as figures:
         result = subprocess.run(
@@ -156,7 +181,8 @@ def main() -> int:
     parser.add_argument("--size", default="base", help="resnet18's size in the run (base: a GPU's ImageNet shape)")
     parser.add_argument("--hub-size", default="base", help="llama's size in the hub run (none: no hub run)")
     parser.add_argument("--vision-size", default="base", help="vit's size in the image-folder runs (none: none)")
-    parser.add_argument("--checks", default="doctor,run,fidelity,vision,hub",
+    parser.add_argument("--serving-size", default="small", help="resnet18's size in the infer run (none: none)")
+    parser.add_argument("--checks", default="doctor,run,serving,fidelity,vision,hub",
                         help="which checks, in this order (a subset tries one on its own)")
     parser.add_argument("--pairs", type=int, default=10,
                         help="fidelity: kvp-dash/bare pairs of 1 s segments per runner, in one process")
@@ -176,6 +202,10 @@ def main() -> int:
         if "run" in wanted:
             with tempfile.TemporaryDirectory() as output:
                 report["run"] = interleaved_run(args.device, args.size, args.duration, runners, Path(output), checks)
+        if "serving" in wanted and args.serving_size != "none":
+            with tempfile.TemporaryDirectory() as output:
+                report["serving"] = serving_run(args.device, args.serving_size, min(args.duration, 5.0), Path(output),
+                                                checks)
         if "fidelity" in wanted:
             report["fidelity"] = fidelity(args.device, [r for r in FIDELITY_RUNNERS if r in runners], args.pairs,
                                           checks)

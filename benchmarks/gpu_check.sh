@@ -18,8 +18,10 @@ PYTHON="${PYTHON:-python3}"
 PURE="keras namex absl-py rich markdown-it-py mdurl pygments nvidia-ml-py packaging"
 # KerasHub and what it imports, for the hub run (transformers, safetensors and tokenizers are in the image).
 PURE="$PURE keras-hub kagglehub kagglesdk tqdm requests urllib3 certifi idna"
+# torch.onnx's exporter (the onnxruntime/torch and onnxruntime/keras paths): onnx itself is compiled, below.
+PURE="$PURE onnxscript onnx-ir typing-extensions"
 # Compiled wheels: one per CPython the GPU image may have.
-BINARY="optree h5py ml-dtypes psutil regex sentencepiece protobuf pyyaml charset-normalizer pillow"
+BINARY="optree h5py ml-dtypes psutil regex sentencepiece protobuf pyyaml charset-normalizer pillow onnx"
 # The lent GPU image runs CPython 3.12; GPU_PYTHONS="311 312" fetches for others too (mind the 64 MiB carry).
 PYTHONS="${GPU_PYTHONS:-312}"
 
@@ -46,7 +48,7 @@ for pair in keras:keras namex:namex absl:absl-py rich:rich markdown_it:markdown-
             ml_dtypes:ml-dtypes psutil:psutil keras_hub:keras-hub kagglehub:kagglehub kagglesdk:kagglesdk \
             tqdm:tqdm requests:requests urllib3:urllib3 certifi:certifi idna:idna regex:regex \
             sentencepiece:sentencepiece google.protobuf:protobuf yaml:pyyaml charset_normalizer:charset-normalizer \
-            PIL:pillow; do
+            PIL:pillow onnxscript:onnxscript onnx_ir:onnx-ir onnx:onnx; do
   module="${pair%%:*}"; package="${pair#*:}"
   "$PYTHON" -c "import $module" 2>/dev/null || missing+=("$package")
 done

@@ -16,7 +16,7 @@ SERVING_CHILD = "runners.child.serving.runner"
 @dataclass(frozen=True)
 class PathSpec(RunnerSpec):
     route: str = ""  # the path in words, for --list-paths and the README's table
-    needs_gpu: bool = False  # only where a CUDA GPU serves (TensorRT, say): skipped on a CPU
+    listed: bool = True  # False: kvp-dash's own test path, named nowhere a user looks
 
 
 def _keras(name, backend, modules, extra, route, **kw) -> PathSpec:
@@ -55,6 +55,9 @@ PATHS: dict[str, PathSpec] = {
                "LiteRT (TFLite) interpreter on Keras's model.export(format='litert')"),
         _torch("executorch", ("executorch",), "executorch", "ExecuTorch (XNNPACK) on a torch.export program",
                default=False),
+        # A path of known latency, for the tests of the percentiles: PyTorch eager's outputs, each call held to
+        # STAND_IN_CALL_S (every tenth to STAND_IN_SLOW_S) by a busy wait.
+        _torch("stand-in", (), "torch", "a known latency (kvp-dash's own tests)", default=False, listed=False),
     )
 }
 

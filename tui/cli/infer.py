@@ -41,9 +41,10 @@ def register(commands) -> None:
     parser.add_argument("--batch-sizes", default=DEFAULT_BATCH_SIZES, metavar="B1,B2,…",
                         help=f"batch sizes every path serves, in turn (default: {DEFAULT_BATCH_SIZES})")
     default_paths = [name for name, spec in PATHS.items() if spec.default]
+    opt_in = [name for name, spec in PATHS.items() if not spec.default and spec.listed]
     parser.add_argument("--paths", metavar="PATHS",
                         help=f"comma-separated serving paths (default: every installed one of "
-                        f"{','.join(default_paths)}; {', '.join(n for n in PATHS if n not in default_paths)} on "
+                        f"{','.join(default_paths)}; {', '.join(opt_in)} on "
                         "request); `kvp-dash infer --list-paths` says what each does and whether it is installed")
     parser.add_argument("--from", dest="from_run", type=Path, metavar="RUN_DIR",
                         help="serve a training run's final weights (its native PyTorch model as trained; the run's "
@@ -98,7 +99,7 @@ def infer(args: argparse.Namespace) -> int:
 
 def print_paths() -> None:
     print("serving paths (`kvp-dash infer --paths A,B`):")
-    for spec in PATHS.values():
+    for spec in (p for p in PATHS.values() if p.listed):
         missing = spec.missing_modules()
         status = "installed" if not missing else f"missing {', '.join(missing)}: pip install 'kvp-dash[{spec.extra}]'"
         opt_in = "" if spec.default else " (on request)"

@@ -61,15 +61,24 @@ def viewer(source, attached: bool, refresh_hz: float | None = None, theme: str |
 
     recorded_target = source.config.get("target")  # --target, when the run had one
     target = Target(**recorded_target) if recorded_target else None
+    batch_sizes = source.config.get("batch_sizes")  # a serving run's (`kvp-dash infer`)
+    if batch_sizes:
+        description = (f"{'attached' if attached else 'replay'} · {workload} · serving at batch "
+                       f"{', '.join(map(str, batch_sizes))} · {length}")
 
     def judge(states) -> str:  # the verdict of the replayed events; the recording is left as it is
         device = next((s.hello.device for s in states if s.hello), "the recorded device")
+        if batch_sizes:
+            from runners.session.verdict.serving import serving_rows, serving_verdict
+
+            return serving_verdict(states, serving_rows(states, batch_sizes), workload, batch_sizes, device)
         text = verdict(states, standings(states, target), workload, settings["batch_size"], device, target)
         shared = steal_sentence(_recorded_steal(source.path))  # measured live, on the machine, not in events
         return f"{text}; {shared}" if shared else text
 
     return DashboardApp(source, description, refresh_hz=refresh_hz or DEFAULT_REFRESH_HZ, on_finished=judge,
-                        theme=theme, target=target, parity=ParityContext.from_record(source.config))
+                        theme=theme, target=target, parity=ParityContext.from_record(source.config),
+                        batch_sizes=batch_sizes)
 
 
 def _recorded_steal(folder: Path) -> float | None:

@@ -114,7 +114,9 @@ class RunnerPanel(RowsView, can_focus=True):
         other_device = bool(self.device and state.hello and device_kind(state.hello.device) != device_kind(self.device))
         title = self._title(bool(state.sharing_with), other_device)
         unsteady = " · no steady state" if not state.steady_state.steady else ""  # its figures average a moving target
-        label = PHASE_LABELS.get(state.phase, state.phase) + unsteady
+        # A serving path builds, exports and warms up while "building", and serves while "training".
+        words = {"training": "serving", "building": "building, exporting"} if self.serving else {}
+        label = words.get(state.phase, PHASE_LABELS.get(state.phase, state.phase)) + unsteady
         # Each setter parses markup and redraws the whole border: only when it changed.
         if title != self._labels[0]:
             self.border_title = title
@@ -124,7 +126,7 @@ class RunnerPanel(RowsView, can_focus=True):
         width = max(20, self.size.width)
         self.set_class(compact, "-compact")
         if compact:  # a short terminal: two lines a runner, so every runner's news stays on screen
-            compact_label = COMPACT_LABELS.get(state.phase, state.phase) + unsteady
+            compact_label = words.get(state.phase, COMPACT_LABELS.get(state.phase, state.phase)) + unsteady
             lines = _compact_lines(self.runner, self.colour, compact_label, state, gpu, width, frame, self.serving)
             if lines != self.lines:
                 self.lines = lines

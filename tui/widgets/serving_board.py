@@ -17,7 +17,7 @@ COLUMNS = (
     ("× slower (95% CI)", 17, "right"), ("=", 1, "right"), ("export", 6, "right"), ("artifact", 8, "right"),
 )
 PATH_WIDTH = (14, 22)
-FIGURES_WIDTH = sum(1 + width for _, width, _ in COLUMNS) + 2  # the rank's column and its space
+FIGURES_WIDTH = sum(1 + width for _, width, _ in COLUMNS) + 3  # the rank's column (13 paths: two digits), a space
 
 
 class ServingBoard(RowsView):
@@ -32,7 +32,7 @@ class ServingBoard(RowsView):
         self._last = (states, colours)
         rows = [r for r in serving_rows(states, [self.batch_size])]
         path_width = max(PATH_WIDTH[0], min(PATH_WIDTH[1], self.size.width - FIGURES_WIDTH))
-        layout = [(1, "right"), (path_width, "left"), *[(w, j) for _, w, j in COLUMNS]]
+        layout = [(2, "right"), (path_width, "left"), *[(w, j) for _, w, j in COLUMNS]]
         titles = ["#", f"path · batch {self.batch_size}", *[t for t, _, _ in COLUMNS]]
         lines = [Content.styled(_line(titles, layout), "bold"),
                  Content.styled("─" * sum(1 + w for w, _ in layout), "dim")]
@@ -41,7 +41,7 @@ class ServingBoard(RowsView):
             label = _fit(f"■ {name}", path_width, "left")
             cells = _cells(r)
             lines.append(Content.assemble(
-                _fit(str(r.rank or "–"), 1, "right"), " ",
+                _fit(str(r.rank or "–"), 2, "right"), " ",
                 (label[:1], hex_colour(colours[r.runner]) if r.runner in colours else ""), label[1:], " ",
                 _line(cells, [(w, j) for _, w, j in COLUMNS]),
             ))

@@ -214,6 +214,35 @@ class ExecuTorch(Route):
         return f"ExecuTorch {_version('executorch')} (XNNPACK) on a torch.export program"
 
 
+STAND_IN_CALL_S, STAND_IN_SLOW_S = 0.001, 0.004
+
+
+class StandIn(Route):
+    """A known latency: PyTorch eager's outputs, every call held to STAND_IN_CALL_S and every tenth to
+    STAND_IN_SLOW_S by a busy wait (a sleep overshoots by the scheduler's whim). For the percentiles' tests."""
+
+    def load(self, model, artifact, context):
+        import time
+
+        eager = _torch_caller(model, context)
+        calls = 0
+
+        def serve(x: np.ndarray) -> np.ndarray:
+            nonlocal calls
+            began = time.perf_counter()
+            out = eager(x)
+            calls += 1
+            until = began + (STAND_IN_SLOW_S if calls % 10 == 0 else STAND_IN_CALL_S)
+            while time.perf_counter() < until:
+                pass
+            return out
+
+        return serve
+
+    def describe(self):
+        return "a stand-in of known latency (kvp-dash's tests)"
+
+
 # --- Keras's side: ``model`` is the Keras model, ``example`` a host array.
 
 
@@ -388,6 +417,7 @@ ROUTES: dict[str, type[Route]] = {
     "openvino/torch": OpenVinoTorch,
     "openvino/bf16": OpenVinoTorchDefault,
     "executorch": ExecuTorch,
+    "stand-in": StandIn,
     "keras/jax": KerasJax,
     "keras/tensorflow": KerasTensorFlow,
     "keras/torch": KerasTorch,
