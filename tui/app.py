@@ -351,7 +351,7 @@ class DashboardApp(App):
 
     def action_next_chart(self) -> None:
         self.main.next_chart()
-        self.pacer.charts_changed()
+        self.pacer.charts_changed(leaderboard=bool(self.batch_sizes))
         self._redraw(force_charts=True)
 
     async def action_pause(self) -> None:

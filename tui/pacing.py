@@ -60,9 +60,11 @@ class FramePacer:
         """Panels to redraw with no new data (samples, a layout that drops or brings back rows)."""
         self._changed.update(runners)
 
-    def charts_changed(self) -> None:
-        """The charts must redraw at their next turn (a new view, a new size)."""
+    def charts_changed(self, leaderboard: bool = False) -> None:
+        """The charts must redraw at their next turn (a new view, a new size); ``leaderboard``: it too (a serving
+        run's board follows the batch size its chart shows)."""
         self._charts_changed = True
+        self._leaderboard_changed |= leaderboard
 
     def data_frame_delay(self) -> float:
         """Seconds until a data frame may be drawn: at once, unless the last was under half an interval ago.

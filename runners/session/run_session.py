@@ -159,6 +159,7 @@ class RunSession:
         if p.serving:
             from runners.session.verdict.serving import finish_serving
 
+            self._tidy_exports()
             return finish_serving(self.folder, states, self.description, p.workload.name, p.batch_sizes, p.device)
         failed = [s.name for s in states if s.phase == "failed"]
         report = recorded_report(self.folder.path, self.launcher.runner_names, self.parity_context, failed)
@@ -170,6 +171,20 @@ class RunSession:
     def close(self) -> None:
         """No runner outlives the view that ends: the last resort after a view returns."""
         self.launcher.kill_now()
+        if self.plan.serving:
+            self._tidy_exports()
+
+    def _tidy_exports(self) -> None:
+        """A serving run's exports: an export a stopped path left half-written goes, and (unless --keep-exports)
+        every export once its size was measured (resnet18's thirteen paths write about 400 MiB)."""
+        exports = self.folder.path / "exports"
+        if not exports.is_dir():
+            return
+        for folder in exports.iterdir():
+            if not self.plan.keep_exports or folder.name.endswith(".partial"):
+                shutil.rmtree(folder, ignore_errors=True)
+        if not self.plan.keep_exports:
+            shutil.rmtree(exports, ignore_errors=True)
 
     def run_record(self) -> dict:
         summary = asdict(self.config)

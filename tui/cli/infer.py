@@ -63,7 +63,10 @@ def register(commands) -> None:
                         help="where the paths serve (default: auto = cuda when NVML finds a GPU)")
     parser.add_argument("--gpus", type=gpu_list, metavar="0,1,…", help="GPUs to spread paths over")
     parser.add_argument("--output", type=Path, default=Path("runs"), metavar="DIR",
-                        help="where run folders go (default: ./runs); each path's export is kept in its exports/")
+                        help="where run folders go (default: ./runs)")
+    parser.add_argument("--keep-exports", action="store_true",
+                        help="keep each path's exported model in the run folder's exports/ (by default they go once "
+                        "their size is measured)")
     parser.add_argument("--headless", action="store_true",
                         help="no dashboard: plain lines or a live table, then the figures and the verdict")
     parser.add_argument("--list-paths", action="store_true", help="list the serving paths, then exit")
@@ -80,6 +83,7 @@ def infer(args: argparse.Namespace) -> int:
         args.workload, size=args.size, batch_sizes=parse_batch_sizes(args.batch_sizes), paths=args.paths,
         duration_s=args.duration, seed=args.seed, image_size=args.image_size, seq_len=args.seq_len,
         device=args.device, gpus=args.gpus, schedule=args.schedule, from_run=args.from_run,
+        keep_exports=args.keep_exports,
     )
     for notice in plan.skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)

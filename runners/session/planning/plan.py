@@ -64,6 +64,7 @@ class Plan:
     # weights file it serves (a training run's final weights: --from RUN_DIR), or None: the run's initial weights.
     batch_sizes: list[int] | None = None
     weights_from: str | None = None
+    keep_exports: bool = False  # --keep-exports: each path's exported model stays in the run folder
 
     @property
     def serving(self) -> bool:

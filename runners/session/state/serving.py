@@ -43,7 +43,10 @@ class BatchFigures:
         return counts
 
     def percentile(self, q: float, ended: bool = False) -> float | None:
-        return latency.quantile(self.counts(ended), q)
+        """Within a 1 % bin: its upper edge, or the slowest call where that is lower."""
+        found = latency.quantile(self.counts(ended), q)
+        slowest = self.max_s(ended)
+        return min(found, slowest) if found is not None and slowest else found
 
     def max_s(self, ended: bool = False) -> float | None:
         start = self.timed.steady_state(ended).start
