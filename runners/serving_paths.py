@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runners.specs import KERAS_SETUP, RunnerSpec
-from workloads.errors import InputError
+from runners.specs import KERAS_SETUP, RunnerSpec, choose_specs
 
 SERVING_CHILD = "runners.child.serving.runner"
 
@@ -62,36 +61,6 @@ PATHS: dict[str, PathSpec] = {
 }
 
 
-def parse_path_list(text: str) -> list[PathSpec]:
-    """``"torch,onnxruntime/torch"`` -> specs; InputError with a one-line reason otherwise."""
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise InputError("--paths needs at least one serving path")
-    unknown = [n for n in names if n not in PATHS]
-    if unknown:
-        raise InputError(f"unknown serving path {unknown[0]!r} (known: {', '.join(PATHS)})")
-    if len(set(names)) != len(names):
-        raise InputError("--paths lists a path twice")
-    return [PATHS[n] for n in names]
-
-
 def choose_paths(text: str | None) -> tuple[list[PathSpec], list[str]]:
-    """The paths to serve, and notices about default paths skipped for lack of a package."""
-    if text is not None:
-        chosen = parse_path_list(text)
-        for spec in chosen:
-            if spec.missing_modules():
-                raise InputError(path_install_hint(spec))
-        return chosen, []
-    defaults = [p for p in PATHS.values() if p.default]
-    installed = [p for p in defaults if not p.missing_modules()]
-    skipped = [path_install_hint(p) for p in defaults if p.missing_modules()]
-    if not installed:
-        raise InputError("no serving path is installed: pip install 'kvp-dash[all]'")
-    return installed, skipped
-
-
-def path_install_hint(spec: PathSpec) -> str:
-    missing = spec.missing_modules()
-    return (f"path {spec.name} needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not "
-            f"installed: pip install 'kvp-dash[{spec.extra}]'")
+    """The paths to serve (``--paths``, or every installed default), and notices about default ones skipped."""
+    return choose_specs(text, PATHS, "--paths", "serving path", "path", "no serving path is installed")

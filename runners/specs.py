@@ -57,23 +57,46 @@ SPECS: dict[str, RunnerSpec] = {
 }
 
 
-def parse_runner_list(text: str) -> list[RunnerSpec]:
-    """``"keras/jax,torch"`` -> specs; ValueError with a one-line reason otherwise."""
+def parse_runner_list(text: str, registry: dict | None = None, option: str = "--runners",
+                      noun: str = "runner spec") -> list[RunnerSpec]:
+    """``"keras/jax,torch"`` -> specs of ``registry`` (the training runners unless told); InputError with a one-line
+    reason otherwise."""
+    registry = SPECS if registry is None else registry
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise InputError("--runners needs at least one runner spec")
-    unknown = [n for n in names if n not in SPECS]
+        raise InputError(f"{option} needs at least one {noun}")
+    unknown = [n for n in names if n not in registry]
     if unknown:
-        raise InputError(f"unknown runner spec {unknown[0]!r} (known: {', '.join(SPECS)})")
+        known = ", ".join(name for name, spec in registry.items() if getattr(spec, "listed", True))
+        raise InputError(f"unknown {noun} {unknown[0]!r} (known: {known})")
     if len(set(names)) != len(names):
-        raise InputError("--runners lists a runner spec twice")
-    return [SPECS[n] for n in names]
+        raise InputError(f"{option} lists a {noun} twice")
+    return [registry[n] for n in names]
 
 
-def install_hint(spec: RunnerSpec) -> str:
+def choose_specs(text: str | None, registry: dict | None = None, option: str = "--runners",
+                 noun: str = "runner spec", kind: str = "runner",
+                 nothing: str = "no framework is installed") -> tuple[list[RunnerSpec], list[str]]:
+    """The specs to start (named in ``text``, or every installed default), and notices about default ones skipped
+    for lack of a package; a named one whose package is missing is refused."""
+    registry = SPECS if registry is None else registry
+    if text is not None:
+        specs = parse_runner_list(text, registry, option, noun)
+        for spec in specs:
+            if spec.missing_modules():
+                raise InputError(install_hint(spec, kind))
+        return specs, []
+    defaults = [s for s in registry.values() if s.default]
+    installed = [s for s in defaults if not s.missing_modules()]
+    if not installed:
+        raise InputError(f"{nothing}: pip install 'kvp-dash[all]'")
+    return installed, [install_hint(s, kind) for s in defaults if s.missing_modules()]
+
+
+def install_hint(spec: RunnerSpec, kind: str = "runner") -> str:
     missing = spec.missing_modules()
     return (
-        f"runner {spec.name} needs {' and '.join(missing)}, which "
+        f"{kind} {spec.name} needs {' and '.join(missing)}, which "
         f"{'is' if len(missing) == 1 else 'are'} not installed: "
         f"pip install 'kvp-dash[{spec.extra}]'"
     )

@@ -31,7 +31,7 @@ from runners.session.planning.plan import DURATION_STEP_CAP, Plan
 from runners.session.planning.preparation import ProgressCallback, prepare_checkpoint, prepare_initial_weights
 from runners.session.record.run_folder import RunFolder
 from runners.session.state.runner_state import RunnerState
-from runners.session.verdict.summary import Standing, finish_run
+from runners.session.verdict.summary import finish_run
 from workloads.errors import InputError
 from workloads.hub.checkpoint import parameter_count as checkpoint_parameters
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from runners.serving_paths import PATHS
 from tui.cli.options import (
-    THEMES,
     add_screen_options,
     command,
     duration,

@@ -327,13 +327,21 @@ class KerasOpenVino(Route):
                 f"({self.precision}, its default)")
 
 
-class SavedModel(Route):
-    artifact_format = "TensorFlow SavedModel"
+class _KerasExport(Route):
+    """Keras's own ``model.export`` into ``file_name`` in the format named."""
+
+    format = ""
+    file_name = ""
 
     def export(self, model, example, folder):
-        path = folder / "saved_model"
-        model.export(str(path), format="tf_saved_model", verbose=False)
+        path = folder / self.file_name
+        # The OpenVINO exporter takes no verbose flag; the others print a summary without it.
+        model.export(str(path), format=self.format, **({} if self.format == "openvino" else {"verbose": False}))
         return path
+
+
+class SavedModel(_KerasExport):
+    artifact_format, format, file_name = "TensorFlow SavedModel", "tf_saved_model", "saved_model"
 
     def load(self, model, artifact, context):
         import tensorflow as tf
@@ -349,13 +357,8 @@ class SavedModel(Route):
         return f"TensorFlow {_version('tensorflow')} SavedModel (model.export), its serve function"
 
 
-class OnnxRuntimeKeras(Route):
-    artifact_format = "ONNX (Keras model.export)"
-
-    def export(self, model, example, folder):
-        path = folder / "model.onnx"
-        model.export(str(path), format="onnx", verbose=False)
-        return path
+class OnnxRuntimeKeras(_KerasExport):
+    artifact_format, format, file_name = "ONNX (Keras model.export)", "onnx", "model.onnx"
 
     def load(self, model, artifact, context):
         serve, self.provider = _ort_session(artifact, context)
@@ -365,13 +368,8 @@ class OnnxRuntimeKeras(Route):
         return f"ONNX Runtime {_version('onnxruntime')} ({getattr(self, 'provider', 'CPU')}) on Keras's ONNX export"
 
 
-class OpenVinoKeras(Route):
-    artifact_format = "OpenVINO IR (.xml + .bin)"
-
-    def export(self, model, example, folder):
-        path = folder / "model.xml"
-        model.export(str(path), format="openvino")
-        return path
+class OpenVinoKeras(_KerasExport):
+    artifact_format, format, file_name = "OpenVINO IR (.xml + .bin)", "openvino", "model.xml"
 
     def load(self, model, artifact, context):
         serve, chosen = _openvino_compiled(str(artifact), context, "f32")
@@ -381,13 +379,8 @@ class OpenVinoKeras(Route):
         return f"OpenVINO {_version('openvino').split('-')[0]} CPU (fp32) on Keras's OpenVINO export"
 
 
-class LiteRt(Route):
-    artifact_format = "LiteRT flatbuffer (.tflite)"
-
-    def export(self, model, example, folder):
-        path = folder / "model.tflite"
-        model.export(str(path), format="litert", verbose=False)
-        return path
+class LiteRt(_KerasExport):
+    artifact_format, format, file_name = "LiteRT flatbuffer (.tflite)", "litert", "model.tflite"
 
     def load(self, model, artifact, context):
         from ai_edge_litert.interpreter import Interpreter

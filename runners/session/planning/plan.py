@@ -15,7 +15,7 @@ from runners.recipe import Recipe, recipe_from
 from runners.session.state.formatting import fmt_bytes
 from runners.session.planning.schedules import Schedule, schedule_named
 from runners.session.verdict.target import Target, parse_target
-from runners.specs import SPECS, RunnerSpec, install_hint, parse_runner_list
+from runners.specs import RunnerSpec, choose_specs
 from workloads import Workload, WorkloadSettings, get_workload
 from workloads.errors import InputError
 from workloads.hub import PREFIX as HUB_PREFIX
@@ -290,18 +290,7 @@ def fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: li
 
 def choose_runners(text: str | None) -> tuple[list[RunnerSpec], list[str]]:
     """The runners to start, and notices about default runners skipped for lack of a framework."""
-    if text is not None:
-        specs = parse_runner_list(text)
-        for spec in specs:
-            if spec.missing_modules():
-                raise InputError(install_hint(spec))
-        return specs, []
-    defaults = [s for s in SPECS.values() if s.default]
-    installed = [s for s in defaults if not s.missing_modules()]
-    skipped = [install_hint(s) for s in defaults if s.missing_modules()]
-    if not installed:
-        raise InputError("no framework is installed: pip install 'kvp-dash[all]'")
-    return installed, skipped
+    return choose_specs(text)
 
 
 def resolve_device(device: str, gpus: list[int] | None) -> tuple[str, list[int] | None]:
