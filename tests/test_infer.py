@@ -229,4 +229,15 @@ async def test_a_serving_run_replays_on_its_board_and_chart(tmp_path):
         assert board.batch_size == chart.batch_size == 4
         assert "batch 4" in "\n".join(line.plain for line in board._rows)
         assert "serves mlp fastest" in app.verdict
+        await pilot.press("enter")  # the focused path in depth: a latency CDF a batch size, and its export
+        await wait_until(pilot, lambda: len(app.screen.query(LatencyChart)) == 2, 10)
+        await pilot.pause(0.5)
+        detail_charts = list(app.screen.query(LatencyChart))
+        assert [c.batch_size for c in detail_charts] == [1, 4] and all(c.drawn for c in detail_charts)
+        from tui.console.output import text_of
+        from tui.screens.detail_screen import settings_table
+
+        settings = text_of(settings_table(app.states[app.screen.runner], {}))
+        assert "served by" in settings and "load · warm-up" in settings
+        await pilot.press("escape")
         assert "parity · [b]✓[/b] 2 of 2 paths match" in str(app.query_one("#parity").content)

@@ -331,7 +331,8 @@ class DashboardApp(App):
 
     def action_detail(self, tab: str = "charts") -> None:
         runner = self._focused_runner()
-        self.push_screen(RunnerDetailScreen(runner, self.source.output_path(runner), self.settings, tab))
+        self.push_screen(RunnerDetailScreen(runner, self.source.output_path(runner), self.settings, tab,
+                                            self.batch_sizes))
         self.call_after_refresh(self._redraw, force_charts=True)
 
     def action_smoothing(self) -> None:

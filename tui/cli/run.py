@@ -33,7 +33,7 @@ def register(commands) -> None:
     parser = commands.add_parser(
         "run", prog="kvp-dash",
         description="Train the same workload in Keras 3 (jax, tensorflow, torch backends) and "
-        "native PyTorch, side by side, live in the terminal. Other commands: check, replay, attach, "
+        "native PyTorch, side by side, live in the terminal. Other commands: check, infer, replay, attach, "
         "serve, sweep, compare, doctor, join (`kvp-dash COMMAND --help`); `kvp-dash check --help` verifies that the runners "
         "train the same model.",
     )

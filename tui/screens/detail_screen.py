@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Log, Static, TabbedContent, TabPane
 
 from runners.session.state.formatting import fmt_bytes
 from runners.session.state.runner_state import RunnerState
+from tui.widgets.latency_chart import LatencyChart
 from tui.widgets.metric_chart import ChartView, MetricChart
 
 # Enough to see the end of a long run's log without loading all of it.
@@ -30,8 +31,12 @@ class RunnerDetailScreen(Screen):
         Binding("f5", "reload_log", "Reload log"),
     ]
 
-    def __init__(self, runner: str, output_path: Path | None, settings: dict[str, str], tab: str = "charts"):
+    def __init__(self, runner: str, output_path: Path | None, settings: dict[str, str], tab: str = "charts",
+                 batch_sizes: list[int] | None = None):
+        """``batch_sizes``: a serving path's (`kvp-dash infer`): a latency CDF a batch size instead of the training
+        charts."""
         super().__init__()
+        self.batch_sizes = batch_sizes
         self.runner = runner
         self.output_path = output_path
         self.settings = settings
@@ -43,10 +48,16 @@ class RunnerDetailScreen(Screen):
         with TabbedContent(initial=self.initial_tab):
             with TabPane("Charts", id="charts"):
                 with Vertical(classes="detail-charts"):
-                    yield MetricChart("loss")
-                    yield MetricChart("step_time")
-                    yield MetricChart("throughput")
-                    yield MetricChart("validation", id="validation-chart")
+                    if self.batch_sizes:
+                        for size in self.batch_sizes:
+                            chart = LatencyChart()
+                            chart.batch_size = size
+                            yield chart
+                    else:
+                        yield MetricChart("loss")
+                        yield MetricChart("step_time")
+                        yield MetricChart("throughput")
+                        yield MetricChart("validation", id="validation-chart")
             with TabPane("Output log", id="log"):
                 yield Log(highlight=False)
             with TabPane("Settings & versions", id="settings"):
@@ -65,8 +76,11 @@ class RunnerDetailScreen(Screen):
             return  # the app's timer can tick between push and mount
         for chart in self.query(MetricChart):
             chart.show([state], colours, view)
-        # The validation chart takes room only once there is something on it (a run with validation data).
-        self.query_one("#validation-chart", MetricChart).display = bool(state.evaluations)
+        for chart in self.query(LatencyChart):
+            chart.show([state], colours)
+        if not self.batch_sizes:
+            # The validation chart takes room only once there is something on it (a run with validation data).
+            self.query_one("#validation-chart", MetricChart).display = bool(state.evaluations)
         self.query_one("#settings-table", Static).update(settings_table(state, self.settings))
 
     def action_tab(self, tab: str) -> None:
@@ -113,6 +127,13 @@ def settings_table(state: RunnerState, settings: dict[str, str]) -> Table:
             if rank.device_bytes is not None else ""
         rows[f"rank {rank.rank} of {rank.world_size} ({rank.device}, pid {rank.pid} on {rank.host})"] = \
             f"RSS {fmt_bytes(rank.rss_bytes)}{device}"
+    export = state.export
+    if export is not None:  # a serving path
+        rows["served by"] = export.route
+        rows["artifact"] = (f"{export.artifact}, {fmt_bytes(export.artifact_bytes)}, exported in {export.export_s:.2f} s"
+                            if export.artifact else "none: served as built")
+        rows["load · warm-up"] = f"{export.load_s:.2f} s · {export.warmup_s:.2f} s (the first calls at every batch size)"
+        rows["peak RSS when ready"] = fmt_bytes(export.peak_rss_bytes)
     if state.sharing_with:
         rows["shares the device with"] = ", ".join(state.sharing_with)
     if state.paused_windows:
