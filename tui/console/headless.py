@@ -127,10 +127,12 @@ def run(session: RunSession) -> int:
     observer.close()
     table, verdict_text = session.finish(states.values())
     if session.plan.serving:
-        from tui.console.serving_table import serving_table
+        from tui.console.serving_table import failures, serving_table
 
         for size in session.plan.batch_sizes:
             console.print(serving_table(table, size))
+        for line in failures(table, session.plan.batch_sizes[0]):
+            console.print(line, highlight=False, markup=False)
         console.print(f"verdict: {verdict_text}")
         console.print(f"run folder: {session.folder.path}")
         return 1 if any(s.phase == "failed" for s in states.values()) else (130 if interrupted else 0)

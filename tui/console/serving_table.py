@@ -19,10 +19,16 @@ def serving_table(rows: list[ServingRow], batch_size: int) -> Table:
             continue
         path = r.runner + (f" [dim]{r.precision}[/dim]" if r.precision != "fp32" else "")
         if r.phase == "failed":
-            path += f" [red]FAILED[/red] [dim]{(r.error or '')[:60]}[/dim]"
+            path += " [red]FAILED[/red]"
         table.add_row(str(r.rank or "–"), path, fmt_latency(r.p50_s), fmt_latency(r.p90_s), fmt_latency(r.p99_s),
                       fmt_latency(r.max_s), f"{r.throughput:,.0f}" if r.throughput else "–", relative_cell(r),
                       {True: "✓", False: "✗", None: "–"}[r.parity],
                       f"{r.export_s:.1f} s" if r.export_s else "–", fmt_size(r.artifact_bytes),
                       fmt_size(r.peak_rss_bytes))
     return table
+
+
+def failures(rows: list[ServingRow], batch_size: int) -> list[str]:
+    """Each failed path's error, one line each, for below the tables."""
+    return [f"{r.runner} failed: {(r.error or '').splitlines()[0][:200]}" for r in rows
+            if r.batch_size == batch_size and r.phase == "failed"]
