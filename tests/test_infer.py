@@ -144,9 +144,10 @@ def test_a_path_whose_package_is_missing_is_refused(tmp_path, monkeypatch):
 # --- the verdict's rules, on figures folded from synthetic events
 
 
-def _state(name: str, framework: str, outputs: list[float], per_turn_s: dict[int, float], precision="fp32"):
+def _state(name: str, framework: str, outputs: list[float], per_turn_s: dict[int, float], precision="fp32",
+           device="cpu"):
     state = RunnerState(name, total_steps=10**9)
-    state.apply(Hello(name, pid=1, framework=framework, backend="torch", versions={}, device="cpu", params=1,
+    state.apply(Hello(name, pid=1, framework=framework, backend="torch", versions={}, device=device, params=1,
                       threads=1, cpus=[0]))
     state.apply(Export(name, route=name, export_s=0.0, load_s=0.0, warmup_s=0.0, artifact_bytes=None, artifact=None,
                        peak_rss_bytes=1, precision=precision, batch_sizes=[1]))
@@ -241,3 +242,11 @@ async def test_a_serving_run_replays_on_its_board_and_chart(tmp_path):
         assert "served by" in settings and "load · warm-up" in settings
         await pilot.press("escape")
         assert "parity · [b]✓[/b] 2 of 2 paths match" in str(app.query_one("#parity").content)
+
+
+def test_on_a_gpu_a_path_served_on_the_cpu_is_said_to_be():
+    reference = [0.5, -1.25]
+    states = [_state("torch", "torch", reference, {t: 1e-3 for t in range(1, 5)}, device="cuda:0 NVIDIA H100"),
+              _state("openvino/torch", "torch", reference, {t: 2e-3 for t in range(1, 5)}, device="cpu")]
+    text = serving_verdict(states, serving_rows(states, [1]), "mlp", [1], "cuda")
+    assert "served on the CPU, not on cuda: openvino/torch" in text

@@ -27,6 +27,7 @@ class Route:
     precision = "fp32"
     artifact_format: str | None = None  # None: served as built, nothing written
     max_batch = 64  # the largest batch it will serve: exports with a bounded batch dimension are sized to it
+    cpu_only = False  # its runtime serves on the CPU whatever the run's device (OpenVINO, LiteRT, ExecuTorch here)
 
     def export(self, model, example, folder: Path) -> Path | None:
         return None
@@ -167,6 +168,7 @@ def _openvino_compiled(model_or_path, context: Context, precision_hint: str | No
 
 
 class OpenVinoTorch(Route):
+    cpu_only = True
     artifact_format = "OpenVINO IR (.xml + .bin)"
     hint: str | None = "f32"
 
@@ -192,6 +194,7 @@ class OpenVinoTorchDefault(OpenVinoTorch):
 
 
 class ExecuTorch(Route):
+    cpu_only = True
     artifact_format = "ExecuTorch program (.pte, XNNPACK)"
 
     def export(self, model, example, folder):
@@ -305,6 +308,7 @@ class KerasTorch(Route):
 
 
 class KerasOpenVino(Route):
+    cpu_only = True
     """Keras's backend compiles with OpenVINO's defaults (no precision hint: bf16 where the CPU has it) and offers
     no setting for it; the path is served as Keras serves it, and says in which precision."""
 
@@ -370,6 +374,7 @@ class OnnxRuntimeKeras(_KerasExport):
 
 class OpenVinoKeras(_KerasExport):
     artifact_format, format, file_name = "OpenVINO IR (.xml + .bin)", "openvino", "model.xml"
+    cpu_only = True
 
     def load(self, model, artifact, context):
         serve, chosen = _openvino_compiled(str(artifact), context, "f32")
@@ -381,6 +386,7 @@ class OpenVinoKeras(_KerasExport):
 
 class LiteRt(_KerasExport):
     artifact_format, format, file_name = "LiteRT flatbuffer (.tflite)", "litert", "model.tflite"
+    cpu_only = True
 
     def load(self, model, artifact, context):
         from ai_edge_litert.interpreter import Interpreter

@@ -126,7 +126,9 @@ def run(spec, config: RunConfig, writer) -> None:
     emit(Hello(
         name, pid=os.getpid(), framework=spec.framework, backend=spec.backend,
         versions=devices.versions(spec.backend, with_keras=spec.framework == "keras"),
-        device=devices.describe_device(spec.backend), params=params, threads=config.threads,
+        # Where its calls run: a CPU-only runtime on a GPU box says so (the panel marks it, the verdict too).
+        device="cpu" if route.cpu_only else devices.describe_device(spec.backend), params=params,
+        threads=config.threads,
         cpus=sorted(os.sched_getaffinity(0)),
         gpu=os.environ.get("CUDA_VISIBLE_DEVICES") if devices.on_gpu(spec.backend) else None,
         tokens_per_sample=1, precision=route.precision, compiler=route.describe(), task=workload.task,

@@ -12,6 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
+from runners.session.planning.device_check import device_kind
 from runners.session.record.run_folder import RunFolder
 from runners.session.state.formatting import fmt_bytes
 from runners.session.state.runner_state import RunnerState
@@ -178,6 +179,9 @@ def serving_verdict(states: Iterable[RunnerState], rows: list[ServingRow], workl
             keras, torch, ratio = sides
             text += "; " + _sides_sentence(keras, torch, ratio, size, workload)
         parts.append(text)
+    elsewhere = sorted({s.name for s in states if s.hello and device_kind(s.hello.device) != device_kind(device)})
+    if elsewhere:
+        parts.append(f"served on the CPU, not on {device}: {', '.join(elsewhere)} (their runtimes' CPU plugins)")
     failed = [r for r in rows if r.batch_size == batch_sizes[0] and r.parity is False]
     if failed:
         parts.append("left out, outputs differ from PyTorch eager: " + ", ".join(
