@@ -51,6 +51,7 @@ class RunConfig:
     # Where the native PyTorch runner writes its model as trained (``runners.weights_file``), for `infer --from`.
     final_weights: str | None = None
     exports: str | None = None  # `infer`: the folder each path's exported model is written to (one folder a path)
+    keras_predict: bool = False  # `infer --keras-predict`: Keras's backends serve through predict_on_batch
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

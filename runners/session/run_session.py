@@ -87,7 +87,7 @@ class RunSession:
             weights_file=str(self.weights_file) if self.weights_file else None,
             checkpoint=str(self.checkpoint) if self.checkpoint else None,
             images=plan.images if plan.input_mode == "native" else None, input_workers=plan.input_workers,
-            batch_sizes=plan.batch_sizes,
+            batch_sizes=plan.batch_sizes, keras_predict=plan.keras_predict,
             exports=str(self.folder.path / "exports") if plan.serving else None,
             final_weights=None if plan.serving else str(self.folder.path / weights_file.FINAL_NAME), **extra,
         )

@@ -63,6 +63,9 @@ def register(commands) -> None:
     parser.add_argument("--gpus", type=gpu_list, metavar="0,1,…", help="GPUs to spread paths over")
     parser.add_argument("--output", type=Path, default=Path("runs"), metavar="DIR",
                         help="where run folders go (default: ./runs)")
+    parser.add_argument("--keras-predict", action="store_true",
+                        help="keras/jax, keras/tensorflow and keras/torch serve through model.predict_on_batch, with "
+                        "Keras's per-call overhead, instead of the model's compiled call (default: the compiled call)")
     parser.add_argument("--keep-exports", action="store_true",
                         help="keep each path's exported model in the run folder's exports/ (by default they go once "
                         "their size is measured)")
@@ -82,7 +85,7 @@ def infer(args: argparse.Namespace) -> int:
         args.workload, size=args.size, batch_sizes=parse_batch_sizes(args.batch_sizes), paths=args.paths,
         duration_s=args.duration, seed=args.seed, image_size=args.image_size, seq_len=args.seq_len,
         device=args.device, gpus=args.gpus, schedule=args.schedule, from_run=args.from_run,
-        keep_exports=args.keep_exports,
+        keep_exports=args.keep_exports, keras_predict=args.keras_predict,
     )
     for notice in plan.skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)

@@ -21,6 +21,16 @@ class Context:
     threads: int
     device: str  # "cpu" or "cuda", as the launcher resolved --device
     batch_sizes: list[int]
+    keras_predict: bool = False  # --keras-predict: Keras's backends serve through predict_on_batch
+
+
+def _keras_predict(model):
+    """Keras's own per-call path: ``predict_on_batch`` (its data adapter and compiled predict step every call)."""
+
+    def serve(x: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict_on_batch(x))
+
+    return serve
 
 
 class Route:
@@ -259,8 +269,27 @@ def _keras_version() -> str:
     return _version("keras")
 
 
-class KerasJax(Route):
+class _KerasBackend(Route):
+    """A Keras backend serving the model itself: its compiled call, or (--keras-predict) ``predict_on_batch``."""
+
+    how = ""
+
     def load(self, model, artifact, context):
+        self.predict = context.keras_predict
+        return _keras_predict(model) if self.predict else self.compiled(model, context)
+
+    def describe(self):
+        return f"Keras {_keras_version()} on {self.library}, " + ("predict_on_batch" if self.predict else self.how)
+
+
+class KerasJax(_KerasBackend):
+    how = "jax.jit"
+
+    @property
+    def library(self):
+        return f"jax {_version('jax')}"
+
+    def compiled(self, model, context):
         import jax
 
         trainable = [v.value for v in model.trainable_variables]
@@ -273,12 +302,15 @@ class KerasJax(Route):
 
         return serve
 
-    def describe(self):
-        return f"Keras {_keras_version()} on jax {_version('jax')}, jax.jit"
 
+class KerasTensorFlow(_KerasBackend):
+    how = "tf.function"
 
-class KerasTensorFlow(Route):
-    def load(self, model, artifact, context):
+    @property
+    def library(self):
+        return f"TensorFlow {_version('tensorflow')}"
+
+    def compiled(self, model, context):
         import tensorflow as tf
 
         call = tf.function(lambda x: model(x, training=False))  # as Keras's predict step: no XLA on a CPU
@@ -288,12 +320,15 @@ class KerasTensorFlow(Route):
 
         return serve
 
-    def describe(self):
-        return f"Keras {_keras_version()} on TensorFlow {_version('tensorflow')}, tf.function"
 
+class KerasTorch(_KerasBackend):
+    how = "eager"
 
-class KerasTorch(Route):
-    def load(self, model, artifact, context):
+    @property
+    def library(self):
+        return f"torch {_version('torch')}"
+
+    def compiled(self, model, context):
         import keras
         import torch
 
@@ -303,9 +338,6 @@ class KerasTorch(Route):
 
         return serve
 
-    def describe(self):
-        return f"Keras {_keras_version()} on torch {_version('torch')}, eager"
-
 
 class KerasOpenVino(Route):
     cpu_only = True
@@ -314,11 +346,7 @@ class KerasOpenVino(Route):
 
     def load(self, model, artifact, context):
         self._model = model
-
-        def serve(x: np.ndarray) -> np.ndarray:
-            return np.asarray(model.predict_on_batch(x))  # the backend compiles and caches a model a shape
-
-        return serve
+        return _keras_predict(model)  # the backend compiles and caches a model a shape
 
     @property
     def precision(self) -> str:

@@ -80,7 +80,7 @@ def run(spec, config: RunConfig, writer) -> None:
     devices.cap_threads(spec.backend, config.threads)
     workload = get_workload(config.workload)
     settings, sizes = config.settings, list(config.batch_sizes)
-    context = Context(config.threads, config.device, sizes)
+    context = Context(config.threads, config.device, sizes, config.keras_predict)
     route = ROUTES[name]()
     route.max_batch = max(sizes)
 

@@ -65,6 +65,7 @@ class Plan:
     batch_sizes: list[int] | None = None
     weights_from: str | None = None
     keep_exports: bool = False  # --keep-exports: each path's exported model stays in the run folder
+    keras_predict: bool = False  # --keras-predict: Keras's backends serve through predict_on_batch
 
     @property
     def serving(self) -> bool:

@@ -56,7 +56,7 @@ def make_serving_plan(workload: str | None, *, size: str | None, batch_sizes: li
                       duration_s: float, seed: int = 0, image_size: int | None = None, seq_len: int | None = None,
                       device: str = "auto", gpus: list[int] | None = None, schedule: str | None = "interleaved",
                       from_run: Path | None = None, allow_mixed_devices: bool = False,
-                      keep_exports: bool = False) -> Plan:
+                      keep_exports: bool = False, keras_predict: bool = False) -> Plan:
     weights = None
     if from_run is not None:
         config, weights = trained_run(from_run)
@@ -73,7 +73,8 @@ def make_serving_plan(workload: str | None, *, size: str | None, batch_sizes: li
                      runners=",".join(dict.fromkeys(installed_runner_for(spec) for spec in specs)),
                      allow_mixed_devices=allow_mixed_devices)
     return replace(plan, specs=specs, skipped=skipped, batch_sizes=batch_sizes, validation=False,
-                   weights_from=str(weights.resolve()) if weights else None, keep_exports=keep_exports)
+                   weights_from=str(weights.resolve()) if weights else None, keep_exports=keep_exports,
+                   keras_predict=keras_predict)
 
 
 def installed_runner_for(spec) -> str:
