@@ -210,8 +210,9 @@ def fmt_latency(seconds: float | None) -> str:
         return "–"
     if seconds < 1e-3:
         return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.2f} ms" if seconds < 0.01 else f"{seconds * 1e3:.1f} ms"
+    if seconds < 1:  # at most 7 characters: a column's width
+        return f"{seconds * 1e3:.2f} ms" if seconds < 0.01 else f"{seconds * 1e3:.1f} ms" if seconds < 0.1 \
+            else f"{seconds * 1e3:.0f} ms"
     return f"{seconds:.2f} s"
 
 
