@@ -51,7 +51,7 @@ class RunnerDetailScreen(Screen):
                     if self.batch_sizes:
                         for size in self.batch_sizes:
                             chart = LatencyChart()
-                            chart.batch_size = size
+                            chart.batch_size, chart.hint = size, ""
                             yield chart
                     else:
                         yield MetricChart("loss")

@@ -15,6 +15,7 @@ from tui.palette import hex_colour
 
 class LatencyChart(PlotextPlot):
     batch_size: int = 1
+    hint = " · c: next batch size"  # the main screen's; a detail screen shows every batch size at once
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -29,7 +30,7 @@ class LatencyChart(PlotextPlot):
         with_data = [s for s in states if self._figures(s) is not None]
         self.border_title = f"latency CDF · batch {self.batch_size} " + " ".join(
             f"[{hex_colour(colours[s.name])}]■[/] {short_name(s.name)}" for s in with_data)
-        self.border_subtitle = ("x: ms, log · y: share of calls · c: next batch size" if with_data
+        self.border_subtitle = (f"x: ms, log · y: share of calls{self.hint}" if with_data
                                 else "waiting for the first calls…")
         self.refresh()
 
@@ -58,8 +59,20 @@ class LatencyChart(PlotextPlot):
             self.drawn[state.name] = points
             plt.plot(xs, ys, color=colours[state.name], marker="braille")
         if self.drawn:
-            low = math.floor(min(math.log10(p[0][0] * 1e3) for p in self.drawn.values()))
-            high = math.ceil(max(math.log10(p[-1][0] * 1e3) for p in self.drawn.values()))
-            ticks = list(range(low, high + 1))
-            plt.xticks(ticks, [f"{10.0 ** t:g}" for t in ticks])
+            low = min(math.log10(p[0][0] * 1e3) for p in self.drawn.values())
+            high = max(math.log10(p[-1][0] * 1e3) for p in self.drawn.values())
+            ticks = log_ticks(low, high)
+            plt.xticks([math.log10(t) for t in ticks], [f"{t:g}" for t in ticks])
             plt.ylim(0, 1)
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """1-2-5 steps in milliseconds between 10**low and 10**high; the ends themselves when fewer than two fall
+    inside (a narrow distribution)."""
+    candidates = [m * 10.0 ** k for k in range(math.floor(low) - 1, math.ceil(high) + 1) for m in (1, 2, 5)]
+    inside = [t for t in candidates if low <= math.log10(t) <= high]
+    if len(inside) > 6:  # a wide range: decades only, or the labels run into each other
+        inside = [t for t in inside if f"{t:g}".lstrip("0.").startswith("1")]
+    if len(inside) < 2:
+        inside = sorted({float(f"{10 ** low:.2g}"), float(f"{10 ** high:.2g}")} | set(inside))
+    return inside

@@ -14,7 +14,7 @@ from tui.widgets.rows_view import RowsView
 # (title, width, justify); the path's column takes what is left (within PATH_WIDTH).
 COLUMNS = (
     ("p50", 7, "right"), ("p90", 7, "right"), ("p99", 7, "right"), ("samples/s", 9, "right"),
-    ("× slower (95% CI)", 17, "right"), ("=", 1, "right"), ("export", 6, "right"), ("artifact", 8, "right"),
+    ("× slower (95% CI)", 20, "right"), ("=", 1, "right"), ("export", 6, "right"), ("artifact", 8, "right"),
 )
 PATH_WIDTH = (14, 22)
 FIGURES_WIDTH = sum(1 + width for _, width, _ in COLUMNS) + 3  # the rank's column (13 paths: two digits), a space
