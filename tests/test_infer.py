@@ -16,6 +16,7 @@ from runners.protocol import Export, Hello, Metrics, Phase, Probe
 from runners.serving_paths import PATHS
 from runners.session.state.runner_state import RunnerState
 from runners.session.verdict.serving import serving_rows, serving_verdict
+from tests.conftest import tiered
 
 HERE = Path(__file__).parent
 INSTALLED = [name for name, spec in PATHS.items() if spec.default and not spec.missing_modules()]
@@ -31,7 +32,9 @@ def summary_of(tmp_path, pattern: str = "*") -> dict:
     return json.loads((folder / "summary.json").read_text())
 
 
-@pytest.mark.parametrize("workload", ["mlp", "cnn"])
+# cnn in the default tier (channels-first against channels-last, every exporter on convolutions); mlp again in the
+# extended one (a minute more of CI for paths cnn has already crossed).
+@pytest.mark.parametrize("workload", tiered(["cnn", "mlp"], extended={"mlp"}))
 def test_every_installed_path_serves_with_parity(tmp_path, workload):
     result = infer(tmp_path, "--workload", workload, "--size", "tiny", "--batch-sizes", "1,4", "--duration", "1",
                    "--schedule", "sequential")
