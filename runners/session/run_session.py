@@ -156,6 +156,8 @@ class RunSession:
             if not state.ended:
                 state.apply(Phase(state.name, "stopped"))
         p = self.plan
+        # The torch runner's final weights are written beside and renamed: a runner stopped mid-write leaves the part.
+        (self.folder.path / f"{weights_file.FINAL_NAME}.partial").unlink(missing_ok=True)
         if p.serving:
             from runners.session.verdict.serving import finish_serving
 
