@@ -120,7 +120,7 @@ def test_from_a_training_run_serves_its_trained_weights(tmp_path):
     (["--paths", "tflite-gpu"], "unknown serving path 'tflite-gpu'"),
     (["--batch-sizes", "0"], "a batch size of 0 serves nothing"),
     (["--batch-sizes", "1,x"], "--batch-sizes takes whole numbers"),
-    (["--paths", "torch,torch"], "lists a path twice"),
+    (["--paths", "torch,torch"], "--paths lists a serving path twice"),
 ])
 def test_bad_input_is_one_line(tmp_path, args, message):
     result = infer(tmp_path, "--workload", "mlp", *args)
