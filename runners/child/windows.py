@@ -81,9 +81,11 @@ class WindowReporter:
         )
 
     def close(self, step: int, losses: list[float], now: float, batch_size: int | None = None,
-              call_bins: dict[str, int] | None = None, call_max_s: float | None = None) -> None:
+              call_bins: dict[str, int] | None = None, call_max_s: float | None = None,
+              may_hand_over: bool = True) -> None:
         """``losses`` holds every step since the last edge; ``now`` is after they are on the host. A serving path's
-        window names its batch size and its calls' latencies (``runners.child.serving.runner``)."""
+        window names its batch size and its calls' latencies (``runners.child.serving.runner``), and keeps its turn
+        (``may_hand_over`` False) until it has timed every batch size in it."""
         rss, device = self._memory()
         warmup = step < self._warmup_steps
         self._emit(
@@ -122,7 +124,7 @@ class WindowReporter:
         self._edge_step, self._edge_t = step + 1, now
         # The turn is given back only once it has timed something: a turn of a spanning and a settling window (a
         # slice as short as a window) would add nothing to the figures or the --duration budget, and never end.
-        if step != self._last_step and not self.finishing and self._timed_this_turn:
+        if step != self._last_step and not self.finishing and self._timed_this_turn and may_hand_over:
             # A later window spans the wait: the dashboard leaves that window out, the runner's own clock the wait.
             stopped = turns.at_window_edge()
             if stopped is not None:

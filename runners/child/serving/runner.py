@@ -1,8 +1,8 @@
 """A serving path in its runner process: the same weights as every other path, exported and loaded the path's
 way, then timed call by call at each batch size in turn.
 
-Each window holds calls at one batch size; the next window takes the next size, so every turn of the interleaved
-schedule times every size (given a turn of a few windows). Each call is timed alone and has finished when timed
+Each window holds calls at one batch size; the next window takes the next size, and a turn of the interleaved
+schedule is handed over only after the last size, so every turn times every size. Each call is timed alone and has finished when timed
 (a host array comes back); the window reports every call's latency in 1 % bins (``runners.latency``) beside its
 wall time, from which throughput follows. Before the first window, the first calls at every batch size (tracing,
 compiling a shape) are timed apart as warm-up.
@@ -160,7 +160,10 @@ def timed_calls(emit, name: str, serve, inputs: dict, sizes: list[int], config: 
             if reporter.due(step, ended):
                 break
             step += 1
-        reporter.close(step, [], ended, batch_size=size, call_bins=latency.count(calls), call_max_s=max(calls))
+        # A turn ends only after the last batch size: every turn then times every size, and each size pairs over
+        # every turn (the first included, whose slice import and export have mostly spent).
+        reporter.close(step, [], ended, batch_size=size, call_bins=latency.count(calls), call_max_s=max(calls),
+                       may_hand_over=size == sizes[-1])
         reporter.restart_clock()  # binning and sending the window is the tool's work, in no window's time
         step += 1
         if reporter.finishing:
