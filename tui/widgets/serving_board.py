@@ -30,7 +30,7 @@ class ServingBoard(RowsView):
 
     def show(self, states: list[RunnerState], colours: dict[str, tuple[int, int, int]]) -> None:
         self._last = (states, colours)
-        rows = [r for r in serving_rows(states, [self.batch_size])]
+        rows = serving_rows(states, [self.batch_size])
         path_width = max(PATH_WIDTH[0], min(PATH_WIDTH[1], self.size.width - FIGURES_WIDTH))
         layout = [(2, "right"), (path_width, "left"), *[(w, j) for _, w, j in COLUMNS]]
         titles = ["#", f"path · batch {self.batch_size}", *[t for t, _, _ in COLUMNS]]

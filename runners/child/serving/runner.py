@@ -70,9 +70,23 @@ def _torch_model(spec, workload, config, weights):
     return model, layout, params, []
 
 
-def _folder_size(folder: Path) -> int:
-    """Every file the export wrote (an ONNX model's external data, OpenVINO's .bin beside its .xml)."""
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+def exported(route, model, example, folder: Path) -> tuple[Path | None, float, int | None]:
+    """The route's export into ``folder`` (written in ``folder.partial``, then renamed: whole or not at all): the
+    artifact, the seconds it took, and every file's bytes (an ONNX model's external data, OpenVINO's .bin beside
+    its .xml). None and no bytes for a route that serves the model as built."""
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    started = time.perf_counter()
+    artifact = route.export(model, example, partial)
+    seconds = time.perf_counter() - started
+    if artifact is None:
+        partial.rmdir()
+        return None, seconds, None
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(partial, folder)
+    return folder / artifact.relative_to(partial), seconds, sum(
+        p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
 def run(spec, config: RunConfig, writer) -> None:
@@ -91,25 +105,14 @@ def run(spec, config: RunConfig, writer) -> None:
     x = workload.dataset(settings).x
     example = layout(batch_of(x, 2))  # a batch of 2: exporters keep the batch dimension symbolic
 
-    folder = Path(config.exports or "/nonexistent") / spec.slug
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True, exist_ok=True)
     if spec.framework == "torch":
         import torch
 
         example = torch.from_numpy(example)
     else:
         model(example, training=False)  # Keras's exporters need a model that has been called
-    started = time.perf_counter()
-    artifact = route.export(model, example, partial)
-    export_s = time.perf_counter() - started
-    if artifact is not None:  # the export appears whole or not at all
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(partial, folder)
-        artifact = folder / artifact.relative_to(partial)
-    else:
-        partial.rmdir()
+    # The run folder's exports/ (RunSession sets it for every serving run; it removes them at the end).
+    artifact, export_s, artifact_bytes = exported(route, model, example, Path(config.exports) / spec.slug)
     started = time.perf_counter()
     serve = route.load(model, artifact, context)
     load_s = time.perf_counter() - started
@@ -136,7 +139,7 @@ def run(spec, config: RunConfig, writer) -> None:
     ))
     emit(Export(
         name, route=route.describe(), export_s=export_s, load_s=load_s, warmup_s=warmup_s,
-        artifact_bytes=_folder_size(folder) if artifact is not None else None, artifact=route.artifact_format,
+        artifact_bytes=artifact_bytes, artifact=route.artifact_format,
         peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, precision=route.precision,
         batch_sizes=sizes,
     ))
