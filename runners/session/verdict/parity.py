@@ -214,12 +214,12 @@ class ParityTracker:
             facts.task = event.task
         elif isinstance(event, Probe):
             facts.logits = event.values
-        elif isinstance(event, Metrics) and event.first_step <= PARITY_STEPS and event.losses:  # (serving: none)
+        elif isinstance(event, Metrics) and event.first_step <= PARITY_STEPS:
             windows = self._windows[event.runner]
             windows[event.first_step] = event.losses
-            # Only an unbroken run of steps from 0 counts.
+            # Only an unbroken run of steps from 0 counts; a window without losses (a serving path's) ends it.
             losses, step = [], 0
-            while step in windows:
+            while windows.get(step):
                 losses += windows[step]
                 step += len(windows[step])
             facts.losses = losses[: PARITY_STEPS + 1]
