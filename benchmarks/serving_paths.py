@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from runners.session.verdict.serving import fmt_latency, fmt_size  # noqa: E402
+from runners.session.state.formatting import fmt_latency, fmt_size  # noqa: E402
 
 
 def table(summary: dict) -> str:

@@ -180,13 +180,11 @@ class RunSession:
         """A serving run's exports: an export a stopped path left half-written goes, and (unless --keep-exports)
         every export once its size was measured (resnet18's thirteen paths write about 400 MiB)."""
         exports = self.folder.path / "exports"
-        if not exports.is_dir():
-            return
-        for folder in exports.iterdir():
-            if not self.plan.keep_exports or folder.name.endswith(".partial"):
-                shutil.rmtree(folder, ignore_errors=True)
         if not self.plan.keep_exports:
             shutil.rmtree(exports, ignore_errors=True)
+            return
+        for partial in exports.glob("*.partial"):
+            shutil.rmtree(partial, ignore_errors=True)
 
     def run_record(self) -> dict:
         summary = asdict(self.config)

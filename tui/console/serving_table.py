@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich import box
 from rich.table import Table
 
-from runners.session.verdict.serving import ServingRow, fmt_latency, fmt_size, relative_cell
+from runners.session.state.formatting import fmt_latency, fmt_size
+from runners.session.verdict.serving import ServingRow, relative_cell
 
 
 def serving_table(rows: list[ServingRow], batch_size: int) -> Table:

@@ -113,7 +113,9 @@ class RunnerPanel(RowsView, can_focus=True):
         self.set_class(state.held, "-paused")
         other_device = bool(self.device and state.hello and device_kind(state.hello.device) != device_kind(self.device))
         title = self._title(bool(state.sharing_with), other_device)
-        unsteady = " · no steady state" if not state.steady_state.steady else ""  # its figures average a moving target
+        # Its figures average a moving target. A serving path's windows alternate batch sizes: its steady states are
+        # found a batch size at a time (runners.session.state.serving), not over them all.
+        unsteady = " · no steady state" if not self.serving and not state.steady_state.steady else ""
         # A serving path builds, exports and warms up while "building", and serves while "training".
         words = {"training": "serving", "building": "building, exporting"} if self.serving else {}
         label = words.get(state.phase, PHASE_LABELS.get(state.phase, state.phase)) + unsteady

@@ -6,7 +6,8 @@ from __future__ import annotations
 from textual.content import Content
 
 from runners.session.state.runner_state import RunnerState
-from runners.session.verdict.serving import ServingRow, fmt_latency, fmt_size, relative_cell, serving_rows
+from runners.session.state.formatting import fmt_latency, fmt_size
+from runners.session.verdict.serving import ServingRow, relative_cell, serving_rows
 from tui.palette import hex_colour
 from tui.widgets.leaderboard import _fit, _line
 from tui.widgets.rows_view import RowsView

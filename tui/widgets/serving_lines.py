@@ -6,7 +6,7 @@ from textual.content import Content
 
 from runners.session.state.formatting import fmt_bytes
 from runners.session.state.runner_state import RunnerState
-from runners.session.verdict.serving import fmt_latency
+from runners.session.state.formatting import fmt_latency
 
 
 def latency_line(state: RunnerState) -> Content:

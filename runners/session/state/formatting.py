@@ -21,6 +21,22 @@ def fmt_duration_ms(seconds: float | None) -> str:
     return f"{ms:.1f} ms" if ms < 100 else f"{ms:.0f} ms"
 
 
+def fmt_latency(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:  # at most 7 characters: a column's width
+        return f"{seconds * 1e3:.2f} ms" if seconds < 0.01 else f"{seconds * 1e3:.1f} ms" if seconds < 0.1 \
+            else f"{seconds * 1e3:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_size(size: int | None) -> str:
+    """An artifact's size; "–" for none."""
+    return fmt_bytes(size) if size else "–"
+
+
 def fmt_rate(value: float | None) -> str:
     if value is None:
         return "–"

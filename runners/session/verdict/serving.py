@@ -14,7 +14,7 @@ from typing import Iterable
 
 from runners.session.planning.device_check import device_kind
 from runners.session.record.run_folder import RunFolder
-from runners.session.state.formatting import fmt_bytes
+from runners.session.state.formatting import fmt_latency, fmt_size
 from runners.session.state.runner_state import RunnerState
 from runners.session.verdict.confidence import Ratio, describe, paired_ratio
 
@@ -205,17 +205,6 @@ def _sides_sentence(keras: ServingRow, torch: ServingRow, ratio: Ratio | None, s
             f"faster than the fastest {side[slower.side]} path ({slower.runner}) ({describe(shown)})")
 
 
-def fmt_latency(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:  # at most 7 characters: a column's width
-        return f"{seconds * 1e3:.2f} ms" if seconds < 0.01 else f"{seconds * 1e3:.1f} ms" if seconds < 0.1 \
-            else f"{seconds * 1e3:.0f} ms"
-    return f"{seconds:.2f} s"
-
-
 def finish_serving(folder: RunFolder, states: Iterable[RunnerState], header: str, workload: str,
                    batch_sizes: list[int], device: str) -> tuple[list[ServingRow], str]:
     states = list(states)
@@ -268,5 +257,3 @@ def relative_cell(r: ServingRow, short: bool = False) -> str:
     return f"{r.slower_by:.2f}× ({r.slower_low:.2f}–{r.slower_high:.2f})"
 
 
-def fmt_size(size: int | None) -> str:
-    return fmt_bytes(size) if size else "–"
