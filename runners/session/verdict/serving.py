@@ -32,6 +32,7 @@ class PathParity:
     tolerance: float | None
     ok: bool | None  # None: not judged (no reference, or no outputs)
     note: str = ""
+    precision: str = "fp32"  # what the path computes in: its tolerance's
 
     @property
     def mark(self) -> str:
@@ -61,7 +62,7 @@ def judge_parity(states: Iterable[RunnerState]) -> dict[str, PathParity]:
         ok = math.isfinite(worst) and worst <= tolerance
         judged[s.name] = PathParity(s.name, worst, tolerance, ok,
                                     "" if ok else f"outputs {worst:.1e} from PyTorch eager's ({precision} "
-                                                  f"tolerance {tolerance:.0e})")
+                                                  f"tolerance {tolerance:.0e})", precision)
     return judged
 
 
