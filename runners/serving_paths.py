@@ -55,7 +55,7 @@ PATHS: dict[str, PathSpec] = {
         _torch("executorch", ("executorch",), "executorch", "ExecuTorch (XNNPACK) on a torch.export program",
                default=False),
         # A path of known latency, for the tests of the percentiles: PyTorch eager's outputs, each call held to
-        # STAND_IN_CALL_S (every tenth to STAND_IN_SLOW_S) by a busy wait.
+        # STAND_IN_CALL_S (every fourth to STAND_IN_SLOW_S) by a busy wait.
         _torch("stand-in", (), "torch", "a known latency (kvp-dash's own tests)", default=False, listed=False),
     )
 }

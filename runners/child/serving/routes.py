@@ -233,12 +233,12 @@ class ExecuTorch(Route):
         return f"ExecuTorch {_version('executorch')} (XNNPACK) on a torch.export program"
 
 
-STAND_IN_CALL_S, STAND_IN_SLOW_S = 0.001, 0.004
+STAND_IN_CALL_S, STAND_IN_SLOW_S, STAND_IN_SLOW_EVERY = 0.001, 0.004, 4
 
 
 class StandIn(Route):
-    """A known latency: PyTorch eager's outputs, every call held to STAND_IN_CALL_S and every tenth to
-    STAND_IN_SLOW_S by a busy wait (a sleep overshoots by the scheduler's whim). For the percentiles' tests."""
+    """A known latency: PyTorch eager's outputs, every call held to STAND_IN_CALL_S and every
+    STAND_IN_SLOW_EVERY-th to STAND_IN_SLOW_S by a busy wait (a sleep overshoots by the scheduler's whim). For the percentiles' tests."""
 
     def load(self, model, artifact, context):
         import time
@@ -251,7 +251,7 @@ class StandIn(Route):
             began = time.perf_counter()
             out = eager(x)
             calls += 1
-            until = began + (STAND_IN_SLOW_S if calls % 10 == 0 else STAND_IN_CALL_S)
+            until = began + (STAND_IN_SLOW_S if calls % STAND_IN_SLOW_EVERY == 0 else STAND_IN_CALL_S)
             while time.perf_counter() < until:
                 pass
             return out
