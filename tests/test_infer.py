@@ -16,6 +16,7 @@ from runners.protocol import Export, Hello, Metrics, Phase, Probe
 from runners.serving_paths import PATHS
 from runners.session.state.runner_state import RunnerState
 from runners.session.verdict.serving import serving_rows, serving_verdict
+from workloads.errors import InputError
 from tests.conftest import tiered
 
 HERE = Path(__file__).parent
@@ -62,19 +63,22 @@ def test_every_installed_path_serves_with_parity(tmp_path, workload):
 
 def test_percentiles_come_from_every_call(tmp_path):
     """A stand-in path holds each call to 1 ms, every fourth to 4 ms: the median is 1 ms and the 90th percentile
-    (the slow calls' 60th) 4 ms, within a bin (1 %) and the machine's preemptions. A quarter, not a tenth: at a
-    tenth the 90th percentile sits on the edge between the two, and one preempted fast call moves it."""
+    (the slow calls' 60th) 4 ms, where a window's mean would put every percentile at 1.75 ms.
+
+    The holds are floors (a busy wait ends no sooner); a call the scheduler preempts ends later, which on a
+    machine shared with other tests moves the slow tail and the throughput down, not the median: the bounds
+    above the holds are loose where preemption lands and tight where it cannot."""
     from runners.child.serving.routes import STAND_IN_CALL_S, STAND_IN_SLOW_EVERY, STAND_IN_SLOW_S
 
     result = infer(tmp_path, "--workload", "mlp", "--size", "tiny", "--paths", "stand-in", "--batch-sizes", "2",
                    "--duration", "2")
     assert result.returncode == 0, result.stderr[-2000:]
     row = summary_of(tmp_path)["paths"][0]
-    assert STAND_IN_CALL_S <= row["p50_s"] <= STAND_IN_CALL_S * 1.05
-    assert STAND_IN_SLOW_S <= row["p90_s"] <= STAND_IN_SLOW_S * 1.1 and row["p99_s"] >= STAND_IN_SLOW_S
+    assert STAND_IN_CALL_S <= row["p50_s"] <= STAND_IN_CALL_S * 1.05, row
+    assert STAND_IN_SLOW_S <= row["p90_s"] <= row["p99_s"] <= row["max_s"], row
     slow = 1 / STAND_IN_SLOW_EVERY
     calls_s = (1 - slow) * STAND_IN_CALL_S + slow * STAND_IN_SLOW_S
-    assert row["throughput"] == pytest.approx(2 / calls_s, rel=0.1)  # samples a second: 2 a call
+    assert 0.5 * 2 / calls_s <= row["throughput"] <= 1.02 * 2 / calls_s, row  # samples a second: 2 a call
 
 
 def test_a_failing_export_is_contained(tmp_path):
@@ -136,6 +140,50 @@ def test_from_a_folder_without_weights_is_refused(tmp_path):
     result = infer(tmp_path / "out", "--from", str(tmp_path / "run"))
     assert result.returncode == 2 and "no saved weights (final_weights.npz)" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_paths_that_cannot_fit_in_memory_together_are_served_one_after_another_or_refused():
+    from runners.session.planning.schedules import INTERLEAVED, SEQUENTIAL
+    from runners.session.planning.serving_memory import fit_paths_in_memory, least_bytes
+
+    specs = [PATHS[name] for name in ("torch", "keras/tensorflow", "litert")]
+    weights, inputs = 100 * 2**20, 2**20
+    each = [least_bytes(spec, weights, inputs) for spec in specs]
+    assert each[0] == PATHS["torch"].floor_bytes + 2 * weights + inputs
+    # Room for all three at once: interleaved as asked, nothing said.
+    assert fit_paths_in_memory(specs, weights, inputs, INTERLEAVED, explicit=False, available=sum(each)) == (
+        INTERLEAVED, None)
+    # Room for the largest alone: the default schedule becomes sequential, and says why.
+    schedule, notice = fit_paths_in_memory(specs, weights, inputs, INTERLEAVED, explicit=False,
+                                           available=max(each))
+    assert schedule is SEQUENTIAL and "the 3 paths would hold at least" in notice and "one after another" in notice
+    # The interleaved schedule named by the user: refused, with the way out.
+    with pytest.raises(InputError, match="use --schedule sequential or fewer --paths"):
+        fit_paths_in_memory(specs, weights, inputs, INTERLEAVED, explicit=True, available=max(each))
+    # Sequential fits one at a time; a path that alone does not fit is refused under either schedule.
+    assert fit_paths_in_memory(specs, weights, inputs, SEQUENTIAL, explicit=True, available=max(each))[0] is SEQUENTIAL
+    with pytest.raises(InputError, match="litert alone would hold at least"):
+        fit_paths_in_memory(specs, weights, inputs, SEQUENTIAL, explicit=True, available=max(each) - 1)
+
+
+def test_the_default_schedule_follows_the_memory_a_plan_is_given():
+    from runners.session.planning.serving_plan import make_serving_plan
+
+    common = dict(size="tiny", batch_sizes=[1], paths="torch,keras/torch", duration_s=1, device="cpu")
+    assert make_serving_plan("mlp", **common, available=2**40).schedule.name == "interleaved"
+    plan = make_serving_plan("mlp", **common, available=PATHS["keras/torch"].floor_bytes + 2**20)
+    assert plan.schedule.name == "sequential" and "one after another" in plan.notices[0]
+
+
+def test_weights_too_large_for_this_machine_are_refused_before_anything_starts(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"config": {"workload": "mlp", "settings": {"size": "tiny", "seed": 0}}}))
+    with open(run / "final_weights.npz", "wb") as handle:  # a sparse file: 4 TiB of weights, no disk
+        handle.truncate(4 * 2**40)
+    result = infer(tmp_path / "out", "--from", str(run), "--paths", "torch")
+    assert result.returncode == 2 and "torch alone would hold at least" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
 def test_a_path_whose_package_is_missing_is_refused(tmp_path, monkeypatch):

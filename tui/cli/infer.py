@@ -52,9 +52,10 @@ def register(commands) -> None:
                         help=f"timed calls per path, all batch sizes together (default: {DEFAULT_INFER_S:g}s)")
     parser.add_argument("--slice", type=seconds, default=3.0, metavar="SECONDS",
                         help="seconds of a turn before it passes on (default: 3)")
-    parser.add_argument("--schedule", choices=("interleaved", "sequential"), default="interleaved",
+    parser.add_argument("--schedule", choices=("interleaved", "sequential"),
                         help="interleaved: paths take turns with the whole machine, ratios with 95%% intervals; "
-                        "sequential: one path after another (default: interleaved)")
+                        "sequential: one path after another (default: interleaved where every path's process "
+                        "fits in memory at once, else sequential)")
     parser.add_argument("--seed", type=seed, default=0, help="seed for data and weights (default: 0)")
     parser.add_argument("--image-size", type=positive_int, metavar="PX", help="for image workloads")
     parser.add_argument("--seq-len", type=positive_int, metavar="T", help="for sequence workloads")
@@ -89,6 +90,8 @@ def infer(args: argparse.Namespace) -> int:
     )
     for notice in plan.skipped:
         print(f"kvp-dash: skipping {notice}", file=sys.stderr)
+    for notice in plan.notices:
+        print(f"kvp-dash: {notice}", file=sys.stderr)
     from tui.cli.run import _dashboard, _session
 
     options = dict(read_every_s=1 / args.refresh, slice_s=args.slice, warmup_steps=0)

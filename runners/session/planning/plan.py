@@ -66,6 +66,7 @@ class Plan:
     weights_from: str | None = None
     keep_exports: bool = False  # --keep-exports: each path's exported model stays in the run folder
     keras_predict: bool = False  # --keras-predict: Keras's backends serve through predict_on_batch
+    notices: list[str] = field(default_factory=list)  # what the plan chose in place of a default, and why
 
     @property
     def serving(self) -> bool:

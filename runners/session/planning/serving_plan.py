@@ -10,6 +10,7 @@ from pathlib import Path
 from runners import weights_file
 from runners.serving_paths import choose_paths
 from runners.session.planning.plan import Plan, make_plan
+from runners.session.planning.serving_memory import fit_paths_in_memory, inputs_bytes, weights_bytes
 from workloads.errors import InputError
 
 # The largest batch size a path is asked to serve: its inputs are held for every size at once.
@@ -54,9 +55,11 @@ def trained_run(folder: Path) -> tuple[dict, Path]:
 
 def make_serving_plan(workload: str | None, *, size: str | None, batch_sizes: list[int], paths: str | None,
                       duration_s: float, seed: int = 0, image_size: int | None = None, seq_len: int | None = None,
-                      device: str = "auto", gpus: list[int] | None = None, schedule: str | None = "interleaved",
+                      device: str = "auto", gpus: list[int] | None = None, schedule: str | None = None,
                       from_run: Path | None = None, allow_mixed_devices: bool = False,
-                      keep_exports: bool = False, keras_predict: bool = False) -> Plan:
+                      keep_exports: bool = False, keras_predict: bool = False, available: int | None = None) -> Plan:
+    """The plan of a serving run (``schedule`` None: interleaved where every path's process fits in memory
+    together, else sequential with a notice; ``available``: the memory to fit in, for tests)."""
     weights = None
     if from_run is not None:
         config, weights = trained_run(from_run)
@@ -69,12 +72,17 @@ def make_serving_plan(workload: str | None, *, size: str | None, batch_sizes: li
         image_size, seq_len = settings.get("image_size"), settings.get("seq_len")
     specs, skipped = choose_paths(paths)
     plan = make_plan(workload or "resnet18", size=size, seed=seed, image_size=image_size, seq_len=seq_len,
-                     device=device, gpus=gpus, schedule=schedule, duration_s=duration_s,
+                     device=device, gpus=gpus, schedule=schedule or "interleaved", duration_s=duration_s,
                      runners=",".join(dict.fromkeys(installed_runner_for(spec) for spec in specs)),
                      allow_mixed_devices=allow_mixed_devices)
+    weights_from = str(weights.resolve()) if weights else None
+    chosen_schedule, notice = fit_paths_in_memory(
+        specs, weights_bytes(plan.workload, plan.settings, weights_from),
+        inputs_bytes(plan.workload.input_shape(plan.settings), batch_sizes), plan.schedule,
+        explicit=schedule is not None, available=available)
     return replace(plan, specs=specs, skipped=skipped, batch_sizes=batch_sizes, validation=False,
-                   weights_from=str(weights.resolve()) if weights else None, keep_exports=keep_exports,
-                   keras_predict=keras_predict)
+                   weights_from=weights_from, keep_exports=keep_exports, keras_predict=keras_predict,
+                   schedule=chosen_schedule, notices=[notice] if notice else [])
 
 
 def installed_runner_for(spec) -> str:
