@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from runners import latency
@@ -173,6 +174,23 @@ def test_the_default_schedule_follows_the_memory_a_plan_is_given():
     assert make_serving_plan("mlp", **common, available=2**40).schedule.name == "interleaved"
     plan = make_serving_plan("mlp", **common, available=PATHS["keras/torch"].floor_bytes + 2**20)
     assert plan.schedule.name == "sequential" and "one after another" in plan.notices[0]
+
+
+def test_the_weights_a_memory_check_counts_are_the_ones_served(tmp_path):
+    from types import SimpleNamespace
+
+    from runners.session.planning.serving_memory import weights_bytes
+    from workloads import get_workload
+
+    mlp = get_workload("mlp")
+    tiny = mlp.settings(size="tiny")
+    assert weights_bytes(mlp, tiny, None) == 4 * mlp.trainable_params(tiny)  # a built-in's parameter table
+    safetensors = pytest.importorskip("safetensors.numpy")
+    folder = tmp_path / "checkpoint"
+    folder.mkdir()
+    safetensors.save_file({"w": np.zeros((1000, 10), np.float32)}, str(folder / "model.safetensors"))
+    hub = SimpleNamespace(checkpoint_folder=str(folder), trainable_params=lambda settings: None)
+    assert 40_000 <= weights_bytes(hub, None, None) == (folder / "model.safetensors").stat().st_size  # as stored
 
 
 def test_weights_too_large_for_this_machine_are_refused_before_anything_starts(tmp_path):

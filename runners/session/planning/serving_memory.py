@@ -24,10 +24,14 @@ FLOAT_BYTES = 4  # the weights and inputs are float32 on the way in (a bf16 path
 
 def weights_bytes(workload, settings, weights_from: str | None) -> int:
     """The served weights' bytes where they are known before a runner starts: a training run's saved weights
-    (``--from``), or a built-in's parameter table; 0 where only a runner can tell (a PyTorch model file's own
-    weights, a hub checkpoint the preparation writes)."""
+    (``--from``), a checkpoint folder's weight files as stored (``hub:PATH``), or a built-in's parameter table;
+    0 where only a runner can tell (a PyTorch model file's own weights, a checkpoint the preparation makes)."""
     if weights_from:
         return Path(weights_from).stat().st_size
+    if workload.checkpoint_folder:
+        from workloads.hub.checkpoint import weight_files
+
+        return sum(file.stat().st_size for file in weight_files(Path(workload.checkpoint_folder)))
     params = workload.trainable_params(settings)
     return params * FLOAT_BYTES if params else 0
 
