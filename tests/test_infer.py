@@ -167,13 +167,19 @@ def test_paths_that_cannot_fit_in_memory_together_are_served_one_after_another_o
         fit_paths_in_memory(specs, weights, inputs, SEQUENTIAL, explicit=True, available=max(each) - 1)
 
 
-def test_the_default_schedule_follows_the_memory_a_plan_is_given():
+def test_the_default_schedule_follows_the_memory_a_plan_is_given(tmp_path):
     from runners.session.planning.serving_plan import make_serving_plan
+    from runners.session.run_session import RunSession
 
     common = dict(size="tiny", batch_sizes=[1], paths="torch,keras/torch", duration_s=1, device="cpu")
     assert make_serving_plan("mlp", **common, available=2**40).schedule.name == "interleaved"
     plan = make_serving_plan("mlp", **common, available=PATHS["keras/torch"].floor_bytes + 2**20)
     assert plan.schedule.name == "sequential" and "one after another" in plan.notices[0]
+    session = RunSession(plan, tmp_path)  # the dashboard's settings tab says why, not only the console before it
+    try:
+        assert session.settings_shown()["schedule"] == f"sequential — {plan.notices[0]}"
+    finally:
+        session.close()
 
 
 def test_the_weights_a_memory_check_counts_are_the_ones_served(tmp_path):

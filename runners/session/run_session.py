@@ -130,6 +130,8 @@ class RunSession:
             length += f", at most {s.steps} steps"
         if self.plan.until:
             length = f"until the headline ratios are sure to ±{self.plan.until * 100:g} %; at most {length}"
+        if self.plan.notices:  # the plan chose the schedule in place of the default: why, where it is shown
+            schedule += " — " + "; ".join(self.plan.notices)
         shown = {"run folder": str(self.folder.path), "length": length, "schedule": schedule,
                  "recipe": self.plan.recipe.describe(), "precision": self.precision,
                  "keras jit": self.keras_jit, "tf32": "on" if self.tf32 else "off"}
