@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from runners.specs import KERAS_SETUP, RunnerSpec, choose_specs
 
 SERVING_CHILD = "runners.child.serving.runner"
+# The samples a serving runner generates (the workload's own data, from the seed); a larger batch repeats them.
+# Serving times calls on the inputs, not learning on them: a training epoch (4,096 samples of resnet18's images
+# in every path's process) would be memory held for nothing.
+SERVING_SAMPLES = 16
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,18 @@ def test_the_default_schedule_follows_the_memory_a_plan_is_given(tmp_path):
         session.close()
 
 
+def test_a_serving_run_holds_no_training_epoch():
+    """512 px images: a training epoch of them is refused (12 GiB a runner); serving generates SERVING_SAMPLES."""
+    from runners.session.planning.plan import make_plan
+    from runners.session.planning.serving_plan import make_serving_plan
+
+    with pytest.raises(InputError, match="one epoch of data takes"):
+        make_plan("resnet18", image_size=512, runners="torch", device="cpu", duration_s=20)
+    plan = make_serving_plan("resnet18", size=None, image_size=512, batch_sizes=[1, 8], paths="torch",
+                             duration_s=1, device="cpu")
+    assert plan.settings.image_size == 512
+
+
 def test_the_weights_a_memory_check_counts_are_the_ones_served(tmp_path):
     from types import SimpleNamespace
 

@@ -14,6 +14,7 @@ import os
 import resource
 import shutil
 import time
+from dataclasses import replace
 from itertools import cycle
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from runners.child.serving.routes import ROUTES, Context
 from runners.child.windows import WindowReporter
 from runners.config import RunConfig
 from runners.protocol import Done, Export, Hello, Phase, Probe
+from runners.serving_paths import SERVING_SAMPLES
 from workloads import get_workload
 
 # Warm-up at each batch size: at least this many calls and this long, at most WARMUP_MAX_CALLS calls.
@@ -102,7 +104,7 @@ def run(spec, config: RunConfig, writer) -> None:
     weights = initial_weights(workload, config)
     build = _keras_model if spec.framework == "keras" else _torch_model
     model, layout, params, notes = build(spec, workload, config, weights)
-    x = workload.dataset(settings).x
+    x = workload.dataset(replace(settings, steps=1, batch_size=SERVING_SAMPLES)).x
     example = layout(batch_of(x, 2))  # a batch of 2: exporters keep the batch dimension symbolic
 
     if spec.framework == "torch":

@@ -109,9 +109,9 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
               allow_mixed_devices: bool = False, duration_s: float | None = None, recipe: dict | None = None,
               eval_every: int | None = None, target: str | None = None, devices: int = 1, hosts: int = 1,
               until: float | None = None, images: Path | None = None, input_mode: str | None = None,
-              input_workers: int = 2) -> Plan:
+              input_workers: int = 2, trains: bool = True) -> Plan:
     """Check the input and resolve what "auto" and the defaults mean on this machine (``schedule`` None: the
-    default for ``hosts``)."""
+    default for ``hosts``; ``trains`` False: the runners serve, `kvp-dash infer`, and hold no training data)."""
     schedule = schedule_named(schedule, hosts)
     workload_ref = workload
     if workload_ref.endswith(".py"):
@@ -166,7 +166,7 @@ def make_plan(workload: str, *, size: str | None = None, steps: int | None = Non
     if hosts > 1:
         specs, skipped = runners_across_hosts(chosen, settings, specs, skipped, explicit=runners is not None,
                                               devices=devices)
-    if not settings.data_path:
+    if trains and not settings.data_path:
         settings = fit_data_in_memory(chosen, settings, specs, schedule)
     chosen_recipe.check(settings.steps, task.name)
     chosen_target = parse_target(target, task) if target else None

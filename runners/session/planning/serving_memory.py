@@ -3,7 +3,7 @@
 The interleaved schedule keeps every path's process alive at once (resnet18 small's 13 paths: about 10 GiB
 together on 2026-12-05); the kernel's OOM killer is no message. What a path holds at the least is known
 ahead: its libraries' own footprint (``PathSpec.floor_bytes``, measured), the weights twice (as read from the
-weights file and in the model built from them), and the inputs of every batch size (held for the whole run).
+weights file and in the model built from them), and the inputs (held for the whole run).
 Exports, compiled copies and activations come on top and depend on the model, so the figure is a floor: where
 even the floor does not fit, the run would not, and that is said before anything starts.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from runners.serving_paths import PathSpec
+from runners.serving_paths import SERVING_SAMPLES, PathSpec
 from runners.session.planning.schedules import INTERLEAVED, SEQUENTIAL, Schedule
 from runners.session.state.formatting import fmt_bytes
 from workloads.errors import InputError
@@ -42,8 +42,8 @@ def least_bytes(spec: PathSpec, weights: int, input_bytes: int) -> int:
 
 
 def inputs_bytes(sample_shape: tuple[int, ...], batch_sizes: list[int]) -> int:
-    """A serving runner holds one input batch of every size for the whole run."""
-    return FLOAT_BYTES * math.prod(sample_shape) * sum(batch_sizes)
+    """A serving runner holds its generated samples and one input batch of every size for the whole run."""
+    return FLOAT_BYTES * math.prod(sample_shape) * (SERVING_SAMPLES + sum(batch_sizes))
 
 
 def fit_paths_in_memory(specs: list[PathSpec], weights: int, input_bytes: int, schedule: Schedule, *,

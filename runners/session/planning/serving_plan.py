@@ -74,7 +74,7 @@ def make_serving_plan(workload: str | None, *, size: str | None, batch_sizes: li
     plan = make_plan(workload or "resnet18", size=size, seed=seed, image_size=image_size, seq_len=seq_len,
                      device=device, gpus=gpus, schedule=schedule or "interleaved", duration_s=duration_s,
                      runners=",".join(dict.fromkeys(installed_runner_for(spec) for spec in specs)),
-                     allow_mixed_devices=allow_mixed_devices)
+                     allow_mixed_devices=allow_mixed_devices, trains=False)
     weights_from = str(weights.resolve()) if weights else None
     chosen_schedule, notice = fit_paths_in_memory(
         specs, weights_bytes(plan.workload, plan.settings, weights_from),
