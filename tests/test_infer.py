@@ -211,14 +211,20 @@ def test_the_weights_a_memory_check_counts_are_the_ones_served(tmp_path):
     assert 40_000 <= weights_bytes(hub, None, None) == (folder / "model.safetensors").stat().st_size  # as stored
 
 
-def test_weights_too_large_for_this_machine_are_refused_before_anything_starts(tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "run.json").write_text(json.dumps({"config": {"workload": "mlp", "settings": {"size": "tiny", "seed": 0}}}))
-    with open(run / "final_weights.npz", "wb") as handle:  # a sparse file: 4 TiB of weights, no disk
-        handle.truncate(4 * 2**40)
-    result = infer(tmp_path / "out", "--from", str(run), "--paths", "torch")
+def test_a_path_that_alone_cannot_fit_in_memory_is_refused_before_anything_starts(tmp_path):
+    # 1024 px images at batch 65,536: 805 GiB of inputs in the path's process, more than any machine here.
+    result = infer(tmp_path, "--workload", "resnet18", "--image-size", "1024", "--batch-sizes", "65536",
+                   "--paths", "torch")
     assert result.returncode == 2 and "torch alone would hold at least" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not list(tmp_path.iterdir())  # no run folder
+
+
+def test_from_a_folder_whose_weights_are_not_a_weights_file_is_refused(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run.json").write_text(json.dumps({"config": {"workload": "mlp"}}))
+    (tmp_path / "run" / "final_weights.npz").write_bytes(b"not an archive" * 100)
+    result = infer(tmp_path / "out", "--from", str(tmp_path / "run"))
+    assert result.returncode == 2 and "final_weights.npz is not a weights file kvp-dash wrote" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 

@@ -4,6 +4,7 @@ batch sizes and the weights checked; bad input is one line here, before anything
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,6 +51,14 @@ def trained_run(folder: Path) -> tuple[dict, Path]:
         config = json.loads(record.read_text())["config"]
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(f"--from {folder}: unreadable run.json ({exc})") from None
+    try:
+        weights_file.trainable_count(weights)  # reads the archive's index and names, not the tensors
+    except OSError as exc:
+        raise InputError(f"--from {folder}: cannot read {weights_file.FINAL_NAME} ({exc})") from None
+    except (ValueError, KeyError, zipfile.BadZipFile) as exc:
+        what = "no list of trainable tensors" if isinstance(exc, KeyError) else "not a NumPy .npz archive"
+        raise InputError(f"--from {folder}: {weights_file.FINAL_NAME} is not a weights file kvp-dash wrote "
+                         f"({what})") from None
     return config, weights
 
 
