@@ -79,11 +79,12 @@ def _torch_caller(module, context: Context):
     return serve
 
 
-def _batch_dim(max_batch: int):
+def _dynamic_batch(max_batch: int) -> tuple[dict]:
+    """The ``dynamic_shapes`` of a one-input model whose batch dimension is free up to ``max_batch``."""
     import torch
 
     # torch.export specialises a dimension it sees as 1; an example batch of 2 or more keeps it symbolic.
-    return torch.export.Dim("batch", min=1, max=max(max_batch, 2))
+    return ({0: torch.export.Dim("batch", min=1, max=max(max_batch, 2))},)
 
 
 class TorchEager(Route):
@@ -110,7 +111,7 @@ class TorchExport(Route):
     def export(self, model, example, folder):
         import torch
 
-        program = torch.export.export(model, (example,), dynamic_shapes=({0: _batch_dim(self.max_batch)},))
+        program = torch.export.export(model, (example,), dynamic_shapes=_dynamic_batch(self.max_batch))
         path = folder / "model.pt2"
         torch.export.save(program, str(path))
         return path
@@ -150,7 +151,7 @@ class OnnxRuntimeTorch(Route):
 
         path = folder / "model.onnx"
         torch.onnx.export(model, (example,), str(path), dynamo=True, verbose=False,
-                          dynamic_shapes=({0: _batch_dim(self.max_batch)},))
+                          dynamic_shapes=_dynamic_batch(self.max_batch))
         return path
 
     def load(self, model, artifact, context):
@@ -174,7 +175,13 @@ def _openvino_compiled(model_or_path, context: Context, precision_hint: str | No
     def serve(x: np.ndarray) -> np.ndarray:
         return compiled(x)[output]
 
-    return serve, str(compiled.get_property("INFERENCE_PRECISION_HINT"))
+    return serve, _openvino_precision(compiled)
+
+
+def _openvino_precision(compiled) -> str:
+    """The precision a compiled OpenVINO model runs in: "bf16" or "fp32"."""
+    chosen = str(compiled.get_property("INFERENCE_PRECISION_HINT")).lower()
+    return "bf16" if "bf16" in chosen or "bfloat16" in chosen else "fp32"
 
 
 class OpenVinoTorch(Route):
@@ -191,8 +198,7 @@ class OpenVinoTorch(Route):
         return path
 
     def load(self, model, artifact, context):
-        serve, chosen = _openvino_compiled(str(artifact), context, self.hint)
-        self.precision = "bf16" if "bf16" in chosen.lower() or "bfloat16" in chosen.lower() else "fp32"
+        serve, self.precision = _openvino_compiled(str(artifact), context, self.hint)
         return serve
 
     def describe(self):
@@ -212,7 +218,7 @@ class ExecuTorch(Route):
         from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
         from executorch.exir import to_edge_transform_and_lower
 
-        program = torch.export.export(model, (example,), dynamic_shapes=({0: _batch_dim(self.max_batch)},))
+        program = torch.export.export(model, (example,), dynamic_shapes=_dynamic_batch(self.max_batch))
         lowered = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()]).to_executorch()
         path = folder / "model.pte"
         path.write_bytes(lowered.buffer)
@@ -265,10 +271,6 @@ class StandIn(Route):
 # --- Keras's side: ``model`` is the Keras model, ``example`` a host array.
 
 
-def _keras_version() -> str:
-    return _version("keras")
-
-
 class _KerasBackend(Route):
     """A Keras backend serving the model itself: its compiled call, or (--keras-predict) ``predict_on_batch``."""
 
@@ -279,7 +281,7 @@ class _KerasBackend(Route):
         return _keras_predict(model) if self.predict else self.compiled(model, context)
 
     def describe(self):
-        return f"Keras {_keras_version()} on {self.library}, " + ("predict_on_batch" if self.predict else self.how)
+        return f"Keras {_version('keras')} on {self.library}, " + ("predict_on_batch" if self.predict else self.how)
 
 
 class KerasJax(_KerasBackend):
@@ -340,9 +342,10 @@ class KerasTorch(_KerasBackend):
 
 
 class KerasOpenVino(Route):
-    cpu_only = True
     """Keras's backend compiles with OpenVINO's defaults (no precision hint: bf16 where the CPU has it) and offers
     no setting for it; the path is served as Keras serves it, and says in which precision."""
+
+    cpu_only = True
 
     def load(self, model, artifact, context):
         self._model = model
@@ -351,11 +354,10 @@ class KerasOpenVino(Route):
     @property
     def precision(self) -> str:
         compiled = getattr(getattr(self, "_model", None), "ov_compiled_model", None)
-        chosen = str(compiled.get_property("INFERENCE_PRECISION_HINT")).lower() if compiled is not None else ""
-        return "bf16" if "bf" in chosen else "fp32"
+        return _openvino_precision(compiled) if compiled is not None else "fp32"
 
     def describe(self):
-        return (f"Keras {_keras_version()} on its OpenVINO {_version('openvino').split('-')[0]} backend "
+        return (f"Keras {_version('keras')} on its OpenVINO {_version('openvino').split('-')[0]} backend "
                 f"({self.precision}, its default)")
 
 
@@ -405,7 +407,7 @@ class OpenVinoKeras(_KerasExport):
     cpu_only = True
 
     def load(self, model, artifact, context):
-        serve, chosen = _openvino_compiled(str(artifact), context, "f32")
+        serve, self.precision = _openvino_compiled(str(artifact), context, "f32")
         return serve
 
     def describe(self):
