@@ -6,7 +6,7 @@ from rich import box
 from rich.table import Table
 
 from runners.session.state.formatting import fmt_latency, fmt_size
-from runners.session.verdict.serving import ServingRow, relative_cell
+from runners.session.verdict.serving import PARITY_MARKS, ServingRow, relative_cell
 
 
 def serving_table(rows: list[ServingRow], batch_size: int) -> Table:
@@ -23,7 +23,7 @@ def serving_table(rows: list[ServingRow], batch_size: int) -> Table:
             path += " [red]FAILED[/red]"
         table.add_row(str(r.rank or "–"), path, fmt_latency(r.p50_s), fmt_latency(r.p90_s), fmt_latency(r.p99_s),
                       fmt_latency(r.max_s), f"{r.throughput:,.0f}" if r.throughput else "–", relative_cell(r),
-                      {True: "✓", False: "✗", None: "–"}[r.parity],
+                      PARITY_MARKS[r.parity],
                       f"{r.export_s:.1f} s" if r.export_s else "–", fmt_size(r.artifact_bytes),
                       fmt_size(r.peak_rss_bytes))
     return table

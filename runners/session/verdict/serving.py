@@ -6,23 +6,25 @@ Computed from the same per-runner state the dashboard shows, as a training run's
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
+from runners.protocol import PARITY_REFERENCE
+from runners.serving_paths import PATHS
 from runners.session.planning.device_check import device_kind
 from runners.session.record.run_folder import RunFolder
 from runners.session.state.formatting import fmt_latency, fmt_size
 from runners.session.state.runner_state import RunnerState
 from runners.session.verdict.confidence import Ratio, describe, paired_ratio
+from runners.session.verdict.summary import write_summary_files
 
 SERVING_SCHEMA = 1
-REFERENCE = "torch"  # PyTorch eager: every path's outputs are judged against its
+REFERENCE = PARITY_REFERENCE  # the "torch" path, PyTorch eager: every path's outputs are judged against its
 # Outputs within this share of the reference's largest magnitude agree (fp32: rounding and reordered sums;
 # bf16: an 8-bit mantissa through a few layers).
 TOLERANCE = {"fp32": 1e-4, "fp16": 5e-3, "bf16": 5e-2}
+PARITY_MARKS = {True: "✓", False: "✗", None: "–"}  # agrees, differs, not judged
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,6 @@ class PathParity:
     ok: bool | None  # None: not judged (no reference, or no outputs)
     note: str = ""
     precision: str = "fp32"  # what the path computes in: its tolerance's
-
-    @property
-    def mark(self) -> str:
-        return {True: "✓", False: "✗", None: "–"}[self.ok]
 
 
 def judge_parity(states: Iterable[RunnerState]) -> dict[str, PathParity]:
@@ -126,8 +124,7 @@ def _rows_at(states: list[RunnerState], size: int, parity: dict[str, PathParity]
                 ratio = Ratio(figures[fastest.name].throughput(True) / f.throughput(True), None, None, 0)
         e, p = s.export, parity[s.name]
         rows.append(ServingRow(
-            rank=rank, runner=s.name, side=s.hello.framework if s.hello else ("keras" if s.name.startswith("keras")
-                                                                             else "torch"),
+            rank=rank, runner=s.name, side=_side(s),
             batch_size=size, phase=s.phase,
             p50_s=f.percentile(0.5, s.ended) if f else None, p90_s=f.percentile(0.9, s.ended) if f else None,
             p99_s=f.percentile(0.99, s.ended) if f else None, max_s=f.max_s(s.ended) if f else None,
@@ -142,6 +139,13 @@ def _rows_at(states: list[RunnerState], size: int, parity: dict[str, PathParity]
             error=f"{s.error.error_type}: {s.error.message}" if s.error else None,
         ))
     return rows
+
+
+def _side(state: RunnerState) -> str | None:
+    """Where the path's model comes from, "keras" or "torch": its registry entry's (a path that failed before its
+    hello has one too), else the recording's hello."""
+    spec = PATHS.get(state.name)
+    return spec.framework if spec else state.hello.framework if state.hello else None
 
 
 def _side_ratio(states: list[RunnerState], rows: list[ServingRow], size: int) -> tuple[ServingRow, ServingRow,
@@ -221,14 +225,8 @@ def finish_serving(folder: RunFolder, states: Iterable[RunnerState], header: str
 def write_serving_summary(folder: RunFolder, rows: list[ServingRow], verdict_text: str, header: str) -> None:
     """summary.json (docs/summary-json.md: its serving form), summary.csv (a row a path a batch size), summary.md."""
     records = [asdict(r) for r in rows]
-    folder.write_json("summary.json", {"schema": SERVING_SCHEMA, "kind": "infer", "run": header,
-                                       "verdict": verdict_text, "paths": records})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["runner"])
-    writer.writeheader()
-    writer.writerows(records)
-    folder.write_text("summary.csv", buffer.getvalue())
-    folder.write_text("summary.md", serving_markdown(rows, verdict_text, header))
+    write_summary_files(folder, {"schema": SERVING_SCHEMA, "kind": "infer", "run": header, "verdict": verdict_text,
+                                 "paths": records}, records, serving_markdown(rows, verdict_text, header))
 
 
 def serving_markdown(rows: list[ServingRow], verdict_text: str, header: str) -> str:
@@ -241,14 +239,14 @@ def serving_markdown(rows: list[ServingRow], verdict_text: str, header: str) -> 
             f"| {r.batch_size} | {r.rank or '–'} | {r.runner} ({r.phase}, {r.precision}) | {fmt_latency(r.p50_s)} | "
             f"{fmt_latency(r.p90_s)} | {fmt_latency(r.p99_s)} | {fmt_latency(r.max_s)} | "
             f"{f'{r.throughput:,.0f}' if r.throughput else '–'} | {relative_cell(r)} | "
-            f"{({True: '✓', False: '✗ ' + r.parity_note, None: '–'})[r.parity]} | "
+            f"{PARITY_MARKS[r.parity]}{' ' + r.parity_note if r.parity is False else ''} | "
             f"{f'{r.export_s:.2f} s' if r.export_s is not None else '–'} | "
             f"{f'{r.load_s + r.warmup_s:.2f} s' if r.load_s is not None else '–'} | {fmt_size(r.artifact_bytes)} | "
             f"{fmt_size(r.peak_rss_bytes)} |")
     return "\n".join(lines) + "\n"
 
 
-def relative_cell(r: ServingRow, short: bool = False) -> str:
+def relative_cell(r: ServingRow) -> str:
     if r.slower_by is None:
         return "–"
     if r.rank == 1:

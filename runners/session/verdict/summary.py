@@ -299,16 +299,23 @@ def write_summary(folder: RunFolder, table: list[Standing], verdict_text: str, h
                   host_steal: float | None = None, parity=None, precision=None) -> None:
     """summary.json (its schema: docs/summary-json.md), summary.csv and summary.md, each written then renamed."""
     rows = [asdict(s) for s in table]
-    folder.write_json("summary.json", {"schema": SUMMARY_SCHEMA, "run": header, "verdict": verdict_text,
-                                       "standings": rows, "host_steal": host_steal,
-                                       "parity": parity.record() if parity else None,
-                                       "until": precision.record() if precision else None})
+    record = {"schema": SUMMARY_SCHEMA, "run": header, "verdict": verdict_text, "standings": rows,
+              "host_steal": host_steal, "parity": parity.record() if parity else None,
+              "until": precision.record() if precision else None}
+    write_summary_files(folder, record, rows,
+                        markdown(table, verdict_text, header, parity=parity.sentence if parity else None))
+
+
+def write_summary_files(folder: RunFolder, record: dict, rows: list[dict], markdown_text: str) -> None:
+    """A run's summary.json (``record``), summary.csv (a line a row of ``rows``) and summary.md, each written then
+    renamed: a training run's and a serving run's alike."""
+    folder.write_json("summary.json", record)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["runner"])
     writer.writeheader()
     writer.writerows(rows)
     folder.write_text("summary.csv", buffer.getvalue())
-    folder.write_text("summary.md", markdown(table, verdict_text, header, parity=parity.sentence if parity else None))
+    folder.write_text("summary.md", markdown_text)
 
 
 def markdown(table: list[Standing], verdict_text: str, header: str, over: str = "turn",
