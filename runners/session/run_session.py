@@ -29,7 +29,7 @@ from runners.session.launching.launcher import READ_EVERY_S, Launcher, run_headl
 from runners.session.verdict.parity import ParityContext, ParityVerdict, describe, recorded_report
 from runners.session.planning.plan import DURATION_STEP_CAP, Plan
 from runners.session.planning.preparation import ProgressCallback, prepare_checkpoint, prepare_initial_weights
-from runners.session.record.run_folder import RunFolder
+from runners.session.record.run_folder import RECORD_NAME, RunFolder
 from runners.session.state.runner_state import RunnerState
 from runners.session.verdict.summary import finish_run
 from workloads.errors import InputError
@@ -96,7 +96,7 @@ class RunSession:
             schedule=plan.schedule, gpus=plan.gpus, read_every_s=read_every_s, slice_s=slice_s, until=plan.until,
             turns=plan.turns,
         )
-        self.folder.write_json("run.json", self.run_record())
+        self.folder.write_json(RECORD_NAME, self.run_record())
         self.folder.write_json("meta.json", self._meta())
         self.steal = StealMeter()  # from here to the verdict: the runners' whole life
         atexit.register(self.launcher.kill_now)  # whatever happens to a view, no runner outlives us

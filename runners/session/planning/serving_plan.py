@@ -3,7 +3,6 @@ batch sizes and the weights checked; bad input is one line here, before anything
 
 from __future__ import annotations
 
-import json
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +11,7 @@ from runners import weights_file
 from runners.serving_paths import choose_paths
 from runners.session.planning.plan import Plan, make_plan
 from runners.session.planning.serving_memory import fit_paths_in_memory, inputs_bytes, weights_bytes
+from runners.session.record.run_folder import RECORD_NAME, recorded_config
 from workloads.errors import InputError
 
 # The largest batch size a path is asked to serve: its inputs are held for every size at once.
@@ -39,8 +39,7 @@ def trained_run(folder: Path) -> tuple[dict, Path]:
     """A training run folder's recorded config and its final weights file; InputError when it has none."""
     if not folder.is_dir():
         raise InputError(f"--from {folder}: no such run folder")
-    record = folder / "run.json"
-    if not record.is_file():
+    if not (folder / RECORD_NAME).is_file():
         raise InputError(f"--from {folder}: not a run folder (no run.json)")
     weights = folder / weights_file.FINAL_NAME
     if not weights.is_file():
@@ -48,7 +47,7 @@ def trained_run(folder: Path) -> tuple[dict, Path]:
                          "saves them at the end of a training run of a built-in or file workload (not a hub "
                          "checkpoint, not --devices/--hosts); train with it in --runners")
     try:
-        config = json.loads(record.read_text())["config"]
+        config = recorded_config(folder)
     except (OSError, ValueError, KeyError) as exc:
         raise InputError(f"--from {folder}: unreadable run.json ({exc})") from None
     try:

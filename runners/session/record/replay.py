@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import json
 import time
 from pathlib import Path
 from typing import AsyncIterator
 
 from runners.protocol import Event, decode_lines
+from runners.session.record.run_folder import recorded_config
 from runners.session.state.runner_state import RunnerState
 from workloads.errors import InputError
 
@@ -40,8 +40,7 @@ class RecordedRun:
         self.path = path
         self.speed = speed
         try:
-            record = json.loads((path / "run.json").read_text())
-            config = record["config"]
+            config = recorded_config(path)
         except (OSError, ValueError, KeyError) as exc:
             raise NotARunFolder(f"{path} is not a kvp-dash run folder (no readable run.json: {exc})") from None
         self.config = config

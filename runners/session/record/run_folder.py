@@ -9,6 +9,14 @@ from pathlib import Path
 
 from runners.specs import RunnerSpec
 
+RECORD_NAME = "run.json"  # the command and the settings: what every reader of a run folder starts from
+
+
+def recorded_config(path: Path) -> dict:
+    """A run folder's recorded config (its run.json's "config"); OSError, ValueError or KeyError where there is
+    none to read, for the caller to word."""
+    return json.loads((path / RECORD_NAME).read_text())["config"]
+
 
 class RunFolder:
     def __init__(self, path: Path):
