@@ -15,11 +15,10 @@ from rich.live import Live
 from rich.table import Table
 
 from runners.protocol import Error, Evaluation, Phase
-from runners.session.state.formatting import fmt_loss, fmt_steps
+from runners.session.state.formatting import fmt_latency, fmt_loss, fmt_steps
 from runners.session.observer import RunObserver, on_quit_signals
 from runners.session.run_session import RunSession
 from runners.session.state.runner_state import RunnerState
-from runners.session.state.formatting import fmt_latency
 from runners.session.verdict.summary import metric_text, validation_cell
 from tui.console.output import console as output_console
 from tui.console.standings import leaderboard_table

@@ -21,8 +21,8 @@ from runners.session.state.formatting import (
 )
 from runners.session.monitoring.nvml_monitor import GpuSnapshot
 from runners.session.state.runner_state import RunnerState
-from tui.widgets import serving_lines
 from runners.session.verdict.summary import metric_text
+from tui.widgets import serving_lines
 from tui.widgets.rows_view import RowsView
 
 PHASE_LABELS = {

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from runners.session.state.formatting import fmt_bytes
+from runners.session.state.formatting import fmt_bytes, fmt_latency
 from runners.session.state.runner_state import RunnerState
-from runners.session.state.formatting import fmt_latency
 
 
 def latency_line(state: RunnerState) -> Content:

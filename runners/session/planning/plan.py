@@ -259,6 +259,13 @@ def check_devices(specs: list[RunnerSpec], device: str, allow_mixed: bool, ask=N
     return lines
 
 
+def available_memory() -> int:
+    """Bytes of memory this machine can give a run now (what the memory checks fit into)."""
+    import psutil  # here, not at the top: --help stays fast
+
+    return psutil.virtual_memory().available
+
+
 def fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: list[RunnerSpec],
                        schedule: "Schedule | str", available: int | None = None) -> WorkloadSettings:
     """Epochs as long as the memory of this machine allows; refuse, in one line, data that fits in no epoch.
@@ -268,9 +275,7 @@ def fit_data_in_memory(workload: Workload, settings: WorkloadSettings, specs: li
     TensorFlow's copy included.
     """
     if available is None:
-        import psutil  # here, not at the top: --help stays fast
-
-        available = psutil.virtual_memory().available
+        available = available_memory()
     weights = [MEMORY_PER_DATA_BYTE.get(spec.backend, MEMORY_PER_DATA_BYTE["other"]) for spec in specs]
     together = schedule_named(schedule).all_in_memory
     weight = sum(weights) if together else max(weights)

@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 
 from runners.serving_paths import SERVING_SAMPLES, PathSpec
+from runners.session.planning.plan import available_memory
 from runners.session.planning.schedules import INTERLEAVED, SEQUENTIAL, Schedule
 from runners.session.state.formatting import fmt_bytes
 from workloads.errors import InputError
@@ -55,9 +56,7 @@ def fit_paths_in_memory(specs: list[PathSpec], weights: int, input_bytes: int, s
     so; one the user named is refused in one line, as is a path that alone exceeds it.
     """
     if available is None:
-        import psutil  # here, not at the top: --help stays fast
-
-        available = psutil.virtual_memory().available
+        available = available_memory()
     each = {spec.name: least_bytes(spec, weights, input_bytes) for spec in specs}
     largest = max(each, key=each.get)
     if each[largest] > available:
